@@ -1,0 +1,79 @@
+"""Every exception augcore raises on purpose.
+
+Each class says what went wrong in its name and inherits from the builtin a caller would
+naturally catch (``ValueError``, ``TypeError``, ``OSError``...), so ``except ValueError`` keeps
+working while ``except augcore.AugcoreError`` catches everything augcore-specific.
+"""
+
+from __future__ import annotations
+
+
+class AugcoreError(Exception):
+    """Base class of all augcore errors."""
+
+
+# --- the warp kernel -------------------------------------------------------------------------
+class ImageShapeError(AugcoreError, ValueError):
+    """An image array has the wrong number of dimensions or an empty axis."""
+
+
+class ImageDtypeError(AugcoreError, TypeError):
+    """An image array has a dtype the kernel does not handle (uint8 and float32 are supported)."""
+
+
+class MatrixError(AugcoreError, ValueError):
+    """An affine matrix has the wrong shape or holds NaN/inf."""
+
+
+class OutputArrayError(AugcoreError, ValueError):
+    """An ``out=`` array has the wrong shape or dtype, is not writable, or overlaps the input."""
+
+
+class WarpOptionError(AugcoreError, ValueError):
+    """An unknown interpolation order or fill mode, or a bad ``cval``/``threads`` value."""
+
+
+class BatchLengthError(AugcoreError, ValueError):
+    """A batch call got a different number of images than of matrices (or keys)."""
+
+
+# --- plugins, transforms and configuration -------------------------------------------------
+class PluginError(AugcoreError):
+    """A plugin could not be loaded or broke the transform contract; names the plugin."""
+
+
+class PluginImportError(PluginError, ImportError):
+    """A plugin's entry point failed to import."""
+
+
+class DuplicateTransformError(PluginError, ValueError):
+    """Two plugins provide a transform with the same ``name``."""
+
+
+class PluginContractError(PluginError, TypeError):
+    """A plugin returned something that is not a Transform, or bad data from a transform."""
+
+
+class ConfigError(AugcoreError, ValueError):
+    """A chain configuration names an unknown transform/parameter or has a bad value."""
+
+
+# --- the job -----------------------------------------------------------------------------------
+class InputImageError(AugcoreError, OSError):
+    """An input is missing, unreadable, not an image, truncated, unsupported, or a bomb."""
+
+
+class OutputConflictError(AugcoreError, FileExistsError):
+    """The output folder holds files from a different run; refused unless asked to overwrite."""
+
+
+class UnsafePathError(AugcoreError, ValueError):
+    """A path would resolve outside the output folder."""
+
+
+class ManifestError(AugcoreError, ValueError):
+    """A manifest is missing, corrupt, or does not describe this output folder."""
+
+
+class ReplayMismatchError(AugcoreError):
+    """Replaying a manifest produced bytes that differ from the files on disk."""
