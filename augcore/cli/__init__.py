@@ -1,0 +1,42 @@
+"""The ``augcore`` command line: one sub-command module per concern, loaded on demand.
+
+Each module listed in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds its
+sub-command(s) and sets ``func`` (taking the parsed ``argparse.Namespace`` and returning an exit
+code) as the parser default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES = (
+    "augcore.cli.job",  # run, plan
+    "augcore.cli.audit",  # report, replay
+    "augcore.cli.plugins",  # plugins
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from augcore import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="augcore",
+        description="Fast, auditable image augmentation: exactly K traceable variants per image.",
+    )
+    parser.add_argument("--version", action="version", version=f"augcore {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

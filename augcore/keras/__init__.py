@@ -1,0 +1,1 @@
+"""Keras ImageDataGenerator drop-in (see docs/migrating-from-keras.md)."""

@@ -1,0 +1,1 @@
+"""Built-in transform plugins, installed as ``augcore.plugins``."""
