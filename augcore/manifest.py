@@ -1,0 +1,157 @@
+"""The run manifest: one JSON header line, then one JSON line per written output.
+
+The file is append-only and every line is flushed as soon as it is written, so a process killed
+at any moment leaves at most one torn last line. Readers drop such a line; the writer cuts it off
+before appending, so a resumed run never glues a new entry onto half of an old one.
+Schema: docs/manifest.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from augcore.errors import ManifestError
+
+MANIFEST_NAME = "manifest.jsonl"
+FORMAT_KEY = "augcore_manifest"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Manifest:
+    """A parsed manifest: the run's header and its output entries, in the order written."""
+
+    header: dict[str, Any]
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    torn_tail: bool = False
+    """True when an incomplete last line (a run killed mid-write) was dropped."""
+
+
+def _encode(record: dict[str, Any], what: str, path: Path) -> bytes:
+    if not isinstance(record, dict):
+        raise ManifestError(
+            f"{path}: a manifest {what} must be a dict, got {type(record).__name__}"
+        )
+    try:
+        text = json.dumps(record, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ManifestError(
+            f"{path}: the manifest {what} is not plain JSON ({exc}); convert numpy values with "
+            ".tolist() or float() first"
+        ) from exc
+    return text.encode("utf-8") + b"\n"
+
+
+def _header_line(header: dict[str, Any], path: Path) -> bytes:
+    return _encode({FORMAT_KEY: FORMAT_VERSION, "header": header}, "header", path)
+
+
+def _parse_header(line: bytes, path: Path) -> dict[str, Any]:
+    try:
+        first = json.loads(line)
+    except ValueError as exc:
+        raise ManifestError(
+            f"{path}: line 1 is not JSON ({exc}); this is not an augcore manifest"
+        ) from None
+    if not isinstance(first, dict) or first.get(FORMAT_KEY) != FORMAT_VERSION:
+        raise ManifestError(
+            f"{path}: line 1 is not an augcore manifest header (expected "
+            f'{{"{FORMAT_KEY}": {FORMAT_VERSION}, "header": ...}})'
+        )
+    header = first.get("header")
+    if not isinstance(header, dict):
+        raise ManifestError(f"{path}: the manifest header is not a JSON object")
+    return header
+
+
+def read_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """Read a manifest, tolerating only a torn last line; any other damage is a ManifestError."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ManifestError(
+            f"{path}: no manifest here (was this folder written by augcore run?)"
+        ) from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read the manifest ({exc.strerror})") from exc
+    lines = data.split(b"\n")
+    torn = lines.pop() != b""  # text after the last newline was never finished
+    if not lines:
+        raise ManifestError(f"{path}: the manifest is empty or its header line is incomplete")
+    manifest = Manifest(header=_parse_header(lines[0], path), torn_tail=torn)
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            entry = json.loads(line)
+        except ValueError as exc:
+            raise ManifestError(f"{path}: line {number} is corrupt ({exc})") from exc
+        if not isinstance(entry, dict):
+            raise ManifestError(f"{path}: line {number} is not a JSON object")
+        manifest.entries.append(entry)
+    return manifest
+
+
+class ManifestWriter:
+    """Append entries to a manifest, creating it with ``header`` or continuing an existing one.
+
+    Continuing requires the existing header to equal ``header`` (the caller decides whether a
+    different run may take over the folder; this class never mixes two runs in one file).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.header = header
+        self._file: Any = None
+
+    def __enter__(self) -> ManifestWriter:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        header_line = _header_line(self.header, self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
+        try:
+            handle.seek(0)
+            existing = handle.read()
+            complete = existing.rfind(b"\n") + 1  # bytes up to the last finished line
+            ours = json.loads(header_line)["header"]  # as JSON would read it back
+            if complete and _parse_header(existing[: existing.index(b"\n")], self.path) != ours:
+                raise ManifestError(
+                    f"{self.path}: the existing manifest belongs to a different run; "
+                    "refusing to append to it"
+                )
+            if complete != len(existing):
+                handle.truncate(complete)  # drop the torn line a killed run left behind
+            if not complete:
+                handle.write(header_line)
+            handle.flush()
+        except BaseException:
+            handle.close()
+            raise
+        self._file = handle
+
+    def write(self, entry: dict[str, Any]) -> None:
+        """Append one entry and flush it to the OS (survives a killed process)."""
+        if self._file is None:
+            raise ManifestError(f"{self.path}: the manifest writer is not open")
+        self._file.write(_encode(entry, "entry", self.path))
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
