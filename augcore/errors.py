@@ -77,3 +77,8 @@ class ManifestError(AugcoreError, ValueError):
 
 class ReplayMismatchError(AugcoreError):
     """Replaying a manifest produced bytes that differ from the files on disk."""
+
+
+# --- the training-loop stream ---------------------------------------------------------------
+class StreamOptionError(AugcoreError, ValueError):
+    """An ``AugmentStream`` got a bad option or source (batch size, keys, resize, folder...)."""
