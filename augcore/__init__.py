@@ -6,6 +6,10 @@ state is created until you build a pipeline or plugin manager yourself.
 
 from __future__ import annotations
 
+# Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
+import augcore.plugins.geometric
+import augcore.plugins.pixel  # noqa: F401
+from augcore.config import OneOf, SomeOf, Step
 from augcore.errors import (
     AugcoreError,
     BatchLengthError,
@@ -21,10 +25,15 @@ from augcore.errors import (
     PluginContractError,
     PluginError,
     PluginImportError,
+    PluginWarning,
     ReplayMismatchError,
     UnsafePathError,
     WarpOptionError,
 )
+from augcore.hookspecs import hookimpl
+from augcore.manager import PluginManager
+from augcore.pipeline import Pipeline, Record, Records
+from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import warp_affine, warp_affine_batch
 
 __version__ = "0.1.0"
@@ -34,20 +43,33 @@ __all__ = [
     "BatchLengthError",
     "ConfigError",
     "DuplicateTransformError",
+    "GeometricTransform",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
     "ManifestError",
     "MatrixError",
+    "OneOf",
     "OutputArrayError",
     "OutputConflictError",
+    "Param",
+    "Pipeline",
+    "PixelTransform",
     "PluginContractError",
     "PluginError",
     "PluginImportError",
+    "PluginManager",
+    "PluginWarning",
+    "Record",
+    "Records",
     "ReplayMismatchError",
+    "SomeOf",
+    "Step",
+    "Transform",
     "UnsafePathError",
     "WarpOptionError",
     "__version__",
+    "hookimpl",
     "warp_affine",
     "warp_affine_batch",
 ]

@@ -82,3 +82,8 @@ class ReplayMismatchError(AugcoreError):
 # --- the training-loop stream ---------------------------------------------------------------
 class StreamOptionError(AugcoreError, ValueError):
     """An ``AugmentStream`` got a bad option or source (batch size, keys, resize, folder...)."""
+
+
+# --- plugin problems reported as warnings ------------------------------------------------------
+class PluginWarning(UserWarning):
+    """A plugin was skipped (import failure, broken contract, duplicate name) in warn mode."""

@@ -1,0 +1,538 @@
+"""Running a chain: sampling, fusion and the applied record of every output.
+
+Each chain member gets a fixed stream number from its pre-order position (member m uses
+stream 2m for its transform's parameters and 2m + 1 for its own gate / group choices), so an
+output's draws depend only on (seed, key, k) and the chain (see ``augcore.seeding``).
+
+A batch of n outputs is processed step by step, never image by image: every member samples
+for all n outputs in one vectorised call; consecutive geometric steps are composed into one
+(n, 3, 3) matrix per fused run (a step that did not fire contributes the identity) and warped
+with one kernel call; pixel steps are applied to the outputs they fired on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from augcore.config import (
+    Node,
+    OneOf,
+    Step,
+    WarpOptions,
+    as_node,
+    chain_to_config,
+    load_config,
+    parse_config,
+)
+from augcore.errors import (
+    BatchLengthError,
+    ImageDtypeError,
+    ImageShapeError,
+    ManifestError,
+    PluginContractError,
+)
+from augcore.manager import PluginManager
+from augcore.seeding import Draws, check_seed, key_hash, output_streams
+from augcore.transform import (
+    RECORDABLE_DTYPES,
+    GeometricTransform,
+    ImageShape,
+    Params,
+    compose,
+    identity_matrices,
+)
+from augcore.warp import warp_affine_batch
+
+DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
+IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+
+
+# --- records ----------------------------------------------------------------------------------
+@dataclass
+class Record:
+    """What was applied to one output: identity, the steps that fired, the fused matrices.
+
+    ``steps`` entries are ``{"name", "step", "params"}`` in application order (``step`` is the
+    transform's position among the chain's transforms); ``fused`` entries are
+    ``{"steps": [indices into steps], "matrix": 3x3 pull map}``, one per warp performed.
+    """
+
+    seed: int
+    key: str
+    k: int
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    fused: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "key": self.key,
+            "k": self.k,
+            "steps": [dict(step) for step in self.steps],
+            "fused": [dict(run) for run in self.fused],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        try:
+            steps = [
+                {"name": str(s["name"]), "step": int(s["step"]), "params": dict(s["params"])}
+                for s in data["steps"]
+            ]
+            fused = [
+                {"steps": [int(i) for i in run["steps"]], "matrix": run["matrix"]}
+                for run in data["fused"]
+            ]
+            return cls(int(data["seed"]), str(data["key"]), int(data["k"]), steps, fused)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ManifestError(
+                f"not a valid augcore record ({type(exc).__name__}: {exc}); a record needs "
+                "seed, key, k, steps [{name, step, params}] and fused [{steps, matrix}]"
+            ) from exc
+
+
+def _json_value(values: np.ndarray, i: int) -> Any:
+    value = values[i]
+    return value.tolist() if isinstance(value, np.ndarray) else value.item()
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A transform step of the flattened chain with its stream and transform-position."""
+
+    step: Step
+    stream: int
+    position: int
+
+
+@dataclass
+class _LeafResult:
+    mask: np.ndarray
+    params: Params
+
+
+@dataclass
+class _Segment:
+    """A fused geometric run, or a single pixel step, of the flattened chain."""
+
+    leaves: list[int]
+    geometric: bool
+    matrices: np.ndarray | None = None
+
+
+class Records(Sequence[Record]):
+    """The records of a batch, built on access: cheap when nobody reads them all."""
+
+    def __init__(
+        self,
+        seed: int,
+        keys: Sequence[str],
+        ks: np.ndarray,
+        leaves: Sequence[_Leaf],
+        results: Sequence[_LeafResult],
+        segments: Sequence[_Segment],
+    ) -> None:
+        self._seed, self._keys, self._ks = seed, keys, ks
+        self._leaves, self._results, self._segments = leaves, results, segments
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: int) -> Record:  # type: ignore[override]
+        if isinstance(index, slice):
+            raise TypeError("Records does not support slices; iterate or index one at a time")
+        i = range(len(self))[index]
+        record = Record(self._seed, self._keys[i], int(self._ks[i]))
+        for segment in self._segments:
+            fired = [leaf for leaf in segment.leaves if self._results[leaf].mask[i]]
+            first = len(record.steps)
+            for leaf in fired:
+                result = self._results[leaf]
+                record.steps.append(
+                    {
+                        "name": self._leaves[leaf].step.transform.name,
+                        "step": self._leaves[leaf].position,
+                        "params": {n: _json_value(v, i) for n, v in result.params.items()},
+                    }
+                )
+            if segment.geometric and fired:
+                record.fused.append(
+                    {
+                        "steps": list(range(first, len(record.steps))),
+                        "matrix": segment.matrices[i].tolist(),  # type: ignore[index]
+                    }
+                )
+        return record
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+def _flatten(nodes: Sequence[Node]) -> tuple[list[_Leaf], dict[int, int]]:
+    """Leaves in pre-order, and the stream number of every node (keyed by id)."""
+    leaves: list[_Leaf] = []
+    streams: dict[int, int] = {}
+
+    def visit(node: Node) -> None:
+        streams[id(node)] = 2 * len(streams)
+        if isinstance(node, Step):
+            leaves.append(_Leaf(node, streams[id(node)], len(leaves)))
+        else:
+            for member in node.steps:
+                visit(member)
+
+    for node in nodes:
+        visit(node)
+    return leaves, streams
+
+
+def _segments(leaves: Sequence[_Leaf]) -> list[_Segment]:
+    segments: list[_Segment] = []
+    for index, leaf in enumerate(leaves):
+        geometric = isinstance(leaf.step.transform, GeometricTransform)
+        if geometric and segments and segments[-1].geometric:
+            segments[-1].leaves.append(index)
+        else:
+            segments.append(_Segment([index], geometric))
+    return segments
+
+
+def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise ImageShapeError(f"{what} must be a numpy array, got {type(image).__name__}")
+    if image.dtype not in IMAGE_DTYPES:
+        raise ImageDtypeError(
+            f"{what} has dtype {image.dtype}; augcore handles uint8 and float32 "
+            "(convert with .astype(np.float32) or to uint8 first)"
+        )
+    dims = (3, 4) if batch else (2, 3)
+    if image.ndim not in dims or 0 in image.shape:
+        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
+        raise ImageShapeError(f"{what} has shape {image.shape}; expected non-empty {layout}")
+    return np.ascontiguousarray(image)
+
+
+class Pipeline:
+    """A chain of transform steps and groups plus the warp options its fused warps use."""
+
+    def __init__(
+        self,
+        steps: Sequence[Any] = (),
+        *,
+        order: int = 0,
+        fill_mode: str = "nearest",
+        cval: float = 0.0,
+    ) -> None:
+        self.steps: tuple[Node, ...] = tuple(
+            as_node(step, f"pipeline step {i}") for i, step in enumerate(steps)
+        )
+        self.warp = WarpOptions(order=order, fill_mode=fill_mode, cval=cval)
+        self._leaves, self._streams = _flatten(self.steps)
+        self._segments = _segments(self._leaves)
+
+    # --- construction and config ----------------------------------------------------------
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any] | str | Path, manager: PluginManager | None = None
+    ) -> Pipeline:
+        """From a dict or a .toml/.json file; names resolve through ``manager``.
+
+        The default manager is a fresh one with the built-ins and installed entry points.
+        """
+        nodes, warp = parse_config(load_config(config), manager or PluginManager())
+        return cls(nodes, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+
+    @classmethod
+    def default(cls, manager: PluginManager | None = None) -> Pipeline:
+        """The seed's chain (augcore/data/default.toml), Keras's settings in augcore's terms."""
+        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False))
+
+    def to_config(self) -> dict[str, Any]:
+        return chain_to_config(self.steps, self.warp)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({list(self.steps)!r}, {self.warp})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pipeline) and other.steps == self.steps and other.warp == self.warp
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # --- augmenting -----------------------------------------------------------------------
+    def augment(
+        self, image: np.ndarray, *, seed: int, key: str, k: int = 0
+    ) -> tuple[np.ndarray, Record]:
+        """Output k of ``image`` (identified by ``key``) and its record."""
+        image = _check_image(image, "image")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k must be an integer >= 0, got {k!r}")
+        roots = output_streams(
+            check_seed(seed), np.array([key_hash(key)], np.uint64), np.array([k], np.uint64)
+        )
+        outs, records = self._run(image[None], roots, seed, [key], np.array([k]), threads=1)
+        return outs[0], records[0]
+
+    def augment_batch(
+        self,
+        images: np.ndarray | Sequence[np.ndarray],
+        *,
+        seed: int,
+        keys: Sequence[str] | None = None,
+        variants: int = 1,
+        threads: int = 1,
+    ) -> tuple[np.ndarray, Records]:
+        """``variants`` outputs of each image: ``outs[i * variants + k]`` is variant k of image i.
+
+        ``keys`` (one stable string per image) default to "0", "1", ... - fine in a training
+        loop, but pass real keys wherever outputs must be traceable. Results equal ``augment``
+        for the same (seed, key, k), whatever the batch, its order or ``threads``.
+        """
+        batch = self._stack(images)
+        count = batch.shape[0]
+        keys = [str(i) for i in range(count)] if keys is None else list(keys)
+        if len(keys) != count:
+            raise BatchLengthError(f"got {count} images but {len(keys)} keys; pass one key each")
+        if (
+            isinstance(variants, bool)
+            or not isinstance(variants, (int, np.integer))
+            or variants < 1
+        ):
+            raise ValueError(f"variants must be an integer >= 1, got {variants!r}")
+        hashes = np.repeat(np.array([key_hash(key) for key in keys], np.uint64), variants)
+        ks = np.tile(np.arange(variants, dtype=np.int64), count)
+        roots = output_streams(check_seed(seed), hashes, ks.astype(np.uint64))
+        output_keys = [key for key in keys for _ in range(variants)]
+        source = np.repeat(batch, variants, axis=0) if variants > 1 else batch.copy()
+        return self._run(source, roots, seed, output_keys, ks, threads=threads, owned=True)
+
+    @staticmethod
+    def _stack(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        if isinstance(images, np.ndarray):
+            return _check_image(images, "images", batch=True)
+        images = list(images)
+        if not images:
+            raise ImageShapeError("images is empty; pass at least one image")
+        checked = [_check_image(image, f"images[{i}]") for i, image in enumerate(images)]
+        shapes = {(image.shape, image.dtype) for image in checked}
+        if len(shapes) != 1:
+            raise ImageShapeError(
+                f"images must share one shape and dtype, got {sorted(map(str, shapes))}; "
+                "resize them first or call augment per image"
+            )
+        return np.stack(checked)
+
+    def _run(
+        self,
+        images: np.ndarray,
+        roots: np.ndarray,
+        seed: int,
+        keys: Sequence[str],
+        ks: np.ndarray,
+        *,
+        threads: int,
+        owned: bool = False,
+    ) -> tuple[np.ndarray, Records]:
+        """The whole batch, step by step. ``owned``: ``images`` may be modified in place."""
+        shape: ImageShape = images.shape[1:]
+        n = images.shape[0]
+        masks = self._masks(roots)
+        results = []
+        for leaf in self._leaves:
+            draws = Draws.for_step(roots, leaf.stream)
+            params = leaf.step.transform.sample(draws, shape)
+            _check_params(leaf, params, n)
+            results.append(_LeafResult(masks[leaf.position], params))
+        segments = [_Segment(s.leaves, s.geometric) for s in self._segments]
+        out = images if owned else images.copy()
+        for segment in segments:
+            if segment.geometric:
+                out = self._warp_run(out, segment, results, shape, threads)
+            else:
+                out = self._apply_pixel(
+                    out, self._leaves[segment.leaves[0]], results[segment.leaves[0]]
+                )
+        return out, Records(seed, keys, ks, self._leaves, results, segments)
+
+    def _masks(self, roots: np.ndarray) -> list[np.ndarray]:
+        """For every leaf (by position), which outputs it fires on."""
+        masks: list[np.ndarray] = []
+        everywhere = np.ones(roots.shape[0], dtype=bool)
+
+        def visit(node: Node, parent: np.ndarray) -> None:
+            draws = Draws.for_step(roots, self._streams[id(node)] + 1)
+            mask = parent if node.p >= 1.0 else parent & draws.bernoulli(0, node.p)
+            if isinstance(node, Step):
+                masks.append(mask)
+            elif isinstance(node, OneOf):
+                weights = np.asarray(node.weights or [1.0] * len(node.steps))
+                cumulative = np.cumsum(weights)
+                edges = cumulative / cumulative[-1]
+                edges[cumulative >= cumulative[-1]] = 1.0
+                choice = np.searchsorted(edges, draws.uniform(1), side="right")
+                for j, member in enumerate(node.steps):
+                    visit(member, mask & (choice == j))
+            else:
+                low, high = node.n
+                count = draws.integers(1, low, high)
+                priorities = np.stack([draws.uniform(2 + j) for j in range(len(node.steps))], 1)
+                ranks = np.argsort(np.argsort(priorities, axis=1), axis=1)
+                for j, member in enumerate(node.steps):
+                    visit(member, mask & (ranks[:, j] < count))
+
+        for node in self.steps:
+            visit(node, everywhere)
+        return masks
+
+    def _warp_run(
+        self,
+        images: np.ndarray,
+        segment: _Segment,
+        results: Sequence[_LeafResult],
+        shape: ImageShape,
+        threads: int,
+    ) -> np.ndarray:
+        n = images.shape[0]
+        fused = identity_matrices(n)
+        fired = np.zeros(n, dtype=bool)
+        for index in segment.leaves:
+            leaf, result = self._leaves[index], results[index]
+            matrices = _checked_matrices(
+                leaf, leaf.step.transform.matrices(n, result.params, shape), n
+            )
+            matrices[~result.mask] = identity_matrices(1)[0]
+            fused = compose(fused, matrices)
+            fired |= result.mask
+        segment.matrices = fused
+        options = {
+            "order": self.warp.order,
+            "fill_mode": self.warp.fill_mode,
+            "cval": self.warp.cval,
+        }
+        if fired.all():
+            return warp_affine_batch(images, fused, threads=threads, **options)
+        which = np.flatnonzero(fired)
+        if which.size:
+            images[which] = warp_affine_batch(
+                images[which], fused[which], threads=threads, **options
+            )
+        return images
+
+    def _apply_pixel(self, images: np.ndarray, leaf: _Leaf, result: _LeafResult) -> np.ndarray:
+        which = np.flatnonzero(result.mask)
+        if which.size == 0:
+            return images
+        everywhere = which.size == images.shape[0]
+        subset = images if everywhere else images[which]
+        params = result.params if everywhere else {k: v[which] for k, v in result.params.items()}
+        changed = leaf.step.transform.apply(subset, params)
+        if (
+            not isinstance(changed, np.ndarray)
+            or changed.shape != subset.shape
+            or changed.dtype != subset.dtype
+        ):
+            got = f"{getattr(changed, 'shape', None)} {getattr(changed, 'dtype', type(changed))}"
+            raise PluginContractError(
+                f"transform {leaf.step.transform.name!r}: apply() must return an array of shape "
+                f"{subset.shape} and dtype {subset.dtype}, got {got}"
+            )
+        if everywhere:
+            return changed
+        images[which] = changed
+        return images
+
+    # --- replay ---------------------------------------------------------------------------
+    def apply_record(self, image: np.ndarray, record: Record) -> np.ndarray:
+        """Re-apply a record's exact parameters (no sampling) to ``image``."""
+        image = _check_image(image, "image")
+        shape: ImageShape = image.shape
+        out = image[None].copy()
+        run_of = {run["steps"][0]: run["steps"] for run in record.fused}
+        in_run = {i for run in record.fused for i in run["steps"]}
+        for index, entry in enumerate(record.steps):
+            transform = self._transform_for(entry)
+            params = _decode_params(entry["params"])
+            if index in run_of:
+                fused = identity_matrices(1)
+                for member in run_of[index]:
+                    member_entry = record.steps[member]
+                    member_transform = self._transform_for(member_entry)
+                    fused = compose(
+                        fused,
+                        member_transform.matrices(1, _decode_params(member_entry["params"]), shape),
+                    )
+                out = warp_affine_batch(
+                    out,
+                    fused,
+                    order=self.warp.order,
+                    fill_mode=self.warp.fill_mode,
+                    cval=self.warp.cval,
+                )
+            elif index not in in_run:
+                if isinstance(transform, GeometricTransform):
+                    raise ManifestError(
+                        f"record step {index} ({entry['name']}) is geometric but in no fused run"
+                    )
+                out = transform.apply(out, params)
+        return out[0]
+
+    def _transform_for(self, entry: Mapping[str, Any]) -> Any:
+        position = entry["step"]
+        if not 0 <= position < len(self._leaves):
+            raise ManifestError(
+                f"record step {entry['name']!r} refers to transform #{position}, but this "
+                f"pipeline has {len(self._leaves)}; replay with the pipeline that made it"
+            )
+        transform = self._leaves[position].step.transform
+        if transform.name != entry["name"]:
+            raise ManifestError(
+                f"record step #{position} is {entry['name']!r} but this pipeline has "
+                f"{transform.name!r} there; replay with the pipeline that made the record"
+            )
+        return transform
+
+
+def _decode_params(params: Mapping[str, Any]) -> Params:
+    """JSON values back to length-1 arrays of the dtype they were recorded from."""
+    decoded = {}
+    for name, value in params.items():
+        array = np.asarray([value])
+        if array.dtype.kind == "i":
+            array = array.astype(np.int64)
+        decoded[name] = array
+    return decoded
+
+
+def _check_params(leaf: _Leaf, params: Any, n: int) -> None:
+    """Sampled params must be arrays of length n with a dtype that round-trips through JSON."""
+    name = leaf.step.transform.name
+    if not isinstance(params, dict):
+        raise PluginContractError(f"transform {name!r}: sample() must return a dict of arrays")
+    for key, value in params.items():
+        if (
+            not isinstance(value, np.ndarray)
+            or value.ndim < 1
+            or value.shape[0] != n
+            or value.dtype not in RECORDABLE_DTYPES
+        ):
+            raise PluginContractError(
+                f"transform {name!r} ({type(leaf.step.transform).__module__}): sampled parameter "
+                f"{key!r} must be a float64, int64 or bool array with first axis {n} (so it "
+                f"survives the record's JSON round trip), got {value!r:.80}"
+            )
+
+
+def _checked_matrices(leaf: _Leaf, matrices: Any, n: int) -> np.ndarray:
+    if (
+        not isinstance(matrices, np.ndarray)
+        or matrices.shape != (n, 3, 3)
+        or matrices.dtype != np.float64
+    ):
+        raise PluginContractError(
+            f"transform {leaf.step.transform.name!r} ({type(leaf.step.transform).__module__}): "
+            f"matrices() must return a float64 array of shape ({n}, 3, 3), got "
+            f"{getattr(matrices, 'shape', type(matrices).__name__)}"
+        )
+    return matrices.copy()

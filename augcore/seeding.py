@@ -1,0 +1,143 @@
+"""Where every random number in augcore comes from.
+
+All randomness is counter-based: a draw is a pure hash of its coordinates
+
+    (seed, key, k, stream, draw)
+
+where ``seed`` is the run's seed, ``key`` the source's stable string key (hashed with blake2b of
+its UTF-8 bytes, never Python's salted ``hash()``), ``k`` the variant index, ``stream`` the chain
+step (its pre-order position in the chain; see ``augcore.pipeline``) and ``draw`` the number of
+the quantity inside that step (chosen by the transform: 0 for the angle, 1 for the next...).
+The hash is splitmix64's finaliser applied in a chain, computed in numpy ``uint64`` arithmetic
+over whole arrays of outputs at once.
+
+Consequences: an output's parameters depend only on its own identity, never on batch size,
+order, thread count or the other images in a run; there is no Generator object per output and
+the global numpy RNG is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+_MUL2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN_U64 = np.uint64(_GOLDEN)
+_TO_UNIT = 2.0**-53
+_TO_UNIT32 = 2.0**-32
+
+
+def mix64_int(value: int) -> int:
+    """splitmix64 of a Python int (used for per-step and per-draw constants)."""
+    z = (value + _GOLDEN) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def mix64(values: np.ndarray) -> np.ndarray:
+    """splitmix64 of every element of a ``uint64`` array (wrapping arithmetic, new array)."""
+    with np.errstate(over="ignore"):
+        z = values + _GOLDEN_U64
+        z ^= z >> np.uint64(30)
+        z *= _MUL1
+        z ^= z >> np.uint64(27)
+        z *= _MUL2
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def key_hash(key: str) -> int:
+    """Stable 64-bit hash of a source key: blake2b of its UTF-8 bytes (same on every machine)."""
+    if not isinstance(key, str):
+        raise TypeError(f"source key must be a str, got {type(key).__name__}: {key!r}")
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def check_seed(seed: int) -> int:
+    """Seeds are integers in [0, 2**64); bools and floats are refused so typos do not pass."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int in [0, 2**64), got {type(seed).__name__}: {seed!r}")
+    if not 0 <= int(seed) <= _MASK64:
+        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+    return int(seed)
+
+
+def output_streams(seed: int, key_hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """The root hash of each output identity (seed, key, k), shape (n,) ``uint64``."""
+    base = mix64(key_hashes.astype(np.uint64) ^ np.uint64(mix64_int(check_seed(seed))))
+    return mix64(base ^ mix64(ks.astype(np.uint64)))
+
+
+def identity_streams(seed: int, keys: Sequence[str], ks: Sequence[int]) -> np.ndarray:
+    """``output_streams`` for Python lists of keys and variant indices."""
+    hashes = np.array([key_hash(key) for key in keys], dtype=np.uint64)
+    return output_streams(seed, hashes, np.asarray(ks, dtype=np.uint64))
+
+
+class Draws:
+    """The random draws of one chain step for a batch of n outputs.
+
+    Every method takes a ``draw`` number: the same draw number always gives the same value for
+    the same output, so a transform must use a distinct number for each quantity it samples.
+    """
+
+    __slots__ = ("_streams",)
+
+    def __init__(self, streams: np.ndarray) -> None:
+        self._streams = streams
+
+    @classmethod
+    def for_step(cls, roots: np.ndarray, step: int) -> Draws:
+        """Draws of chain step ``step`` for the outputs whose root hashes are ``roots``."""
+        return cls(mix64(roots ^ np.uint64(mix64_int(step))))
+
+    @property
+    def n(self) -> int:
+        return int(self._streams.shape[0])
+
+    def subset(self, index: np.ndarray) -> Draws:
+        return Draws(self._streams[index])
+
+    def bits(self, draw: int) -> np.ndarray:
+        """64 random bits per output, shape (n,) ``uint64``."""
+        return mix64(self._streams ^ np.uint64(mix64_int(draw)))
+
+    def uniform(self, draw: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+        """Floats in [low, high) (exactly ``low`` when low == high), shape (n,) float64."""
+        unit = (self.bits(draw) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        if low == 0.0 and high == 1.0:
+            return unit
+        return low + (high - low) * unit
+
+    def bernoulli(self, draw: int, p: float) -> np.ndarray:
+        """True with probability exactly p: u < p with u in [0, 1), so p=0 never, p=1 always."""
+        return self.uniform(draw) < p
+
+    def integers(self, draw: int, low: int, high: int) -> np.ndarray:
+        """Integers in [low, high] inclusive, shape (n,) int64."""
+        span = high - low + 1
+        picks = np.floor(self.uniform(draw) * span).astype(np.int64)
+        return low + np.minimum(picks, span - 1)
+
+    def seeds(self, draw: int) -> np.ndarray:
+        """53-bit integer seeds (exact in JSON everywhere) for per-pixel noise, shape (n,) int64."""
+        return (self.bits(draw) >> np.uint64(11)).astype(np.int64)
+
+
+def standard_normal_field(seeds: np.ndarray, count: int) -> np.ndarray:
+    """``count`` standard normal values per seed, shape (len(seeds), count) float32.
+
+    Each value is a pure function of (seed, index), so a noise field is reproduced from the
+    53-bit seed recorded for its output alone (Box-Muller on the two 32-bit halves of a hash).
+    """
+    offsets = mix64(np.arange(count, dtype=np.uint64))
+    bits = mix64(seeds.astype(np.uint64)[:, None] ^ offsets[None, :])
+    u1 = ((bits >> np.uint64(32)).astype(np.float64) + 1.0) * _TO_UNIT32  # (0, 1]
+    u2 = (bits & np.uint64(0xFFFFFFFF)).astype(np.float64) * _TO_UNIT32
+    return (np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)).astype(np.float32)

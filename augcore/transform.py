@@ -1,0 +1,301 @@
+"""The Transform contract every transform, built-in or third-party, is written against.
+
+Sampling is separated from applying, as torchvision v2 separates ``make_params`` from
+``transform``, and sampling is vectorised: one ``sample`` call draws the parameters of a whole
+batch of n outputs. The host (``augcore.pipeline``) then either asks a geometric transform for
+its pull-map matrices and fuses them with its neighbours into one warp, or hands a pixel
+transform the images that the step fired on with their parameters.
+
+Parameters are declared once, as class-level ``Param`` metadata; config validation, error
+messages ("did you mean"), ``augcore plugins --json`` and the docs all read that declaration.
+See docs/plugins.md for a complete example plugin.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from augcore.errors import ConfigError
+from augcore.seeding import Draws
+
+ParamKind = Literal["range", "float", "int", "bool", "choice"]
+ImageShape = tuple[int, ...]
+Params = dict[str, np.ndarray]
+
+# Keys a step in a config uses for itself; a transform may not declare parameters named so.
+RESERVED_KEYS = frozenset({"transform", "p", "one_of", "some_of", "weights", "n"})
+# dtypes a sampled parameter may have: exactly what survives a JSON round trip unchanged.
+RECORDABLE_DTYPES = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a transform.
+
+    ``kind`` "range" takes ``[low, high]`` or a single number r, which means
+    ``[center - r, center + r]`` (``single="symmetric"``) or ``[center, center + r]``
+    (``single="upto"``). Every value must lie within [minimum, maximum].
+    """
+
+    name: str
+    default: Any
+    kind: ParamKind
+    units: str
+    doc: str
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    center: float = 0.0
+    single: Literal["symmetric", "upto"] = "symmetric"
+    choices: tuple[str, ...] = field(default=())
+
+    def allowed(self) -> str:
+        """What values are allowed, in words, for error messages and listings."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(choice) for choice in self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        bounds = f"within [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+        if self.kind == "range":
+            if self.single == "symmetric":
+                single = f"a number r meaning [{_fmt(self.center)} - r, {_fmt(self.center)} + r]"
+            else:
+                single = f"a number r meaning [{_fmt(self.center)}, {_fmt(self.center)} + r]"
+            return f"[low, high] with low <= high, or {single}; values {bounds}"
+        noun = "an integer" if self.kind == "int" else "a number"
+        return f"{noun} {bounds}"
+
+    def validate(self, value: Any, where: str) -> Any:
+        """The normalised value (ranges become (low, high) tuples of floats) or ConfigError."""
+        problem = f"{where}: parameter {self.name!r} got {value!r}; allowed: {self.allowed()}"
+        if self.kind == "bool":
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigError(problem)
+            return bool(value)
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ConfigError(problem + _did_you_mean(value, self.choices))
+            return value
+        if self.kind == "int":
+            if not _is_integer(value):
+                raise ConfigError(problem)
+            self._check_bounds((int(value),), problem)
+            return int(value)
+        if self.kind == "float":
+            if not _is_number(value):
+                raise ConfigError(problem)
+            self._check_bounds((float(value),), problem)
+            return float(value)
+        return self._validate_range(value, problem)
+
+    def _validate_range(self, value: Any, problem: str) -> tuple[float, float]:
+        if _is_number(value):
+            if value < 0:
+                raise ConfigError(problem + " (a single number must be >= 0)")
+            low = self.center - value if self.single == "symmetric" else self.center
+            bounds = (float(low), float(self.center + value))
+        elif (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(_is_number(v) for v in value)
+        ):
+            bounds = (float(value[0]), float(value[1]))
+            if bounds[0] > bounds[1]:
+                raise ConfigError(problem + " (low > high)")
+        else:
+            raise ConfigError(problem)
+        self._check_bounds(bounds, problem)
+        return bounds
+
+    def _check_bounds(self, values: tuple[float, ...], problem: str) -> None:
+        if not all(math.isfinite(v) and self.minimum <= v <= self.maximum for v in values):
+            raise ConfigError(problem)
+
+    def to_json(self) -> Any:
+        """This parameter's metadata as a JSON-able dict (``augcore plugins --json``)."""
+        info: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "default": _jsonable(self.default),
+            "units": self.units,
+            "doc": self.doc,
+            "allowed": self.allowed(),
+        }
+        if self.kind in ("range", "float", "int"):
+            info["minimum"] = None if math.isinf(self.minimum) else self.minimum
+            info["maximum"] = None if math.isinf(self.maximum) else self.maximum
+        if self.kind == "choice":
+            info["choices"] = list(self.choices)
+        return info
+
+
+def _fmt(value: float) -> str:
+    return "-inf" if value == -math.inf else "inf" if value == math.inf else f"{value:g}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _did_you_mean(word: Any, candidates: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
+def validate_options(
+    cls: type[Transform], options: Mapping[str, Any], where: str
+) -> dict[str, Any]:
+    """Check ``options`` against ``cls.params``; the full normalised set, defaults filled in."""
+    declared = {param.name: param for param in cls.params}
+    for key in options:
+        if key not in declared:
+            allowed = ", ".join(declared) if declared else "none"
+            raise ConfigError(
+                f"{where}: unknown parameter {key!r} for transform {cls.name!r}; "
+                f"its parameters are: {allowed}" + _did_you_mean(key, declared)
+            )
+    return {
+        name: param.validate(options.get(name, param.default), where)
+        for name, param in declared.items()
+    }
+
+
+class Transform:
+    """Base of every transform. Subclass ``GeometricTransform`` or ``PixelTransform``.
+
+    Class attributes: ``name`` (unique, lower_snake_case, what configs use), ``params`` (tuple
+    of ``Param``). Instances are built from their parameters, ``Rotate(degrees=40)``, validated
+    and normalised into ``self.options``; do not override ``__init__``.
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def __init__(self, **options: Any) -> None:
+        self.options: dict[str, Any] = validate_options(
+            type(self), options, f"transform {self.name!r}"
+        )
+
+    def sample(self, draws: Draws, shape: ImageShape) -> Params:
+        """Parameters for ``draws.n`` outputs of images of ``shape``: name -> array of length n.
+
+        Arrays must be float64, int64 or bool (exactly what survives JSON) with first axis n.
+        Each output's values may depend only on its own draws: use ``draws.uniform(i, lo, hi)``
+        etc. with a distinct draw number ``i`` per quantity. Parameterless transforms return {}.
+        """
+        return {}
+
+    def to_config(self) -> dict[str, Any]:
+        """This transform as a config step (without ``p``), JSON-able."""
+        return {"transform": self.name, **{k: _jsonable(v) for k, v in self.options.items()}}
+
+    @classmethod
+    def summary(cls) -> str:
+        """First line of the class docstring: the one-line description listings show."""
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.options == self.options  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(self.options.items()))))
+
+
+class GeometricTransform(Transform):
+    """A transform that is an affine map of the pixel grid, described by pull-map matrices.
+
+    The host composes consecutive geometric steps into one matrix per output and warps once;
+    because the transform is only a matrix, masks, keypoints and boxes can follow it later.
+    """
+
+    kind: ClassVar[str] = "geometric"
+
+    def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
+        """(n, 3, 3) float64 pull maps, input (row, col, 1) = M @ output (row, col, 1).
+
+        ``params`` holds arrays of length n as ``sample`` returned them (or as a record
+        replays them); a parameterless transform learns the batch size from ``n``.
+        """
+        raise NotImplementedError(f"transform {self.name!r} does not implement matrices()")
+
+
+class PixelTransform(Transform):
+    """A transform that changes pixel values only, never where they are.
+
+    ``apply`` gets only the images the step fired on, (m, H, W[, C]), with their parameters
+    (arrays of length m). Image i's result may depend only on image i and params[...][i].
+    """
+
+    kind: ClassVar[str] = "pixel"
+
+    def apply(self, images: np.ndarray, params: Params) -> np.ndarray:
+        """The transformed images, same shape and dtype as ``images``."""
+        raise NotImplementedError(f"transform {self.name!r} does not implement apply()")
+
+
+# --- helpers for transform authors ------------------------------------------------------------
+def image_centre(shape: ImageShape) -> tuple[float, float]:
+    """The true centre ((h - 1) / 2, (w - 1) / 2) that rotations and zooms pivot about."""
+    return (shape[0] - 1) / 2.0, (shape[1] - 1) / 2.0
+
+
+def about_centre(linear: np.ndarray, shape: ImageShape) -> np.ndarray:
+    """(n, 3, 3) pull maps applying the (n, 2, 2) linear pull maps about the image centre."""
+    cr, cc = image_centre(shape)
+    n = linear.shape[0]
+    out = np.zeros((n, 3, 3), dtype=np.float64)
+    out[:, :2, :2] = linear
+    out[:, 0, 2] = cr - (linear[:, 0, 0] * cr + linear[:, 0, 1] * cc)
+    out[:, 1, 2] = cc - (linear[:, 1, 0] * cr + linear[:, 1, 1] * cc)
+    out[:, 2, 2] = 1.0
+    return out
+
+
+def identity_matrices(n: int) -> np.ndarray:
+    out = np.zeros((n, 3, 3), dtype=np.float64)
+    out[:, 0, 0] = out[:, 1, 1] = out[:, 2, 2] = 1.0
+    return out
+
+
+def compose(first: np.ndarray, then: np.ndarray) -> np.ndarray:
+    """Pull map of applying ``first`` and then ``then``: ``first @ then``, (n, 3, 3).
+
+    Written element by element (no BLAS) so every output's product is computed in exactly the
+    same operation order whatever the batch size: fused matrices are bit-identical between
+    ``augment`` and ``augment_batch``.
+    """
+    a, b = first, then
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=np.float64)
+    for i in range(3):
+        for j in range(3):
+            out[:, i, j] = (
+                a[:, i, 0] * b[:, 0, j] + a[:, i, 1] * b[:, 1, j] + a[:, i, 2] * b[:, 2, j]
+            )
+    return out
+
+
+def to_image_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float results back to the image dtype: uint8 is rounded half to even and clipped."""
+    if dtype == np.uint8:
+        return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return values.astype(dtype, copy=False)
