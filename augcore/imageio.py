@@ -1,0 +1,220 @@
+"""Reading inputs and writing outputs for the job: one place that knows Pillow's corner cases.
+
+Reading always returns uint8 ``(H, W)`` (L), ``(H, W, 3)`` (RGB) or ``(H, W, 4)`` (RGBA), with
+the EXIF orientation applied. Other modes are converted by a fixed, documented rule
+(docs/job.md, "Input images") or refused with an InputImageError naming the file and the reason.
+Writing encodes in memory with fixed options, so equal arrays always give equal bytes, then
+places the file atomically (temporary file in the target folder + ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from augcore.errors import InputImageError
+
+READ_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+)
+OUTPUT_FORMATS = ("same", "png", "jpg", "tif", "webp")
+TEMP_PREFIX = ".augcore-"
+TEMP_SUFFIX = ".tmp"
+
+_KEPT_MODES = frozenset({"L", "RGB", "RGBA"})
+# Converted without losing anything a uint8 L/RGB/RGBA array can hold.
+_CONVERSIONS = {
+    "1": "L",
+    "LA": "RGBA",
+    "PA": "RGBA",
+    "La": "RGBA",
+    "RGBa": "RGBA",
+    "RGBX": "RGB",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+}
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+
+
+@dataclass(frozen=True)
+class _Encoder:
+    pillow_format: str
+    alpha: bool
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+_ENCODERS = {
+    ".png": _Encoder("PNG", alpha=True),
+    ".jpg": _Encoder("JPEG", alpha=False, options={"quality": 95}),
+    ".jpeg": _Encoder("JPEG", alpha=False, options={"quality": 95}),
+    ".tif": _Encoder("TIFF", alpha=True),
+    ".tiff": _Encoder("TIFF", alpha=True),
+    ".webp": _Encoder("WEBP", alpha=True, options={"lossless": True, "method": 4}),
+    ".bmp": _Encoder("BMP", alpha=False),
+    ".ppm": _Encoder("PPM", alpha=False),
+    ".pgm": _Encoder("PPM", alpha=False),
+}
+
+
+def output_suffix(source_suffix: str, fmt: str) -> str:
+    """The extension an output gets: the source's own for "same", else the format's."""
+    if fmt == "same":
+        return source_suffix.lower()
+    return f".{fmt}"
+
+
+def _pillow_limit(max_pixels: int | None) -> int | None:
+    return Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+
+
+def _open(path: Path, max_pixels: int | None) -> Image.Image:
+    """Open lazily (header only) and apply the pixel limit of this call."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above its global limit; this call enforces its own limit below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except FileNotFoundError:
+        raise InputImageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputImageError(f"{path}: is a directory, not an image file") from None
+    except PermissionError:
+        raise InputImageError(f"{path}: permission denied") from None
+    except Image.DecompressionBombError as exc:
+        raise InputImageError(f"{path}: refused as a decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        size = path.stat().st_size
+        what = "empty file" if size == 0 else "not an image Pillow can read"
+        raise InputImageError(f"{path}: {what}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputImageError(f"{path}: cannot read the image header ({exc})") from None
+    limit = _pillow_limit(max_pixels)
+    width, height = image.size
+    if limit is not None and width * height > limit:
+        image.close()
+        raise InputImageError(
+            f"{path}: {width}x{height} = {width * height} pixels is more than the limit of "
+            f"{limit} (possible decompression bomb); raise max_pixels if the file is trusted"
+        )
+    return image
+
+
+def probe_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> str:
+    """Check an input cheaply (header only); return its mode. Truncation shows only on decode."""
+    path = Path(path)
+    with _open(path, max_pixels) as image:
+        _target_mode(image, path)
+        return image.mode
+
+
+def _target_mode(image: Image.Image, path: Path) -> str:
+    mode = image.mode
+    if mode in _KEPT_MODES:
+        return mode
+    if mode == "P":
+        return "RGBA" if "transparency" in image.info else "RGB"
+    if mode in _SIXTEEN_BIT_MODES:
+        return "L"
+    if mode in _CONVERSIONS:
+        return _CONVERSIONS[mode]
+    raise InputImageError(
+        f"{path}: unsupported image mode {mode!r} (32-bit integer or float pixels have no "
+        "defined 8-bit range); convert it to 8-bit L, RGB or RGBA first"
+    )
+
+
+def _to_uint8(image: Image.Image, target: str) -> np.ndarray:
+    if image.mode in _SIXTEEN_BIT_MODES:
+        wide = np.asarray(image).astype(np.uint32)
+        return ((wide * 255 + 32767) // 65535).astype(np.uint8)  # round(v * 255 / 65535)
+    if image.mode != target:
+        image = image.convert(target)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def read_image(
+    path: str | os.PathLike[str],
+    *,
+    size: tuple[int, int] | None = None,
+    max_pixels: int | None = None,
+) -> np.ndarray:
+    """Decode an input as uint8 L/RGB/RGBA, EXIF-oriented, optionally resized to ``size`` (W, H).
+
+    ``max_pixels`` bounds width x height for this call only (default: Pillow's
+    ``Image.MAX_IMAGE_PIXELS``); a larger image is refused before it is decoded.
+    """
+    path = Path(path)
+    with _open(path, max_pixels) as image:
+        target = _target_mode(image, path)
+        try:
+            image.load()
+            oriented = ImageOps.exif_transpose(image)
+            array = _to_uint8(oriented, target)
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise InputImageError(f"{path}: cannot decode the image ({exc})") from None
+    if size is not None and (array.shape[1], array.shape[0]) != size:
+        array = resize(array, size)
+    return np.ascontiguousarray(array)
+
+
+def resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize to ``size`` = (width, height) with bicubic filtering, as the seed script does."""
+    resized = Image.fromarray(array).resize(size, Image.Resampling.BICUBIC)
+    return np.asarray(resized)
+
+
+def encode_image(array: np.ndarray, suffix: str) -> bytes:
+    """Encode a uint8 image for a file with ``suffix``; formats without alpha drop the alpha."""
+    encoder = _ENCODERS.get(suffix.lower())
+    if encoder is None:
+        raise ValueError(f"cannot write {suffix!r} files; use one of {sorted(_ENCODERS)}")
+    if array.dtype != np.uint8:
+        raise TypeError(f"only uint8 images can be written, got {array.dtype}")
+    image = Image.fromarray(array)
+    if image.mode == "RGBA" and not encoder.alpha:
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format=encoder.pillow_format, **encoder.options)
+    return buffer.getvalue()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Place ``data`` at ``path`` all at once: readers see the old file or the whole new one.
+
+    The temporary file lives in the target folder (same file system, so the rename is atomic)
+    and is hidden, with a prefix that lets an interrupted run's leftovers be swept up safely.
+    """
+    path = Path(path)
+    temporary = path.parent / f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,178 @@
+"""Finding inputs, giving each a stable unique key, and turning keys into safe output paths.
+
+The rules (docs/job.md, "Keys and names"):
+
+- A directory source is walked recursively (sorted, hidden entries and symlinked folders
+  skipped, image extensions only); a file's key is its path relative to that directory.
+- Files named directly and the lines of a ``--from-list`` file form one group whose root is the
+  deepest folder containing all of them; their keys are paths relative to that root.
+- Keys are made unique in source order: when a key's output stem (the key without its
+  extension) is already taken, ``~2``, ``~3``... is added to the stem, so a file listed twice,
+  or ``x.png`` next to ``x.jpg``, still gets its own outputs.
+- Output ``k`` of key ``cats/x.png`` is ``cats/x__k{k}{suffix}`` below the output folder, and
+  no output path may resolve outside that folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from augcore.errors import InputImageError, UnsafePathError
+from augcore.imageio import READ_EXTENSIONS
+
+KEY_SEPARATOR = "__k"
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One input: where it is read from and the unique key its outputs are named after."""
+
+    path: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class BadSource:
+    """An input found unusable before any image is decoded, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Discovery:
+    items: list[SourceItem]
+    bad: list[BadSource]
+
+
+def samples_dir() -> Path:
+    """The sample images shipped inside the package (``augcore run --samples``)."""
+    return Path(str(resources.files("augcore") / "data" / "samples"))
+
+
+def read_list(path: str | os.PathLike[str]) -> list[str]:
+    """The paths in a list file: one a line, surrounding spaces and blank lines ignored."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        raise InputImageError(f"{path}: list file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
+        raise InputImageError(f"{path}: cannot read the list file ({reason})") from None
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _has_image_extension(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in READ_EXTENSIONS
+
+
+def _walk(root: Path) -> list[Path]:
+    found = []
+    for folder, subfolders, files in os.walk(root):  # os.walk does not follow symlinked folders
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found.extend(
+            Path(folder, name)
+            for name in files
+            if not name.startswith(".") and _has_image_extension(name)
+        )
+    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
+
+
+def _check_file(path: Path) -> str | None:
+    """Why a directly named file cannot be an input, or None if it looks usable."""
+    if not path.exists():
+        return "no such file or directory"
+    if not path.is_file():
+        return "not a regular file"
+    if not _has_image_extension(path.name):
+        return f"unknown image extension (expected one of {' '.join(sorted(READ_EXTENSIONS))})"
+    return None
+
+
+def _relative_keys(paths: Sequence[Path]) -> list[str]:
+    """Keys for loose files: paths relative to the deepest folder that holds all of them."""
+    if not paths:
+        return []
+    root = os.path.commonpath([os.path.dirname(path) for path in paths])
+    return [PurePosixPath(*Path(os.path.relpath(path, root)).parts).as_posix() for path in paths]
+
+
+def unique_keys(keys: Iterable[str]) -> list[str]:
+    """Give every key its own output stem, in order: later duplicates get ``~2``, ``~3``..."""
+    taken: set[str] = set()
+    result = []
+    for key in keys:
+        stem, suffix = os.path.splitext(key)
+        candidate, number = stem, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{stem}~{number}"
+        taken.add(candidate)
+        result.append(candidate + suffix)
+    return result
+
+
+def discover(
+    sources: Sequence[str | os.PathLike[str]] = (),
+    *,
+    from_list: str | os.PathLike[str] | None = None,
+    samples: bool = False,
+) -> Discovery:
+    """Expand sources into keyed inputs; missing or non-image paths are returned in ``bad``.
+
+    An unreadable list file raises InputImageError: without it nothing is known about the run.
+    """
+    roots: list[Path] = [samples_dir()] if samples else []
+    loose: list[Path] = []
+    bad: list[BadSource] = []
+    named = [str(source) for source in sources]
+    if from_list is not None:
+        named += read_list(from_list)
+    for name in named:
+        path = Path(os.path.abspath(name))
+        if path.is_dir():
+            roots.append(path)
+            continue
+        reason = _check_file(path)
+        if reason is None:
+            loose.append(path)
+        else:
+            bad.append(BadSource(name, reason))
+    found = [(path, path.relative_to(root).as_posix()) for root in roots for path in _walk(root)]
+    found += zip(loose, _relative_keys(loose), strict=True)
+    keys = unique_keys(key for _, key in found)
+    items = [SourceItem(path, key) for (path, _), key in zip(found, keys, strict=True)]
+    return Discovery(items=items, bad=bad)
+
+
+def output_relpath(key: str, k: int, suffix: str) -> str:
+    """The output path (relative to the output folder) of variant ``k`` of ``key``."""
+    stem = os.path.splitext(key)[0]
+    return f"{stem}{KEY_SEPARATOR}{k}{suffix}"
+
+
+def safe_output_path(out: Path, relpath: str) -> Path:
+    """``out / relpath``, refused if it is absolute, climbs with ``..`` or leaves via a symlink."""
+    parts = PurePosixPath(relpath).parts
+    if (
+        not relpath
+        or "\\" in relpath
+        or PurePosixPath(relpath).is_absolute()
+        or any(part in ("..", ".") for part in parts)
+    ):
+        raise UnsafePathError(
+            f"output path {relpath!r} is not a plain relative path inside {out}; refusing it"
+        )
+    real_out = out.resolve()
+    target = out.joinpath(*parts)
+    if not target.parent.resolve().is_relative_to(real_out):
+        raise UnsafePathError(
+            f"output path {relpath!r} would land outside {out} (through a symbolic link); "
+            "refusing it"
+        )
+    return target
