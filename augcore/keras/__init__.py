@@ -1,1 +1,45 @@
-"""Keras ImageDataGenerator drop-in (see docs/migrating-from-keras.md)."""
+"""Keras ``ImageDataGenerator`` drop-in: change one import, keep the script.
+
+``from augcore.keras import ImageDataGenerator, array_to_img, img_to_array, load_img`` replaces
+``from keras.preprocessing.image import ...`` (removed in Keras 3). Results match Keras 3's legacy
+implementation, geometry quirks included; the differences (``save_to_dir`` names and manifest,
+randomness without the global numpy RNG) are in docs/migrating-from-keras.md. Neither Keras nor
+any deep-learning framework is needed.
+"""
+
+from __future__ import annotations
+
+from augcore.keras._affine import (
+    apply_affine_transform,
+    apply_brightness_shift,
+    apply_channel_shift,
+    flip_axis,
+    transform_matrix_offset_center,
+)
+from augcore.keras._generator import ImageDataGenerator
+from augcore.keras._image import array_to_img, img_to_array, load_img, save_img
+from augcore.keras._iterators import (
+    DataFrameIterator,
+    DirectoryIterator,
+    Iterator,
+    NumpyArrayIterator,
+)
+from augcore.keras._saving import MANIFEST_NAME
+
+__all__ = [
+    "MANIFEST_NAME",
+    "DataFrameIterator",
+    "DirectoryIterator",
+    "ImageDataGenerator",
+    "Iterator",
+    "NumpyArrayIterator",
+    "apply_affine_transform",
+    "apply_brightness_shift",
+    "apply_channel_shift",
+    "array_to_img",
+    "flip_axis",
+    "img_to_array",
+    "load_img",
+    "save_img",
+    "transform_matrix_offset_center",
+]

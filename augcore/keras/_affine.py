@@ -1,0 +1,174 @@
+"""Keras's per-image operations, with the warp on augcore's kernel instead of per-channel scipy.
+
+The affine matrix is built with the same numpy calls, in the same order, as Keras 3's
+``keras/src/legacy/preprocessing/image.py``, so every float matches bit for bit and the warp
+(identical to ``scipy.ndimage.affine_transform``) reproduces Keras exactly, quirks included:
+
+* rows and columns are swapped after centring (``P @ M @ P``), so ``tx`` (``height_shift_range``)
+  moves the image sideways and ``ty`` moves it up and down;
+* the centre offsets are not swapped with the axes, so on non-square images rotation, shear and
+  zoom pivot about a point off the true centre;
+* ``wrap`` is scipy's ``wrap`` (period n - 1), not true tiling.
+
+These are kept on purpose for compatibility; augcore's native transforms
+(``augcore.plugins.geometric``) use correct geometry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import ImageEnhance
+
+from augcore.errors import ImageDtypeError, ImageShapeError
+from augcore.keras._image import array_to_img, img_to_array
+from augcore.warp import warp_affine
+
+_KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+
+
+def transform_matrix_offset_center(matrix: np.ndarray, x: float, y: float) -> np.ndarray:
+    """Conjugate ``matrix`` by a shift to Keras's centre (x/2 - 0.5, y/2 - 0.5)."""
+    o_x = float(x) / 2 - 0.5
+    o_y = float(y) / 2 - 0.5
+    offset_matrix = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
+    reset_matrix = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    return np.dot(np.dot(offset_matrix, matrix), reset_matrix)
+
+
+def keras_affine_matrix(
+    theta: float,
+    tx: float,
+    ty: float,
+    shear: float,
+    zx: float,
+    zy: float,
+    height: int,
+    width: int,
+    swap_axes: bool = True,
+) -> np.ndarray | None:
+    """The 3x3 pull map Keras hands to scipy, or None when Keras would not warp at all."""
+    transform_matrix = None
+    if theta != 0:
+        theta = np.deg2rad(theta)
+        transform_matrix = np.array(
+            [
+                [np.cos(theta), -np.sin(theta), 0],
+                [np.sin(theta), np.cos(theta), 0],
+                [0, 0, 1],
+            ]
+        )
+    if tx != 0 or ty != 0:
+        shift_matrix = np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]])
+        transform_matrix = (
+            shift_matrix if transform_matrix is None else np.dot(transform_matrix, shift_matrix)
+        )
+    if shear != 0:
+        shear = np.deg2rad(shear)
+        shear_matrix = np.array([[1, -np.sin(shear), 0], [0, np.cos(shear), 0], [0, 0, 1]])
+        transform_matrix = (
+            shear_matrix if transform_matrix is None else np.dot(transform_matrix, shear_matrix)
+        )
+    if zx != 1 or zy != 1:
+        zoom_matrix = np.array([[zx, 0, 0], [0, zy, 0], [0, 0, 1]])
+        transform_matrix = (
+            zoom_matrix if transform_matrix is None else np.dot(transform_matrix, zoom_matrix)
+        )
+    if transform_matrix is None:
+        return None
+    transform_matrix = transform_matrix_offset_center(transform_matrix, height, width)
+    if swap_axes:
+        transform_matrix[:, [0, 1]] = transform_matrix[:, [1, 0]]
+        transform_matrix[[0, 1]] = transform_matrix[[1, 0]]
+    return transform_matrix
+
+
+def _check_axes(x: np.ndarray, row_axis: int, col_axis: int, channel_axis: int) -> None:
+    axes = {row_axis, col_axis, channel_axis}
+    if len(axes) != 3:
+        raise ImageShapeError(
+            f"row_axis, col_axis and channel_axis must be distinct, got "
+            f"{row_axis}, {col_axis}, {channel_axis}."
+        )
+    if axes != {0, 1, 2}:
+        raise ImageShapeError(f"invalid axis indices {sorted(axes - {0, 1, 2})}; use 0, 1 and 2.")
+    if x.ndim != 3:
+        raise ImageShapeError(
+            f"expected a single multi-channel 2-D image (rank 3), got shape {x.shape}."
+        )
+    if channel_axis not in (0, 2):
+        raise ImageShapeError(f"channel_axis must be 0 or 2 (first or last), got {channel_axis}.")
+
+
+def warp_channels(
+    x: np.ndarray, matrix: np.ndarray, channel_axis: int, fill_mode: str, cval: float, order: int
+) -> np.ndarray:
+    """Warp all channels in one kernel call, converting dtypes the kernel lacks.
+
+    uint8 and float32 run as they are; other float dtypes (float64, float16) are warped in
+    float32 and cast back, so order-1 results then match Keras's float64 to about 1e-5 relative.
+    """
+    dtype = x.dtype
+    if dtype not in _KERNEL_DTYPES:
+        if not np.issubdtype(dtype, np.floating):
+            raise ImageDtypeError(
+                f"apply_affine_transform supports uint8 and floating-point images, got {dtype}; "
+                "convert with x.astype('float32')."
+            )
+        x = x.astype(np.float32)
+    channels_last = np.moveaxis(x, channel_axis, -1)
+    warped = warp_affine(
+        np.ascontiguousarray(channels_last), matrix, order=order, fill_mode=fill_mode, cval=cval
+    )
+    return np.moveaxis(warped, -1, channel_axis).astype(dtype, copy=False)
+
+
+def apply_affine_transform(
+    x: np.ndarray,
+    theta: float = 0,
+    tx: float = 0,
+    ty: float = 0,
+    shear: float = 0,
+    zx: float = 1,
+    zy: float = 1,
+    row_axis: int = 1,
+    col_axis: int = 2,
+    channel_axis: int = 0,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    order: int = 1,
+) -> np.ndarray:
+    """Keras's ``apply_affine_transform``: same arguments, same pixels (see the module notes).
+
+    ``order`` is 0 or 1 and ``fill_mode`` one of nearest/constant/reflect/wrap (the kernel's).
+    With identity parameters the input is returned as is, as Keras does.
+    """
+    _check_axes(x, row_axis, col_axis, channel_axis)
+    matrix = keras_affine_matrix(
+        theta, tx, ty, shear, zx, zy, x.shape[row_axis], x.shape[col_axis], col_axis > row_axis
+    )
+    if matrix is None:
+        return x
+    return warp_channels(x, matrix, channel_axis, fill_mode, cval, order)
+
+
+def apply_channel_shift(x: np.ndarray, intensity: float, channel_axis: int = 0) -> np.ndarray:
+    """Add ``intensity`` to every channel, clipped to the image's own min..max (Keras's rule)."""
+    return np.clip(x + intensity, np.min(x), np.max(x))
+
+
+def apply_brightness_shift(x: np.ndarray, brightness: float, scale: bool = True) -> np.ndarray:
+    """Keras's brightness shift: a uint8 PIL round trip (values truncate), channels last."""
+    x_min, x_max = np.min(x), np.max(x)
+    local_scale = (x_min < 0) or (x_max > 255)
+    img = array_to_img(x, data_format="channels_last", scale=local_scale or scale)
+    x = img_to_array(ImageEnhance.Brightness(img).enhance(brightness))
+    if not scale and local_scale:
+        x = x / 255 * (x_max - x_min) + x_min
+    return x
+
+
+def flip_axis(x: Any, axis: int) -> np.ndarray:
+    """A reversed view along ``axis``."""
+    return np.flip(np.asarray(x), axis)
