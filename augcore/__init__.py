@@ -27,12 +27,14 @@ from augcore.errors import (
     PluginImportError,
     PluginWarning,
     ReplayMismatchError,
+    StreamOptionError,
     UnsafePathError,
     WarpOptionError,
 )
 from augcore.hookspecs import hookimpl
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline, Record, Records
+from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import warp_affine, warp_affine_batch
 
@@ -40,6 +42,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AugcoreError",
+    "AugmentStream",
+    "Batch",
     "BatchLengthError",
     "ConfigError",
     "DuplicateTransformError",
@@ -65,6 +69,7 @@ __all__ = [
     "ReplayMismatchError",
     "SomeOf",
     "Step",
+    "StreamOptionError",
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
