@@ -7,8 +7,10 @@ state is created until you build a pipeline or plugin manager yourself.
 from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
+import augcore.manifest
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
+from augcore.audit import ReplayResult, Report, replay, report
 from augcore.config import OneOf, SomeOf, Step
 from augcore.errors import (
     AugcoreError,
@@ -32,6 +34,7 @@ from augcore.errors import (
     WarpOptionError,
 )
 from augcore.hookspecs import hookimpl
+from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline, Record, Records
 from augcore.stream import AugmentStream, Batch
@@ -59,6 +62,7 @@ __all__ = [
     "Param",
     "Pipeline",
     "PixelTransform",
+    "Plan",
     "PluginContractError",
     "PluginError",
     "PluginImportError",
@@ -67,6 +71,10 @@ __all__ = [
     "Record",
     "Records",
     "ReplayMismatchError",
+    "ReplayResult",
+    "Report",
+    "RunSummary",
+    "SkippedInput",
     "SomeOf",
     "Step",
     "StreamOptionError",
@@ -75,6 +83,10 @@ __all__ = [
     "WarpOptionError",
     "__version__",
     "hookimpl",
+    "plan",
+    "replay",
+    "report",
+    "run",
     "warp_affine",
     "warp_affine_batch",
 ]

@@ -1,0 +1,151 @@
+"""``augcore run`` and ``augcore plan``: thin argument layers over augcore.run / augcore.plan.
+
+Exit codes (docs/job.md): 0 all done; 1 another augcore error (config, plugin, manifest);
+2 bad command line; 3 a bad input stopped the run; 4 refused (the output folder holds another
+run, or a path would leave it); 5 finished, but inputs were skipped (``--on-error skip``);
+6 replay found tampered, missing or irreproducible files; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from augcore.errors import (
+    AugcoreError,
+    InputImageError,
+    OutputConflictError,
+    ReplayMismatchError,
+    UnsafePathError,
+)
+from augcore.imageio import OUTPUT_FORMATS
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_REFUSED = 4
+EXIT_PARTIAL = 5
+EXIT_MISMATCH = 6
+EXIT_INTERRUPTED = 130
+
+_EXIT_FOR_ERROR: tuple[tuple[type[BaseException], int], ...] = (
+    (InputImageError, EXIT_BAD_INPUT),
+    (OutputConflictError, EXIT_REFUSED),
+    (UnsafePathError, EXIT_REFUSED),
+    (ReplayMismatchError, EXIT_MISMATCH),
+    (AugcoreError, EXIT_ERROR),
+    (ValueError, EXIT_USAGE),
+)
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the errors a command expects into one ``augcore: error:`` message and an exit code."""
+
+    def run_guarded(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except KeyboardInterrupt:
+            print("augcore: interrupted; rerun the same command to resume", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except (AugcoreError, ValueError) as exc:
+            print(f"augcore: error: {exc}", file=sys.stderr)
+            return next(code for kind, code in _EXIT_FOR_ERROR if isinstance(exc, kind))
+
+    return run_guarded
+
+
+def _job_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="image files or folders")
+    parser.add_argument("--from-list", metavar="FILE", help="a text file naming one image a line")
+    parser.add_argument(
+        "--samples", action="store_true", help="include the sample images shipped with augcore"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--per-image", required=True, type=int, metavar="K", help="variants written per input"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="chain config (.toml/.json); default: the shipped chain"
+    )
+    parser.add_argument("--size", metavar="WxH", help="resize inputs to WxH before augmenting")
+    parser.add_argument(
+        "--format", choices=OUTPUT_FORMATS, default="same", help="output format (default: same)"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the files of a different earlier run in --out instead of refusing",
+    )
+
+
+def _shared(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "sources": args.sources,
+        "out": args.out,
+        "per_image": args.per_image,
+        "seed": args.seed,
+        "config": args.config,
+        "size": args.size,
+        "format": args.format,
+        "overwrite": args.overwrite,
+        "from_list": args.from_list,
+        "samples": args.samples,
+    }
+
+
+def _run(args: argparse.Namespace) -> int:
+    from augcore.job import run
+
+    summary = run(**_shared(args), jobs=args.jobs, on_error=args.on_error, quiet=args.quiet)
+    for skipped in summary.skipped:
+        print(f"augcore: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    if not args.quiet:
+        print(summary.line())
+    return EXIT_OK if summary.complete else EXIT_PARTIAL
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from augcore.job import plan
+
+    print(plan(**_shared(args), examples=args.examples).describe())
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    run_parser = subparsers.add_parser(
+        "run",
+        help="write K augmented variants of every input, with a manifest",
+        description="Write exactly K augmented variants of every readable input into --out, "
+        "with --out/manifest.jsonl recording what was done to each. Rerunning the same command "
+        "resumes. Exit codes: 0 done, 1 error, 2 usage, 3 bad input, 4 refused, 5 partial.",
+    )
+    _job_arguments(run_parser)
+    run_parser.add_argument(
+        "--jobs", type=int, metavar="J", help="worker processes (default: the CPU count)"
+    )
+    run_parser.add_argument(
+        "--on-error",
+        choices=("stop", "skip"),
+        default="stop",
+        help="on a bad input: stop (default) or skip it and list it at the end",
+    )
+    run_parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary line"
+    )
+    run_parser.set_defaults(func=guarded(_run))
+
+    plan_parser = subparsers.add_parser(
+        "plan",
+        help="show what `run` would write, without writing",
+        description="Count inputs and outputs, show example names, list inputs that would be "
+        "skipped and why, and say whether --out is new, resumable or would be refused.",
+    )
+    _job_arguments(plan_parser)
+    plan_parser.add_argument(
+        "--examples", type=int, default=5, metavar="N", help="example names to show (default 5)"
+    )
+    plan_parser.set_defaults(func=guarded(_plan))

@@ -1,0 +1,629 @@
+"""The augmentation job: exactly K traceable variants of every readable input, written to a folder.
+
+``run`` discovers inputs (augcore.sources), builds the chain, checks the output folder
+(new, resumable, or a conflicting earlier run), then streams the inputs through 1..J worker
+processes. Workers read, augment, encode and atomically place the files; the parent appends a
+manifest line for each file only after it is in place. Because every output is a pure function
+of (seed, key, k), the worker count and the order of completion never change a byte.
+Rules and exit codes: docs/job.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from augcore.errors import (
+    InputImageError,
+    ManifestError,
+    OutputConflictError,
+)
+from augcore.imageio import (
+    OUTPUT_FORMATS,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    encode_image,
+    output_suffix,
+    probe_image,
+    read_image,
+    sha256_hex,
+    write_atomic,
+)
+from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
+from augcore.sources import (
+    BadSource,
+    SourceItem,
+    discover,
+    output_relpath,
+    safe_output_path,
+)
+
+PathLike = str | os.PathLike[str]
+IN_FLIGHT_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """An input that produced no outputs, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class RunSummary:
+    """What a run did. ``complete`` is False when inputs were skipped."""
+
+    out: Path
+    inputs: int
+    per_image: int
+    written: int
+    already_there: int
+    skipped: list[SkippedInput]
+    seconds: float
+
+    @property
+    def outputs(self) -> int:
+        return self.written + self.already_there
+
+    @property
+    def manifest(self) -> Path:
+        return self.out / MANIFEST_NAME
+
+    @property
+    def complete(self) -> bool:
+        return not self.skipped
+
+    def line(self) -> str:
+        return (
+            f"augcore: {self.inputs} inputs x {self.per_image} = {self.outputs} outputs in "
+            f"{self.out} ({self.written} written, {self.already_there} already there), "
+            f"{len(self.skipped)} skipped, {self.seconds:.2f} s"
+        )
+
+
+@dataclass
+class Plan:
+    """What ``run`` with the same arguments would do; nothing is written to make it."""
+
+    out: Path
+    per_image: int
+    inputs: list[SourceItem]
+    skipped: list[SkippedInput]
+    examples: list[tuple[str, str]]
+    outputs: int
+    state: str
+
+    def describe(self) -> str:
+        lines = [
+            f"inputs found: {len(self.inputs) + len(self.skipped)}",
+            f"readable inputs: {len(self.inputs)} x {self.per_image} per image = "
+            f"{self.outputs} outputs",
+            f"output folder: {self.out} ({self.state})",
+        ]
+        lines += [f"  {source} -> {name}" for source, name in self.examples]
+        if len(self.examples) < self.outputs:
+            lines.append(f"  ... and {self.outputs - len(self.examples)} more")
+        lines += [f"will skip {skip.path}: {skip.reason}" for skip in self.skipped]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _JobSpec:
+    """Everything a worker needs; hashable so each worker process builds its pipeline once."""
+
+    chain_json: str
+    seed: int
+    per_image: int
+    size: tuple[int, int] | None
+    fmt: str
+    out: str
+    max_pixels: int | None
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: str
+    key: str
+    variants: tuple[int, ...]
+
+
+@dataclass
+class _TaskResult:
+    task: _Task
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+def parse_size(size: str | Sequence[int] | None) -> tuple[int, int] | None:
+    """``"28x28"`` or ``(28, 28)`` -> (width, height); None keeps the input size."""
+    if size is None:
+        return None
+    if isinstance(size, str):
+        width, _, height = size.lower().partition("x")
+        try:
+            parsed = (int(width), int(height))
+        except ValueError:
+            raise ValueError(f"size {size!r} is not WIDTHxHEIGHT, e.g. 28x28") from None
+    else:
+        parsed = tuple(int(value) for value in size)
+    if len(parsed) != 2 or min(parsed) < 1:
+        raise ValueError(f"size {size!r} must be two positive integers WIDTHxHEIGHT")
+    return parsed[0], parsed[1]
+
+
+def _check_options(per_image: int, seed: int, fmt: str, on_error: str, jobs: int | None) -> None:
+    if isinstance(per_image, bool) or not isinstance(per_image, int) or per_image < 1:
+        raise ValueError(f"per_image must be a positive integer, got {per_image!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
+    if on_error not in ("stop", "skip"):
+        raise ValueError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+
+
+def _build_pipeline(config: Any) -> Any:
+    from augcore.pipeline import Pipeline
+
+    if config is None:
+        return Pipeline.default()
+    return Pipeline.from_config(config)
+
+
+def _inputs_digest(items: Sequence[SourceItem]) -> str:
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(f"{item.key}\0{item.path}\n".encode())
+    return digest.hexdigest()
+
+
+def _header(
+    *,
+    chain: dict[str, Any],
+    seed: int,
+    per_image: int,
+    size: tuple[int, int] | None,
+    fmt: str,
+    sources: Sequence[PathLike],
+    from_list: PathLike | None,
+    samples: bool,
+    items: Sequence[SourceItem],
+) -> dict[str, Any]:
+    from augcore import __version__
+
+    header = {
+        "augcore_version": __version__,
+        "seed": seed,
+        "per_image": per_image,
+        "size": list(size) if size else None,
+        "format": fmt,
+        "chain": chain,
+        "sources": [os.path.abspath(source) for source in sources],
+        "from_list": os.path.abspath(from_list) if from_list is not None else None,
+        "samples": samples,
+        "inputs": len(items),
+        "inputs_sha256": _inputs_digest(items),
+    }
+    return json.loads(json.dumps(header))  # exactly what reading it back will give
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+
+
+@dataclass
+class _FolderState:
+    """What is in the output folder: ``resume`` keeps its manifest and the files it records."""
+
+    resume: bool
+    description: str
+    recorded: set[str] = field(default_factory=set)
+    stale_paths: list[str] = field(default_factory=list)
+
+
+def _inspect_folder(
+    out: Path, header: dict[str, Any], planned: Sequence[str], overwrite: bool
+) -> _FolderState:
+    """Decide between a new run, a resume, and a refusal, without changing anything."""
+    manifest_path = out / MANIFEST_NAME
+    if manifest_path.exists():
+        try:
+            manifest = read_manifest(manifest_path)
+        except ManifestError as exc:
+            if not overwrite:
+                raise OutputConflictError(
+                    f"{exc}; pass --overwrite (overwrite=True) to replace it, or use another --out"
+                ) from None
+            return _FolderState(False, "unreadable manifest, will be replaced")
+        if manifest.header == header:
+            recorded = {entry["path"] for entry in manifest.entries}
+            done = sum(1 for rel in planned if rel in recorded and (out / rel).exists())
+            return _FolderState(True, f"resume: {done} of {len(planned)} outputs there", recorded)
+        changed = ", ".join(_differences(manifest.header, header))
+        if not overwrite:
+            raise OutputConflictError(
+                f"{out} holds the output of a different run (differs in: {changed}); "
+                "rerun with the same arguments to resume, pass --overwrite (overwrite=True) to "
+                "replace that run's files, or choose another --out"
+            )
+        stale = [entry["path"] for entry in manifest.entries]
+        return _FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
+    clashes = [rel for rel in planned if (out / rel).exists()]
+    if clashes and not overwrite:
+        raise OutputConflictError(
+            f"{out} already has {len(clashes)} of this run's output names but no manifest of it "
+            f"(e.g. {clashes[0]}); pass --overwrite (overwrite=True) or choose another --out"
+        )
+    return _FolderState(False, "new" if not clashes else f"overwriting {len(clashes)} files")
+
+
+def _clear_for_new_run(out: Path, state: _FolderState) -> None:
+    """Remove the previous run's files (only those its manifest lists) and its manifest."""
+    for rel in state.stale_paths:
+        safe_output_path(out, rel).unlink(missing_ok=True)
+    if not state.resume:
+        (out / MANIFEST_NAME).unlink(missing_ok=True)
+
+
+def _sweep_temporaries(out: Path) -> None:
+    """Delete temporary files an interrupted run left (never finished outputs)."""
+    for leftover in out.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        if leftover.is_file():
+            leftover.unlink()
+
+
+class _Worker:
+    """Reads, augments, encodes and writes the outputs of one input at a time."""
+
+    def __init__(self, spec: _JobSpec) -> None:
+        self.spec = spec
+        self.out = Path(spec.out)
+        self.pipeline = _build_pipeline(json.loads(spec.chain_json))
+
+    def __call__(self, task: _Task) -> _TaskResult:
+        spec = self.spec
+        try:
+            image = read_image(task.path, size=spec.size, max_pixels=spec.max_pixels)
+        except InputImageError as exc:
+            return _TaskResult(task, error=str(exc))
+        suffix = output_suffix(Path(task.path).suffix, spec.fmt)
+        outputs, records = self.pipeline.augment_batch(
+            image[None], seed=spec.seed, keys=[task.key], variants=spec.per_image
+        )
+        result = _TaskResult(task)
+        for k in task.variants:
+            data = encode_image(outputs[k], suffix)
+            rel = output_relpath(task.key, k, suffix)
+            target = self.out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, data)
+            result.entries.append(
+                {
+                    "path": rel,
+                    "source": task.path,
+                    "key": task.key,
+                    "k": k,
+                    "sha256": sha256_hex(data),
+                    "record": records[k].to_dict(),
+                }
+            )
+        return result
+
+
+@functools.lru_cache(maxsize=1)
+def _worker_for(spec: _JobSpec) -> _Worker:
+    """The worker of this process for ``spec``: built once (pool initializer), then reused."""
+    return _Worker(spec)
+
+
+def _run_task(spec: _JobSpec, task: _Task) -> _TaskResult:
+    return _worker_for(spec)(task)
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _execute(
+    spec: _JobSpec, tasks: Iterable[_Task], jobs: int, stopping: Callable[[], bool]
+) -> Iterator[_TaskResult]:
+    """Results in task order, with at most IN_FLIGHT_PER_WORKER x jobs tasks in flight.
+
+    Once ``stopping()`` is true no new task starts; tasks already running are finished and
+    their results still yielded, so no written file goes unrecorded.
+    """
+    if jobs == 1:
+        worker = _Worker(spec)
+        for task in tasks:
+            yield worker(task)
+            if stopping():
+                return
+        return
+    context = multiprocessing.get_context(_start_method())
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_worker_for, initargs=(spec,)
+    ) as pool:
+        pending: deque[Future[_TaskResult]] = deque()
+        queued = iter(tasks)
+        try:
+            while True:
+                if not stopping():
+                    for task in queued:
+                        pending.append(pool.submit(_run_task, spec, task))
+                        if len(pending) >= IN_FLIGHT_PER_WORKER * jobs:
+                            break
+                if not pending:
+                    return
+                future = pending.popleft()
+                if stopping():
+                    for waiting in pending:
+                        waiting.cancel()  # a no-op for tasks already running
+                if not future.cancelled():
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+@dataclass
+class _Prepared:
+    """The outcome of the checks both ``run`` and ``plan`` make before writing anything."""
+
+    out: Path
+    header: dict[str, Any]
+    items: list[SourceItem]
+    skipped: list[SkippedInput]
+    suffixes: list[str]
+    state: _FolderState
+    pipeline: Any
+
+
+def _prepare(
+    sources: Sequence[PathLike],
+    out: PathLike,
+    *,
+    per_image: int,
+    seed: int,
+    config: Any,
+    size: str | Sequence[int] | None,
+    fmt: str,
+    on_error: str,
+    overwrite: bool,
+    from_list: PathLike | None,
+    samples: bool,
+    planning: bool,
+    max_pixels: int | None,
+) -> _Prepared:
+    out = Path(out)
+    parsed_size = parse_size(size)
+    discovery = discover(sources, from_list=from_list, samples=samples)
+    if not discovery.items and not discovery.bad:
+        raise InputImageError(
+            "no input images found (give files, folders, --from-list or --samples)"
+        )
+    bad: list[BadSource] = list(discovery.bad)
+    items = discovery.items
+    if planning:
+        readable = []
+        for item in items:
+            try:
+                probe_image(item.path, max_pixels=max_pixels)
+                readable.append(item)
+            except InputImageError as exc:
+                bad.append(BadSource(str(item.path), str(exc)))
+        items = readable
+    skipped = [SkippedInput(entry.path, entry.reason) for entry in bad]
+    if skipped and on_error == "stop" and not planning:
+        listing = "\n".join(f"  {entry.path}: {entry.reason}" for entry in skipped)
+        raise InputImageError(
+            f"{len(skipped)} input(s) cannot be used; nothing was written:\n{listing}\n"
+            "fix or remove them, or pass --on-error skip to go on without them"
+        )
+    pipeline = _build_pipeline(config)
+    suffixes = [output_suffix(item.path.suffix, fmt) for item in items]
+    planned = [
+        output_relpath(item.key, k, suffix)
+        for item, suffix in zip(items, suffixes, strict=True)
+        for k in range(per_image)
+    ]
+    if out.exists() and not out.is_dir():
+        raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
+    for rel in planned:
+        safe_output_path(out, rel)
+    header = _header(
+        chain=pipeline.to_config(),
+        seed=seed,
+        per_image=per_image,
+        size=parsed_size,
+        fmt=fmt,
+        sources=sources,
+        from_list=from_list,
+        samples=samples,
+        items=items,
+    )
+    state = _FolderState(False, "new")
+    if out.is_dir():
+        try:
+            state = _inspect_folder(out, header, planned, overwrite)
+        except OutputConflictError as exc:
+            if not planning:
+                raise
+            state = _FolderState(False, f"run would be refused: {exc}")
+    return _Prepared(out, header, items, skipped, suffixes, state, pipeline)
+
+
+def plan(
+    sources: Sequence[PathLike] = (),
+    out: PathLike = "augmented",
+    *,
+    per_image: int,
+    seed: int,
+    config: Any = None,
+    size: str | Sequence[int] | None = None,
+    format: str = "same",
+    overwrite: bool = False,
+    from_list: PathLike | None = None,
+    samples: bool = False,
+    max_pixels: int | None = None,
+    examples: int = 5,
+) -> Plan:
+    """Report what ``run`` with these arguments would write; reads image headers only."""
+    _check_options(per_image, seed, format, "skip", None)
+    prepared = _prepare(
+        sources,
+        out,
+        per_image=per_image,
+        seed=seed,
+        config=config,
+        size=size,
+        fmt=format,
+        on_error="skip",
+        overwrite=overwrite,
+        from_list=from_list,
+        samples=samples,
+        planning=True,
+        max_pixels=max_pixels,
+    )
+    shown = [
+        (str(item.path), output_relpath(item.key, k, suffix))
+        for item, suffix in zip(prepared.items, prepared.suffixes, strict=True)
+        for k in range(per_image)
+    ][:examples]
+    return Plan(
+        out=prepared.out,
+        per_image=per_image,
+        inputs=prepared.items,
+        skipped=prepared.skipped,
+        examples=shown,
+        outputs=len(prepared.items) * per_image,
+        state=prepared.state.description,
+    )
+
+
+def run(
+    sources: Sequence[PathLike] = (),
+    out: PathLike = "augmented",
+    *,
+    per_image: int,
+    seed: int,
+    config: Any = None,
+    jobs: int | None = None,
+    size: str | Sequence[int] | None = None,
+    format: str = "same",
+    on_error: str = "stop",
+    overwrite: bool = False,
+    quiet: bool | None = None,
+    from_list: PathLike | None = None,
+    samples: bool = False,
+    max_pixels: int | None = None,
+) -> RunSummary:
+    """Write exactly ``per_image`` variants of every readable input into ``out``.
+
+    ``config``: a chain config (dict or .toml/.json path); None uses the shipped default.
+    ``quiet``: None shows a progress bar only when stderr is a terminal.
+    Raises InputImageError (bad input with on_error="stop"), OutputConflictError (the folder
+    holds another run), UnsafePathError, ConfigError. See docs/job.md.
+    """
+    started = time.perf_counter()
+    _check_options(per_image, seed, format, on_error, jobs)
+    prepared = _prepare(
+        sources,
+        out,
+        per_image=per_image,
+        seed=seed,
+        config=config,
+        size=size,
+        fmt=format,
+        on_error=on_error,
+        overwrite=overwrite,
+        from_list=from_list,
+        samples=samples,
+        planning=False,
+        max_pixels=max_pixels,
+    )
+    out = prepared.out
+    out.mkdir(parents=True, exist_ok=True)
+    _clear_for_new_run(out, prepared.state)
+    _sweep_temporaries(out)
+    recorded = prepared.state.recorded
+    spec = _JobSpec(
+        chain_json=json.dumps(prepared.header["chain"]),
+        seed=seed,
+        per_image=per_image,
+        size=parse_size(size),
+        fmt=format,
+        out=str(out.resolve()),
+        max_pixels=max_pixels,
+    )
+    tasks: list[_Task] = []
+    already_there = 0
+    for item, suffix in zip(prepared.items, prepared.suffixes, strict=True):
+        missing = tuple(
+            k
+            for k in range(per_image)
+            if not (
+                output_relpath(item.key, k, suffix) in recorded
+                and (out / output_relpath(item.key, k, suffix)).exists()
+            )
+        )
+        already_there += per_image - len(missing)
+        if missing:
+            tasks.append(_Task(str(item.path), item.key, missing))
+    skipped = list(prepared.skipped)
+    unreadable = 0
+    failure: list[str] = []
+    written = 0
+    show = not quiet if quiet is not None else bool(sys.stderr and sys.stderr.isatty())
+    with (
+        ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
+        tqdm(
+            total=sum(len(task.variants) for task in tasks),
+            disable=not show,
+            unit="img",
+            desc="augcore",
+        ) as progress,
+    ):
+        workers = min(jobs or os.cpu_count() or 1, max(len(tasks), 1))
+        for result in _execute(spec, tasks, workers, lambda: bool(failure)):
+            for entry in result.entries:
+                if entry["path"] not in recorded:
+                    manifest.write(entry)
+            written += len(result.entries)
+            progress.update(len(result.task.variants))
+            if result.error is not None:
+                skipped.append(SkippedInput(result.task.path, result.error))
+                unreadable += 1
+                if on_error == "stop" and not failure:
+                    failure.append(result.error)
+    if failure:
+        raise InputImageError(
+            f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "
+            f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
+            "the input and rerun to resume, or pass --on-error skip"
+        )
+    return RunSummary(
+        out=out,
+        inputs=len(prepared.items) - unreadable,
+        per_image=per_image,
+        written=written,
+        already_there=already_there,
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+    )
