@@ -18,8 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-
 OUT_DIR = Path(__file__).parent / "data" / "keras"
 
 SEED_SCRIPT_ARGS = dict(
@@ -244,23 +242,38 @@ def make_standardize(kimg) -> None:
     _save("standardize.npz", meta, arrays)
 
 
-def _batches(iterator, count: int, by_index: bool = False) -> list:
+def run_flow(generator, arrays: dict, flow_kwargs: dict, count: int, by_index: bool) -> list:
+    """Build a flow() the way a "flow.npz" entry describes and take ``count`` batches."""
+    kwargs = dict(flow_kwargs)
+    x = arrays["x"]
+    data = (x, [arrays["misc"]]) if kwargs.pop("misc", False) else x
+    for key in ("y", "sample_weight"):  # these name arrays stored in the fixture
+        if key in kwargs:
+            kwargs[key] = arrays[kwargs[key]]
+    return take_batches(generator.flow(data, **kwargs), count, by_index)
+
+
+def take_batches(iterator, count: int, by_index: bool = False) -> list:
     if by_index:
         return [iterator[i] for i in range(count)]
     return [next(iterator) for _ in range(count)]
 
 
-def _store_batches(arrays: dict, prefix: str, batches: list) -> int:
-    """Flatten (x, y, w) / x / ([x, misc], y) batches into arrays; return the tuple arity."""
+def flatten_batch(prefix: str, b: int, batch) -> dict[str, np.ndarray]:
+    """Name every array of a (x, y, w) / x / ([x, misc], y) batch: "{prefix}_b{b}_p{part}"."""
+    flat = {}
+    for p, part in enumerate(batch if isinstance(batch, tuple) else (batch,)):
+        if isinstance(part, list):
+            for m, sub in enumerate(part):
+                flat[f"{prefix}_b{b}_p{p}_m{m}"] = np.asarray(sub)
+        else:
+            flat[f"{prefix}_b{b}_p{p}"] = np.asarray(part)
+    return flat
+
+
+def _store_batches(arrays: dict, prefix: str, batches: list) -> None:
     for b, batch in enumerate(batches):
-        parts = batch if isinstance(batch, tuple) else (batch,)
-        for p, part in enumerate(parts):
-            if isinstance(part, list):
-                for m, sub in enumerate(part):
-                    arrays[f"{prefix}_b{b}_p{p}_m{m}"] = np.asarray(sub)
-            else:
-                arrays[f"{prefix}_b{b}_p{p}"] = np.asarray(part)
-    return len(batches)
+        arrays.update(flatten_batch(prefix, b, batch))
 
 
 def make_flow(kimg) -> None:
@@ -316,13 +329,7 @@ def make_flow(kimg) -> None:
         gen = kimg.ImageDataGenerator(**config)
         if config.get("featurewise_center"):
             gen.fit(x)
-        kwargs = dict(flow_kwargs)
-        data = (x, [misc]) if kwargs.pop("misc", False) else x
-        for key in ("y", "sample_weight"):  # these name arrays stored above
-            if key in kwargs:
-                kwargs[key] = arrays[kwargs[key]]
-        batches = _batches(gen.flow(data, **kwargs), count, by_index)
-        _store_batches(arrays, name, batches)
+        _store_batches(arrays, name, run_flow(gen, arrays, flow_kwargs, count, by_index))
         meta.append(
             dict(name=name, config=config, flow=flow_kwargs, count=count, by_index=by_index)
         )
@@ -399,7 +406,7 @@ def make_directory(kimg) -> None:
             else:
                 iterator = gen.flow_from_dataframe(frame, directory=str(root), **kwargs)
             count = min(3, len(iterator))
-            _store_batches(arrays, name, _batches(iterator, count))
+            _store_batches(arrays, name, take_batches(iterator, count))
             meta["runs"].append(
                 dict(
                     kind=kind,
@@ -450,6 +457,7 @@ def make_saved(kimg) -> None:
 
 
 def main() -> int:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
     from keras.src.legacy.preprocessing import image as kimg
 
     for make in (
