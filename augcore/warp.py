@@ -229,17 +229,16 @@ def _run(
     direct = out is not None and out.flags.c_contiguous
     result = out if direct else np.empty(like.shape, dtype=like.dtype)
     target = result.reshape(source.shape)
-    count = source.shape[0]
+    count, height, width, channels = source.shape
+    geometry = (height, width, channels, source.itemsize, order, mode, float(cval))
     bounds = np.linspace(0, count, min(threads, max(count, 1)) + 1).astype(np.intp)
     chunks = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
     if len(chunks) == 1:
-        _warp.warp_batch(source, target, matrices, 0, count, order, mode, float(cval))
+        _warp.warp_batch(source, target, matrices, 0, count, *geometry)
     else:
         with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
             jobs = [
-                pool.submit(
-                    _warp.warp_batch, source, target, matrices, lo, hi, order, mode, float(cval)
-                )
+                pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *geometry)
                 for lo, hi in chunks
             ]
             for job in jobs:
