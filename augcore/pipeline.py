@@ -37,7 +37,7 @@ from augcore.errors import (
     PluginContractError,
 )
 from augcore.manager import PluginManager
-from augcore.seeding import Draws, check_seed, key_hash, output_streams
+from augcore.seeding import Draws, check_seed, key_hashes, output_streams
 from augcore.transform import (
     RECORDABLE_DTYPES,
     GeometricTransform,
@@ -171,6 +171,23 @@ class Records(Sequence[Record]):
 
 
 # --- the pipeline -----------------------------------------------------------------------------
+class _Batch:
+    """The images being augmented, and whether we may write into them (copy on first write)."""
+
+    __slots__ = ("array", "owned")
+
+    def __init__(self, array: np.ndarray, owned: bool) -> None:
+        self.array, self.owned = array, owned
+
+    def replace(self, array: np.ndarray, owned: bool = True) -> None:
+        self.array, self.owned = array, owned
+
+    def writable(self) -> np.ndarray:
+        if not self.owned:
+            self.array, self.owned = self.array.copy(), True
+        return self.array
+
+
 def _flatten(nodes: Sequence[Node]) -> tuple[list[_Leaf], dict[int, int]]:
     """Leaves in pre-order, and the stream number of every node (keyed by id)."""
     leaves: list[_Leaf] = []
@@ -269,9 +286,7 @@ class Pipeline:
         image = _check_image(image, "image")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
             raise ValueError(f"k must be an integer >= 0, got {k!r}")
-        roots = output_streams(
-            check_seed(seed), np.array([key_hash(key)], np.uint64), np.array([k], np.uint64)
-        )
+        roots = output_streams(check_seed(seed), key_hashes([key]), np.array([k], np.uint64))
         outs, records = self._run(image[None], roots, seed, [key], np.array([k]), threads=1)
         return outs[0], records[0]
 
@@ -301,11 +316,15 @@ class Pipeline:
             or variants < 1
         ):
             raise ValueError(f"variants must be an integer >= 1, got {variants!r}")
-        hashes = np.repeat(np.array([key_hash(key) for key in keys], np.uint64), variants)
+        hashes = key_hashes(keys)
         ks = np.tile(np.arange(variants, dtype=np.int64), count)
-        roots = output_streams(check_seed(seed), hashes, ks.astype(np.uint64))
+        if variants == 1:
+            return self._run(
+                batch, output_streams(check_seed(seed), hashes, ks), seed, keys, ks, threads=threads
+            )
+        roots = output_streams(check_seed(seed), np.repeat(hashes, variants), ks)
         output_keys = [key for key in keys for _ in range(variants)]
-        source = np.repeat(batch, variants, axis=0) if variants > 1 else batch.copy()
+        source = np.repeat(batch, variants, axis=0)
         return self._run(source, roots, seed, output_keys, ks, threads=threads, owned=True)
 
     @staticmethod
@@ -335,7 +354,11 @@ class Pipeline:
         threads: int,
         owned: bool = False,
     ) -> tuple[np.ndarray, Records]:
-        """The whole batch, step by step. ``owned``: ``images`` may be modified in place."""
+        """The whole batch, step by step. ``owned``: ``images`` may be modified in place.
+
+        Caller-owned images are copied only when a step must write into them in place (a
+        partial warp or pixel step); a warp over the whole batch writes a new array anyway.
+        """
         shape: ImageShape = images.shape[1:]
         n = images.shape[0]
         masks = self._masks(roots)
@@ -346,15 +369,15 @@ class Pipeline:
             _check_params(leaf, params, n)
             results.append(_LeafResult(masks[leaf.position], params))
         segments = [_Segment(s.leaves, s.geometric) for s in self._segments]
-        out = images if owned else images.copy()
+        batch = _Batch(images, owned)
         for segment in segments:
             if segment.geometric:
-                out = self._warp_run(out, segment, results, shape, threads)
+                self._warp_run(batch, segment, results, shape, threads)
             else:
-                out = self._apply_pixel(
-                    out, self._leaves[segment.leaves[0]], results[segment.leaves[0]]
+                self._apply_pixel(
+                    batch, self._leaves[segment.leaves[0]], results[segment.leaves[0]]
                 )
-        return out, Records(seed, keys, ks, self._leaves, results, segments)
+        return batch.writable(), Records(seed, keys, ks, self._leaves, results, segments)
 
     def _masks(self, roots: np.ndarray) -> list[np.ndarray]:
         """For every leaf (by position), which outputs it fires on."""
@@ -388,22 +411,23 @@ class Pipeline:
 
     def _warp_run(
         self,
-        images: np.ndarray,
+        batch: _Batch,
         segment: _Segment,
         results: Sequence[_LeafResult],
         shape: ImageShape,
         threads: int,
-    ) -> np.ndarray:
-        n = images.shape[0]
-        fused = identity_matrices(n)
+    ) -> None:
+        n = batch.array.shape[0]
+        fused: np.ndarray | None = None
         fired = np.zeros(n, dtype=bool)
         for index in segment.leaves:
             leaf, result = self._leaves[index], results[index]
             matrices = _checked_matrices(
                 leaf, leaf.step.transform.matrices(n, result.params, shape), n
             )
-            matrices[~result.mask] = identity_matrices(1)[0]
-            fused = compose(fused, matrices)
+            if not result.mask.all():
+                matrices = np.where(result.mask[:, None, None], matrices, identity_matrices(1))
+            fused = matrices if fused is None else compose(fused, matrices)
             fired |= result.mask
         segment.matrices = fused
         options = {
@@ -412,20 +436,19 @@ class Pipeline:
             "cval": self.warp.cval,
         }
         if fired.all():
-            return warp_affine_batch(images, fused, threads=threads, **options)
+            batch.replace(warp_affine_batch(batch.array, fused, threads=threads, **options))
+            return
         which = np.flatnonzero(fired)
         if which.size:
-            images[which] = warp_affine_batch(
-                images[which], fused[which], threads=threads, **options
-            )
-        return images
+            warped = warp_affine_batch(batch.array[which], fused[which], threads=threads, **options)
+            batch.writable()[which] = warped
 
-    def _apply_pixel(self, images: np.ndarray, leaf: _Leaf, result: _LeafResult) -> np.ndarray:
+    def _apply_pixel(self, batch: _Batch, leaf: _Leaf, result: _LeafResult) -> None:
         which = np.flatnonzero(result.mask)
         if which.size == 0:
-            return images
-        everywhere = which.size == images.shape[0]
-        subset = images if everywhere else images[which]
+            return
+        everywhere = which.size == batch.array.shape[0]
+        subset = batch.array if everywhere else batch.array[which]
         params = result.params if everywhere else {k: v[which] for k, v in result.params.items()}
         changed = leaf.step.transform.apply(subset, params)
         if (
@@ -439,9 +462,9 @@ class Pipeline:
                 f"{subset.shape} and dtype {subset.dtype}, got {got}"
             )
         if everywhere:
-            return changed
-        images[which] = changed
-        return images
+            batch.replace(changed, owned=changed is not subset and changed.base is None)
+        else:
+            batch.writable()[which] = changed
 
     # --- replay ---------------------------------------------------------------------------
     def apply_record(self, image: np.ndarray, record: Record) -> np.ndarray:
@@ -535,4 +558,9 @@ def _checked_matrices(leaf: _Leaf, matrices: Any, n: int) -> np.ndarray:
             f"matrices() must return a float64 array of shape ({n}, 3, 3), got "
             f"{getattr(matrices, 'shape', type(matrices).__name__)}"
         )
-    return matrices.copy()
+    if not np.array_equal(matrices[:, 2], np.broadcast_to([0.0, 0.0, 1.0], (n, 3))):
+        raise PluginContractError(
+            f"transform {leaf.step.transform.name!r} ({type(leaf.step.transform).__module__}): "
+            "matrices() must be affine: every last row must be [0, 0, 1]"
+        )
+    return matrices

@@ -59,6 +59,18 @@ def key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def key_hashes(keys: Sequence[str]) -> np.ndarray:
+    """``key_hash`` of every key, shape (len(keys),) ``uint64`` (one join, no int conversions)."""
+    try:
+        digests = b"".join(
+            [hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest() for key in keys]
+        )
+    except AttributeError:
+        bad = next(key for key in keys if not isinstance(key, str))
+        raise TypeError(f"source keys must be str, got {type(bad).__name__}: {bad!r}") from None
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
 def check_seed(seed: int) -> int:
     """Seeds are integers in [0, 2**64); bools and floats are refused so typos do not pass."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -72,12 +84,6 @@ def output_streams(seed: int, key_hashes: np.ndarray, ks: np.ndarray) -> np.ndar
     """The root hash of each output identity (seed, key, k), shape (n,) ``uint64``."""
     base = mix64(key_hashes.astype(np.uint64) ^ np.uint64(mix64_int(check_seed(seed))))
     return mix64(base ^ mix64(ks.astype(np.uint64)))
-
-
-def identity_streams(seed: int, keys: Sequence[str], ks: Sequence[int]) -> np.ndarray:
-    """``output_streams`` for Python lists of keys and variant indices."""
-    hashes = np.array([key_hash(key) for key in keys], dtype=np.uint64)
-    return output_streams(seed, hashes, np.asarray(ks, dtype=np.uint64))
 
 
 class Draws:

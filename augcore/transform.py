@@ -278,19 +278,20 @@ def identity_matrices(n: int) -> np.ndarray:
 
 
 def compose(first: np.ndarray, then: np.ndarray) -> np.ndarray:
-    """Pull map of applying ``first`` and then ``then``: ``first @ then``, (n, 3, 3).
+    """Pull map of applying ``first`` and then ``then``: ``first @ then`` for affine (n, 3, 3).
 
     Written element by element (no BLAS) so every output's product is computed in exactly the
     same operation order whatever the batch size: fused matrices are bit-identical between
-    ``augment`` and ``augment_batch``.
+    ``augment`` and ``augment_batch``. The last rows are [0, 0, 1] (affine maps only).
     """
     a, b = first, then
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=np.float64)
-    for i in range(3):
-        for j in range(3):
-            out[:, i, j] = (
-                a[:, i, 0] * b[:, 0, j] + a[:, i, 1] * b[:, 1, j] + a[:, i, 2] * b[:, 2, j]
-            )
+    out = np.zeros(a.shape, dtype=np.float64)
+    for i in range(2):
+        a0, a1 = a[:, i, 0], a[:, i, 1]
+        out[:, i, 0] = a0 * b[:, 0, 0] + a1 * b[:, 1, 0]
+        out[:, i, 1] = a0 * b[:, 0, 1] + a1 * b[:, 1, 1]
+        out[:, i, 2] = a0 * b[:, 0, 2] + a1 * b[:, 1, 2] + a[:, i, 2]
+    out[:, 2, 2] = 1.0
     return out
 
 
