@@ -60,12 +60,16 @@ class Param:
             return "one of " + ", ".join(repr(choice) for choice in self.choices)
         if self.kind == "bool":
             return "true or false"
-        bounds = f"within [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+        if math.isinf(self.minimum) and math.isinf(self.maximum):
+            bounds = "finite"
+        else:
+            bounds = f"within [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
         if self.kind == "range":
-            if self.single == "symmetric":
-                single = f"a number r meaning [{_fmt(self.center)} - r, {_fmt(self.center)} + r]"
-            else:
-                single = f"a number r meaning [{_fmt(self.center)}, {_fmt(self.center)} + r]"
+            low = "-r" if self.center == 0 else f"{_fmt(self.center)} - r"
+            high = "r" if self.center == 0 else f"{_fmt(self.center)} + r"
+            if self.single == "upto":
+                low = _fmt(self.center)
+            single = f"a number r >= 0 meaning [{low}, {high}]"
             return f"[low, high] with low <= high, or {single}; values {bounds}"
         noun = "an integer" if self.kind == "int" else "a number"
         return f"{noun} {bounds}"
