@@ -13,6 +13,7 @@ from cpython.buffer cimport (
     PyBuffer_Release,
     PyObject_GetBuffer,
 )
+from libc.math cimport isfinite
 from libc.stdint cimport int64_t
 
 
@@ -62,3 +63,30 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t
         PyBuffer_Release(&src_buf)
     if status != 0:
         raise MemoryError("augcore warp kernel: out of memory for its per-row tables")
+
+
+def inspect_matrices(const double[:, :, ::1] matrices, Py_ssize_t height, Py_ssize_t width):
+    """Return (reach, bad_last_row) for (N, 2|3, 3) matrices over an image of this size.
+
+    ``reach`` is the largest absolute input coordinate any output corner maps to (NaN when an
+    entry is not finite); ``bad_last_row`` is the first index of a 3x3 matrix whose last
+    row is not [0, 0, 1], or -1. One pass in C: validation must not cost more than the warp.
+    """
+    cdef Py_ssize_t i, k, bad = -1
+    cdef double reach = 0.0, corner, value
+    cdef double last_r = <double>(height - 1), last_c = <double>(width - 1)
+    for i in range(matrices.shape[0]):
+        for k in range(2):
+            for corner in (0.0, 1.0, 2.0, 3.0):
+                value = matrices[i, k, 2]
+                value += (last_r if corner >= 2.0 else 0.0) * matrices[i, k, 0]
+                value += (last_c if corner == 1.0 or corner == 3.0 else 0.0) * matrices[i, k, 1]
+                value = -value if value < 0 else value
+                if not isfinite(value):
+                    return float("nan"), -1
+                if value > reach:
+                    reach = value
+        if bad < 0 and matrices.shape[1] == 3 and not (
+                matrices[i, 2, 0] == 0.0 and matrices[i, 2, 1] == 0.0 and matrices[i, 2, 2] == 1.0):
+            bad = i
+    return reach, bad

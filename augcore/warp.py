@@ -42,6 +42,7 @@ FillMode = Literal["nearest", "constant", "reflect", "wrap"]
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 # Beyond this, coordinates lose integer precision and scipy's own index casts overflow.
 MAX_COORDINATE = 1e15
+MAX_PIXELS = 2**31 - 1
 
 
 def warp_affine(
@@ -141,6 +142,12 @@ def _as_channels_last(image: object, name: str, *, batch: bool = False) -> np.nd
         )
     if 0 in image.shape[lead:]:
         raise ImageShapeError(f"{name} has an empty axis (shape {image.shape}); nothing to warp.")
+    if image.shape[lead] * image.shape[lead + 1] > MAX_PIXELS:
+        raise ImageShapeError(
+            f"{name} has {image.shape[lead]} x {image.shape[lead + 1]} pixels; the kernel "
+            f"indexes with 32 bits and takes at most {MAX_PIXELS} pixels per image. Split it "
+            "into tiles."
+        )
     if image.ndim == 2 + lead:
         image = image[..., None]
     if not batch:
@@ -150,7 +157,7 @@ def _as_channels_last(image: object, name: str, *, batch: bool = False) -> np.nd
 
 def _as_float_array(matrices: object, name: str) -> np.ndarray:
     try:
-        return np.asarray(matrices, dtype=np.float64)
+        return np.ascontiguousarray(matrices, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise MatrixError(f"{name} must hold numbers (2x3 or 3x3 affine matrices): {exc}") from exc
 
@@ -165,18 +172,14 @@ def _check_matrices(array: np.ndarray, shape: tuple[int, int], name: str) -> np.
             given = array.shape
             expected = "an (N, 2, 3) or (N, 3, 3) array"
         raise MatrixError(f"{name} must be {expected}, got shape {given}.")
-    if not np.isfinite(array).all():
+    reach, bad_last_row = _warp.inspect_matrices(array, *shape)
+    if (not math.isfinite(reach) or bad_last_row >= 0) and not np.isfinite(array).all():
         raise MatrixError(f"{name} holds NaN or inf; every entry must be finite.")
-    if array.shape[1] == 3 and not (array[:, 2] == (0.0, 0.0, 1.0)).all():
+    if bad_last_row >= 0:
         raise MatrixError(
             f"{name}: the last row of a 3x3 affine matrix must be [0, 0, 1] "
-            "(projective warps are not supported)."
+            f"(projective warps are not supported); see matrix {bad_last_row}."
         )
-    rows, cols = shape
-    corners = np.array(
-        [[0, 0, 1], [0, cols - 1, 1], [rows - 1, 0, 1], [rows - 1, cols - 1, 1]], dtype=np.float64
-    )
-    reach = np.abs(array[:, :2] @ corners.T).max(initial=0.0)
     if not reach < MAX_COORDINATE:
         raise MatrixError(
             f"{name} maps output pixels to input coordinates up to {reach:.3g}; keep them within "
@@ -231,15 +234,15 @@ def _run(
     target = result.reshape(source.shape)
     count, height, width, channels = source.shape
     geometry = (height, width, channels, source.itemsize, order, mode, float(cval))
-    bounds = np.linspace(0, count, min(threads, max(count, 1)) + 1).astype(np.intp)
-    chunks = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
-    if len(chunks) == 1:
+    chunks = min(threads, count)
+    if chunks <= 1:
         _warp.warp_batch(source, target, matrices, 0, count, *geometry)
     else:
-        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        bounds = [count * k // chunks for k in range(chunks + 1)]
+        with ThreadPoolExecutor(max_workers=chunks) as pool:
             jobs = [
                 pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *geometry)
-                for lo, hi in chunks
+                for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
             ]
             for job in jobs:
                 job.result()

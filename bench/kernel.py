@@ -34,8 +34,9 @@ BATCH_SIDE = 28
 def typical_matrix(side: int, degrees: float = 17.0, scale: float = 1.1) -> np.ndarray:
     """A rotation + zoom + small shift about the centre: what an augmentation chain produces."""
     theta = math.radians(degrees)
-    linear = scale * np.array([[math.cos(theta), -math.sin(theta)],
-                               [math.sin(theta), math.cos(theta)]])
+    linear = scale * np.array(
+        [[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]]
+    )
     centre = np.full(2, (side - 1) / 2)
     matrix = np.eye(3)
     matrix[:2, :2] = linear
@@ -91,19 +92,51 @@ def single_image_table(side: int, budget_s: float) -> None:
     pil_coeffs = pillow_coefficients(matrix)
     nearest = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
     rows = [
-        ("augcore warp_affine order=0",
-         median_us(lambda: augcore.warp_affine(image, matrix, out=out), budget_s)),
-        ("OpenCV warpAffine INTER_NEAREST",
-         median_us(lambda: cv2.warpAffine(image, cv_map, (side, side), dst=out, flags=nearest,
-                                          borderMode=cv2.BORDER_REPLICATE), budget_s)),
-        ("Pillow transform AFFINE NEAREST",
-         median_us(lambda: pil_image.transform((side, side), Image.Transform.AFFINE, pil_coeffs,
-                                               Image.Resampling.NEAREST), budget_s)),
-        ("scipy affine_transform order=0",
-         median_us(lambda: [ndimage.affine_transform(image[..., c], matrix[:2, :2],
-                                                     offset=matrix[:2, 2], order=0,
-                                                     mode="nearest", output=out[..., c])
-                            for c in range(3)], budget_s, max_repeats=50)),
+        (
+            "augcore warp_affine order=0",
+            median_us(lambda: augcore.warp_affine(image, matrix, out=out), budget_s),
+        ),
+        (
+            "OpenCV warpAffine INTER_NEAREST",
+            median_us(
+                lambda: cv2.warpAffine(
+                    image,
+                    cv_map,
+                    (side, side),
+                    dst=out,
+                    flags=nearest,
+                    borderMode=cv2.BORDER_REPLICATE,
+                ),
+                budget_s,
+            ),
+        ),
+        (
+            "Pillow transform AFFINE NEAREST",
+            median_us(
+                lambda: pil_image.transform(
+                    (side, side), Image.Transform.AFFINE, pil_coeffs, Image.Resampling.NEAREST
+                ),
+                budget_s,
+            ),
+        ),
+        (
+            "scipy affine_transform order=0",
+            median_us(
+                lambda: [
+                    ndimage.affine_transform(
+                        image[..., c],
+                        matrix[:2, :2],
+                        offset=matrix[:2, 2],
+                        order=0,
+                        mode="nearest",
+                        output=out[..., c],
+                    )
+                    for c in range(3)
+                ],
+                budget_s,
+                max_repeats=50,
+            ),
+        ),
     ]
     floor = median_us(lambda: np.copyto(out, image), budget_s)
     rows.append(("np.copyto (memory floor)", floor))
@@ -118,11 +151,24 @@ def bilinear_table(side: int, budget_s: float) -> None:
     linear = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     cv_map = opencv_matrix(matrix)
     rows = [
-        ("augcore warp_affine order=1",
-         median_us(lambda: augcore.warp_affine(image, matrix, order=1, out=out), budget_s)),
-        ("OpenCV warpAffine INTER_LINEAR",
-         median_us(lambda: cv2.warpAffine(image, cv_map, (side, side), dst=out, flags=linear,
-                                          borderMode=cv2.BORDER_REPLICATE), budget_s)),
+        (
+            "augcore warp_affine order=1",
+            median_us(lambda: augcore.warp_affine(image, matrix, order=1, out=out), budget_s),
+        ),
+        (
+            "OpenCV warpAffine INTER_LINEAR",
+            median_us(
+                lambda: cv2.warpAffine(
+                    image,
+                    cv_map,
+                    (side, side),
+                    dst=out,
+                    flags=linear,
+                    borderMode=cv2.BORDER_REPLICATE,
+                ),
+                budget_s,
+            ),
+        ),
     ]
     print_rows(f"order 1, uint8 RGB {side}x{side}, single image, 1 thread", rows, None)
 
@@ -139,21 +185,36 @@ def batch_table(budget_s: float) -> None:
 
     def opencv_loop() -> None:
         for i in range(BATCH_SIZE):
-            cv2.warpAffine(images[i], cv_maps[i], size, dst=out[i], flags=nearest,
-                           borderMode=cv2.BORDER_REPLICATE)
+            cv2.warpAffine(
+                images[i],
+                cv_maps[i],
+                size,
+                dst=out[i],
+                flags=nearest,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
 
     rows = [
-        ("augcore warp_affine_batch threads=1",
-         median_us(lambda: augcore.warp_affine_batch(images, matrices, out=out), budget_s)),
+        (
+            "augcore warp_affine_batch threads=1",
+            median_us(lambda: augcore.warp_affine_batch(images, matrices, out=out), budget_s),
+        ),
         ("OpenCV warpAffine, loop per image", median_us(opencv_loop, budget_s)),
-        ("augcore warp_affine_batch threads=2",
-         median_us(lambda: augcore.warp_affine_batch(images, matrices, out=out, threads=2),
-                   budget_s)),
+        (
+            "augcore warp_affine_batch threads=2",
+            median_us(
+                lambda: augcore.warp_affine_batch(images, matrices, out=out, threads=2), budget_s
+            ),
+        ),
     ]
     floor = median_us(lambda: np.copyto(out, images), budget_s)
     rows.append(("np.copyto (memory floor)", floor))
-    print_rows(f"order 0, batch of {BATCH_SIZE} uint8 RGB {BATCH_SIDE}x{BATCH_SIDE} "
-               "(augcore/peer < 0.33 means >= 3x throughput)", rows, floor)
+    print_rows(
+        f"order 0, batch of {BATCH_SIZE} uint8 RGB {BATCH_SIDE}x{BATCH_SIDE} "
+        "(augcore/peer < 0.33 means >= 3x throughput)",
+        rows,
+        floor,
+    )
 
 
 def main() -> None:
@@ -161,8 +222,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     budget_s = 0.2 if parser.parse_args().quick else 2.0
     cv2.setNumThreads(1)
-    print(f"augcore {augcore.__version__}, OpenCV {cv2.__version__}, numpy {np.__version__}; "
-          f"median times, budget {budget_s:.1f} s per measurement")
+    print(
+        f"augcore {augcore.__version__}, OpenCV {cv2.__version__}, numpy {np.__version__}; "
+        f"median times, budget {budget_s:.1f} s per measurement"
+    )
     for side in SIZES:
         single_image_table(side, budget_s)
     batch_table(budget_s)
