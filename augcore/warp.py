@@ -9,6 +9,7 @@ are rounded half up and clipped to 0..255 exactly as scipy does).
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
@@ -242,7 +243,7 @@ def _run(
         with ThreadPoolExecutor(max_workers=chunks) as pool:
             jobs = [
                 pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *geometry)
-                for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+                for lo, hi in itertools.pairwise(bounds)
             ]
             for job in jobs:
                 job.result()

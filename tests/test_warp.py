@@ -270,6 +270,11 @@ IMAGE = np.zeros((8, 10, 3), dtype=np.uint8)
             "empty axis",
         ),
         (
+            lambda: augcore.warp_affine(np.broadcast_to(np.uint8(0), (50_000, 50_000)), np.eye(3)),
+            augcore.ImageShapeError,
+            "tiles",
+        ),
+        (
             lambda: augcore.warp_affine(np.zeros((4, 4)), np.eye(3)),
             augcore.ImageDtypeError,
             "float64",
