@@ -26,6 +26,7 @@ from augcore.keras._image import array_to_img, img_to_array
 from augcore.warp import warp_affine
 
 _KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+_SWAP_XY = (1, 0, 2)
 
 
 def transform_matrix_offset_center(matrix: np.ndarray, x: float, y: float) -> np.ndarray:
@@ -78,9 +79,8 @@ def keras_affine_matrix(
     if transform_matrix is None:
         return None
     transform_matrix = transform_matrix_offset_center(transform_matrix, height, width)
-    if swap_axes:
-        transform_matrix[:, [0, 1]] = transform_matrix[:, [1, 0]]
-        transform_matrix[[0, 1]] = transform_matrix[[1, 0]]
+    if swap_axes:  # Keras swaps rows 0/1 and columns 0/1: a pure permutation, exact
+        transform_matrix = transform_matrix.take(_SWAP_XY, axis=0).take(_SWAP_XY, axis=1)
     return transform_matrix
 
 
@@ -117,11 +117,13 @@ def warp_channels(
                 "convert with x.astype('float32')."
             )
         x = x.astype(np.float32)
-    channels_last = np.moveaxis(x, channel_axis, -1)
-    warped = warp_affine(
-        np.ascontiguousarray(channels_last), matrix, order=order, fill_mode=fill_mode, cval=cval
-    )
-    return np.moveaxis(warped, -1, channel_axis).astype(dtype, copy=False)
+    if channel_axis == x.ndim - 1:
+        warped = warp_affine(x, matrix, order=order, fill_mode=fill_mode, cval=cval)
+    else:
+        channels_last = np.ascontiguousarray(np.moveaxis(x, channel_axis, -1))
+        warped = warp_affine(channels_last, matrix, order=order, fill_mode=fill_mode, cval=cval)
+        warped = np.moveaxis(warped, -1, channel_axis)
+    return warped.astype(dtype, copy=False)
 
 
 def apply_affine_transform(
@@ -171,4 +173,4 @@ def apply_brightness_shift(x: np.ndarray, brightness: float, scale: bool = True)
 
 def flip_axis(x: Any, axis: int) -> np.ndarray:
     """A reversed view along ``axis``."""
-    return np.flip(np.asarray(x), axis)
+    return np.asarray(x)[(slice(None),) * axis + (slice(None, None, -1),)]

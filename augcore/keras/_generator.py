@@ -434,10 +434,13 @@ class ImageDataGenerator:
         """Keras's shift rule: choice for ints/lists, uniform for floats, fractions of ``size``."""
         if not shift_range:
             return 0
+        if isinstance(shift_range, float):  # Keras tries choice() first, which draws nothing
+            shift = rng.uniform(-shift_range, shift_range)
+            return shift * size if shift_range < 1 else shift
         try:  # an int or a 1-D list: a choice, with a random sign
             shift = rng.choice(shift_range)
             shift *= rng.choice([-1, 1])
-        except ValueError:  # a float
+        except ValueError:  # a float-like value choice() rejects
             shift = rng.uniform(-shift_range, shift_range)
         if np.max(shift_range) < 1:
             shift *= size
