@@ -94,9 +94,7 @@ class _FolderSource:
         from augcore.sources import discover
 
         if not root.is_dir():
-            raise StreamOptionError(
-                f"source folder {str(root)!r} does not exist or is not a folder"
-            )
+            raise StreamOptionError(f"source folder {str(root)!r} is not an existing folder")
         self._items = discover([root]).items
         if not self._items:
             raise StreamOptionError(f"source folder {str(root)!r} holds no image files")
