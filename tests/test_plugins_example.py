@@ -1,0 +1,66 @@
+"""The example third-party plugin (examples/augcore-example-plugin), loaded from its source tree.
+
+CI also pip-installs it and proves the entry point end to end (.ci/run); here it is registered
+explicitly, so the test needs no installation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import augcore
+from augcore.config import load_config
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "augcore-example-plugin"
+
+
+@pytest.fixture
+def manager(monkeypatch: pytest.MonkeyPatch) -> augcore.PluginManager:
+    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+    import augcore_example_plugin
+
+    manager = augcore.PluginManager(autoload=False)
+    manager.register(augcore_example_plugin, name="example")
+    return manager
+
+
+def test_the_entry_point_names_the_hook_module() -> None:
+    project = load_config(EXAMPLE / "pyproject.toml")
+    assert project["project"]["entry-points"]["augcore"] == {"example": "augcore_example_plugin"}
+    assert (EXAMPLE / "src" / "augcore_example_plugin" / "__init__.py").is_file()
+
+
+def test_cutout_erases_exactly_the_recorded_box_and_replays(manager) -> None:
+    pipeline = augcore.Pipeline.from_config(
+        {"steps": [{"transform": "cutout", "size": [0.2, 0.5], "fill": 7}]}, manager
+    )
+    image = np.full((20, 30, 3), 200, np.uint8)
+    outs, records = pipeline.augment_batch([image] * 3, seed=1, variants=4)
+    for out, record in zip(outs, records, strict=True):
+        box = record.steps[0]["params"]
+        assert 4 <= box["height"] <= 10 and 6 <= box["width"] <= 15
+        expected = image.copy()
+        top, left = box["top"], box["left"]
+        expected[top : top + box["height"], left : left + box["width"]] = 7
+        np.testing.assert_array_equal(out, expected)
+        restored = augcore.Record.from_dict(json.loads(json.dumps(record.to_dict())))
+        np.testing.assert_array_equal(pipeline.apply_record(image, restored), out)
+
+
+def test_invert_is_the_negative(manager) -> None:
+    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "invert"}]}, manager)
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    np.testing.assert_array_equal(pipeline.augment(image, seed=0, key="i")[0], 255 - image)
+    floats = np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_allclose(pipeline.augment(floats, seed=0, key="f")[0], 1 - floats)
+
+
+def test_example_params_are_validated_like_builtins(manager) -> None:
+    with pytest.raises(augcore.ConfigError, match=r"steps\[0\] \(cutout\).*did you mean 'size'"):
+        augcore.Pipeline.from_config({"steps": [{"transform": "cutout", "sise": 0.2}]}, manager)
+    with pytest.raises(augcore.ConfigError, match="within"):
+        augcore.Pipeline.from_config({"steps": [{"transform": "cutout", "size": 2}]}, manager)
