@@ -66,6 +66,13 @@ RANDOM_CONFIGS = [
 ]
 
 
+def load_golden(name: str) -> tuple[object, dict[str, np.ndarray]]:
+    """A fixture's metadata (decoded JSON) and its arrays."""
+    with np.load(OUT_DIR / name) as data:
+        arrays = {key: data[key] for key in data.files}
+    return json.loads(str(arrays.pop("meta"))), arrays
+
+
 def _json_value(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value

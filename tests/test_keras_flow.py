@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from make_keras_goldens import flatten_batch, run_flow, take_batches
+from make_keras_goldens import SEED_SCRIPT_ARGS, flatten_batch, load_golden, run_flow, take_batches
 from PIL import Image
-from test_keras_parity import SEED_SCRIPT_ARGS, load_golden
 
 from augcore.errors import ConfigError, ImageShapeError
 from augcore.keras import MANIFEST_NAME, ImageDataGenerator, array_to_img

@@ -7,27 +7,17 @@ Order 0 must match exactly; order 1 within 1e-4 (float32) or +-1 (uint8).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from make_keras_goldens import SEED_SCRIPT_ARGS, load_golden
 
 from augcore.keras import ImageDataGenerator, apply_affine_transform
-
-GOLDEN_DIR = Path(__file__).parent / "data" / "keras"
-
-
-def load_golden(name: str) -> tuple[object, dict[str, np.ndarray]]:
-    with np.load(GOLDEN_DIR / name) as data:
-        arrays = {key: data[key] for key in data.files}
-    return json.loads(str(arrays.pop("meta"))), arrays
-
 
 AFFINE_META, AFFINE = load_golden("affine.npz")
 TRANSFORM_META, TRANSFORM = load_golden("transform.npz")
 RANDOM_META, RANDOM = load_golden("random_params.npz")
 STANDARDIZE_META, STANDARDIZE = load_golden("standardize.npz")
-SEED_SCRIPT_ARGS = RANDOM_META[0]["config"]  # the seed script's ImageDataGenerator arguments
 
 
 def assert_matches_keras(actual: np.ndarray, expected: np.ndarray, order: int) -> None:
