@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -393,27 +393,36 @@ class _Prepared:
     suffixes: list[str]
     state: _FolderState
     pipeline: Any
+    size: tuple[int, int] | None
 
 
-def _prepare(
-    sources: Sequence[PathLike],
-    out: PathLike,
-    *,
-    per_image: int,
-    seed: int,
-    config: Any,
-    size: str | Sequence[int] | None,
-    fmt: str,
-    on_error: str,
-    overwrite: bool,
-    from_list: PathLike | None,
-    samples: bool,
-    planning: bool,
-    max_pixels: int | None,
-) -> _Prepared:
-    out = Path(out)
-    parsed_size = parse_size(size)
-    discovery = discover(sources, from_list=from_list, samples=samples)
+@dataclass(frozen=True)
+class _Request:
+    """The arguments ``run`` and ``plan`` share, exactly as the caller gave them."""
+
+    sources: Sequence[PathLike]
+    out: PathLike
+    per_image: int
+    seed: int
+    config: Any
+    size: str | Sequence[int] | None
+    format: str
+    overwrite: bool
+    from_list: PathLike | None
+    samples: bool
+    max_pixels: int | None
+
+    @classmethod
+    def of(cls, arguments: dict[str, Any]) -> _Request:
+        """The request made by a ``run``/``plan`` call, from that call's ``locals()``."""
+        return cls(**{member.name: arguments[member.name] for member in fields(cls)})
+
+
+def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
+    out = Path(request.out)
+    per_image = request.per_image
+    parsed_size = parse_size(request.size)
+    discovery = discover(request.sources, from_list=request.from_list, samples=request.samples)
     if not discovery.items and not discovery.bad:
         raise InputImageError(
             "no input images found (give files, folders, --from-list or --samples)"
@@ -424,7 +433,7 @@ def _prepare(
         readable = []
         for item in items:
             try:
-                probe_image(item.path, max_pixels=max_pixels)
+                probe_image(item.path, max_pixels=request.max_pixels)
                 readable.append(item)
             except InputImageError as exc:
                 bad.append(BadSource(str(item.path), str(exc)))
@@ -436,8 +445,8 @@ def _prepare(
             f"{len(skipped)} input(s) cannot be used; nothing was written:\n{listing}\n"
             "fix or remove them, or pass --on-error skip to go on without them"
         )
-    pipeline = _build_pipeline(config)
-    suffixes = [output_suffix(item.path.suffix, fmt) for item in items]
+    pipeline = _build_pipeline(request.config)
+    suffixes = [output_suffix(item.path.suffix, request.format) for item in items]
     planned = [
         output_relpath(item.key, k, suffix)
         for item, suffix in zip(items, suffixes, strict=True)
@@ -449,24 +458,24 @@ def _prepare(
         safe_output_path(out, rel)
     header = _header(
         chain=pipeline.to_config(),
-        seed=seed,
+        seed=request.seed,
         per_image=per_image,
         size=parsed_size,
-        fmt=fmt,
-        sources=sources,
-        from_list=from_list,
-        samples=samples,
+        fmt=request.format,
+        sources=request.sources,
+        from_list=request.from_list,
+        samples=request.samples,
         items=items,
     )
     state = _FolderState(False, "new")
     if out.is_dir():
         try:
-            state = _inspect_folder(out, header, planned, overwrite)
+            state = _inspect_folder(out, header, planned, request.overwrite)
         except OutputConflictError as exc:
             if not planning:
                 raise
             state = _FolderState(False, f"run would be refused: {exc}")
-    return _Prepared(out, header, items, skipped, suffixes, state, pipeline)
+    return _Prepared(out, header, items, skipped, suffixes, state, pipeline, parsed_size)
 
 
 def plan(
@@ -486,21 +495,8 @@ def plan(
 ) -> Plan:
     """Report what ``run`` with these arguments would write; reads image headers only."""
     _check_options(per_image, seed, format, "skip", None)
-    prepared = _prepare(
-        sources,
-        out,
-        per_image=per_image,
-        seed=seed,
-        config=config,
-        size=size,
-        fmt=format,
-        on_error="skip",
-        overwrite=overwrite,
-        from_list=from_list,
-        samples=samples,
-        planning=True,
-        max_pixels=max_pixels,
-    )
+    request = _Request.of(locals())
+    prepared = _prepare(request, on_error="skip", planning=True)
     shown = [
         (str(item.path), output_relpath(item.key, k, suffix))
         for item, suffix in zip(prepared.items, prepared.suffixes, strict=True)
@@ -543,21 +539,8 @@ def run(
     """
     started = time.perf_counter()
     _check_options(per_image, seed, format, on_error, jobs)
-    prepared = _prepare(
-        sources,
-        out,
-        per_image=per_image,
-        seed=seed,
-        config=config,
-        size=size,
-        fmt=format,
-        on_error=on_error,
-        overwrite=overwrite,
-        from_list=from_list,
-        samples=samples,
-        planning=False,
-        max_pixels=max_pixels,
-    )
+    request = _Request.of(locals())
+    prepared = _prepare(request, on_error=on_error, planning=False)
     out = prepared.out
     out.mkdir(parents=True, exist_ok=True)
     _clear_for_new_run(out, prepared.state)
@@ -567,7 +550,7 @@ def run(
         chain_json=json.dumps(prepared.header["chain"]),
         seed=seed,
         per_image=per_image,
-        size=parse_size(size),
+        size=prepared.size,
         fmt=format,
         out=str(out.resolve()),
         max_pixels=max_pixels,
