@@ -1,8 +1,8 @@
 """Peak RSS of streaming 10,000 vs 100,000 augmented 28x28 RGB images through AugmentStream.
 
 Each count runs in its own fresh subprocess (peak RSS never goes down, so sharing a process
-would hide growth) and reports its peak RSS (``ru_maxrss``) and the largest anonymous RSS it saw
-between batches. Two sources:
+would hide growth) and reports its peak RSS (``VmHWM``) and the largest anonymous RSS it saw
+between batches (both from /proc/self/status, so Linux only). Two sources:
 
 - ``generated``: images rendered on demand from their index, so the source itself costs nothing
   and any growth would be the stream's (queued batches, records, order, caches...);
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -49,12 +48,13 @@ class GeneratedImages:
         return ((self._base + index) % 256).astype(np.uint8)
 
 
-def anonymous_rss_kib() -> int:
+def status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (Linux), in KiB."""
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("RssAnon:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise RuntimeError("no RssAnon line in /proc/self/status (Linux only)")
+    raise RuntimeError(f"no {field} line in /proc/self/status (Linux only)")
 
 
 def stream_once(count: int, source_kind: str, folder: Path) -> dict[str, float]:
@@ -72,11 +72,15 @@ def stream_once(count: int, source_kind: str, folder: Path) -> dict[str, float]:
     for batch in stream:
         checksum += int(batch.images[:, SIDE // 2, SIDE // 2].sum()) + len(batch.records)
         seen += len(batch.images)
-        peak_anonymous = max(peak_anonymous, anonymous_rss_kib())
+        peak_anonymous = max(peak_anonymous, status_kib("RssAnon"))
     if seen != count:
         raise RuntimeError(f"streamed {seen} images, expected {count}")
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"peak_mib": peak_kib / 1024, "anonymous_mib": peak_anonymous / 1024, "sum": checksum}
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec.
+    return {
+        "peak_mib": status_kib("VmHWM") / 1024,
+        "anonymous_mib": peak_anonymous / 1024,
+        "sum": checksum,
+    }
 
 
 def write_memmaps(folder: Path) -> None:

@@ -8,8 +8,9 @@ images, because numbers copied from elsewhere cannot be compared:
 - Keras 3 legacy ``ImageDataGenerator.random_transform`` (its own default: bilinear);
 - augcore: ``Pipeline.default().augment_batch`` and, as a ceiling, the bare batched kernel.
 
-Every timing is the best of ``--repeats`` runs after one warm-up run. Single thread unless the
-row says otherwise. Run: ``python bench/throughput.py`` (``--quick`` for a smoke run).
+Every timing is the best of ``--repeats`` interleaved rounds after one warm-up round. Single
+thread unless the row says otherwise.
+Run: ``python bench/throughput.py`` (``--quick`` for a smoke run).
 """
 
 from __future__ import annotations
@@ -60,14 +61,20 @@ FULL_CASES = (Case(28, 4096, 4096), Case(256, 256, 128), Case(1024, 16, 8))
 QUICK_CASES = (Case(28, 512, 256), Case(256, 32, 16), Case(1024, 4, 2))
 
 
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    """Best wall time of ``repeats`` runs after a warm-up, so one-off costs are not counted."""
-    run()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
+def best_seconds(runs: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Best wall time of each run over ``repeats`` rounds, after a warm-up round.
+
+    Rounds interleave the libraries, so a burst of load from elsewhere on the machine slows
+    one round of every library rather than every round of one.
+    """
+    for run in runs:
         run()
-        best = min(best, time.perf_counter() - start)
+    best = [float("inf")] * len(runs)
+    for _ in range(repeats):
+        for position, run in enumerate(runs):
+            start = time.perf_counter()
+            run()
+            best[position] = min(best[position], time.perf_counter() - start)
     return best
 
 
@@ -80,7 +87,8 @@ def albumentations_runner(images: np.ndarray) -> tuple[str, Callable[[], object]
     try:
         import albumentations as A
         import cv2
-    except ImportError:
+    except ImportError as error:
+        print(f"albumentations not measured: {error}", file=sys.stderr)
         return None
     compose = A.Compose(
         [
@@ -104,9 +112,14 @@ def albumentations_runner(images: np.ndarray) -> tuple[str, Callable[[], object]
 
 def keras_runner(images: np.ndarray) -> tuple[str, Callable[[], object]] | None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
+    # Running this file puts bench/ first on sys.path, and bench/keras.py would then shadow
+    # the real keras package.
+    bench_folder = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != bench_folder]
     try:
         from keras.src.legacy.preprocessing.image import ImageDataGenerator
-    except ImportError:
+    except ImportError as error:
+        print(f"keras not measured: {error}", file=sys.stderr)
         return None
     generator = ImageDataGenerator(
         rotation_range=ROTATE_DEGREES,
@@ -146,7 +159,7 @@ def augcore_runners(images: np.ndarray, threads: int) -> list[tuple[str, Callabl
     matrices = rotation_pull_maps(len(images), images.shape[1])
     runners.append(
         (
-            f"augcore kernel only ({threads} thread{plural})",
+            f"augcore kernel, rotations only ({threads} thread{plural})",
             lambda: augcore.warp_affine_batch(images, matrices, threads=threads),
         )
     )
@@ -171,16 +184,20 @@ def measure(cases: tuple[Case, ...], repeats: int, skip_keras: bool) -> list[Row
         images = make_images(case)
         peer_images = images[: case.peer_images]
         thread_counts = (1, 2) if case.side == 256 else (1,)
-        for threads in thread_counts:
-            for library, run in augcore_runners(images, threads):
-                rows.append(Row(case, library, len(images), best_seconds(run, repeats)))
+        runners = [
+            (name, len(images), run)
+            for threads in thread_counts
+            for name, run in augcore_runners(images, threads)
+        ]
         peers = [albumentations_runner(peer_images)]
         if not skip_keras:
             peers.append(keras_runner(peer_images))
-        for peer in peers:
-            if peer is not None:
-                library, run = peer
-                rows.append(Row(case, library, len(peer_images), best_seconds(run, repeats)))
+        runners += [(name, len(peer_images), run) for name, run in filter(None, peers)]
+        seconds = best_seconds([run for _, _, run in runners], repeats)
+        rows += [
+            Row(case, name, count, best)
+            for (name, count, _), best in zip(runners, seconds, strict=True)
+        ]
         print(f"... {case.label} done", file=sys.stderr, flush=True)
     return rows
 
@@ -213,7 +230,7 @@ def print_targets(rows: list[Row], cases: tuple[Case, ...]) -> None:
         verdict = "met" if ratio >= target else "MISSED"
         print(f"  {case.label} vs albumentations >= {target}x: {ratio:.2f}x {verdict}")
     case_256 = cases[1]
-    for name in ("augcore augment_batch", "augcore kernel only"):
+    for name in ("augcore augment_batch", "augcore kernel, rotations only"):
         one = rate_of(rows, case_256, f"{name} (1 thread)")
         two = rate_of(rows, case_256, f"{name} (2 threads)")
         if one and two:
