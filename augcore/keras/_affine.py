@@ -146,6 +146,7 @@ def apply_affine_transform(
     ``order`` is 0 or 1 and ``fill_mode`` one of nearest/constant/reflect/wrap (the kernel's).
     With identity parameters the input is returned as is, as Keras does.
     """
+    x = np.asarray(x)
     _check_axes(x, row_axis, col_axis, channel_axis)
     matrix = keras_affine_matrix(
         theta, tx, ty, shear, zx, zy, x.shape[row_axis], x.shape[col_axis], col_axis > row_axis
@@ -156,7 +157,11 @@ def apply_affine_transform(
 
 
 def apply_channel_shift(x: np.ndarray, intensity: float, channel_axis: int = 0) -> np.ndarray:
-    """Add ``intensity`` to every channel, clipped to the image's own min..max (Keras's rule)."""
+    """Add ``intensity`` to every channel, clipped to the image's own min..max (Keras's rule).
+
+    The bounds are the whole image's, so ``channel_axis`` (kept for Keras's signature) does not
+    change the result.
+    """
     return np.clip(x + intensity, np.min(x), np.max(x))
 
 

@@ -31,9 +31,16 @@ WHITE_LIST_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
 
 
 class Iterator(IteratorABC):
-    """Index bookkeeping shared by all iterators; subclasses build the batches."""
+    """Index bookkeeping shared by all iterators; subclasses build the batches.
+
+    Subclasses set ``image_data_generator`` (and their data) before calling ``__init__``.
+    """
 
     white_list_formats = WHITE_LIST_FORMATS
+    image_data_generator: ImageDataGenerator | None
+    saver: SaveToDir | None
+    data_format: str
+    dtype: Any
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int | None) -> None:
         self.n = n
@@ -47,8 +54,6 @@ class Iterator(IteratorABC):
         generator = self.image_data_generator
         self._rng = generator.random_state if generator else np.random.RandomState()
         self.index_generator = self._flow_index()
-
-    image_data_generator: ImageDataGenerator | None
 
     def _batch_rng(self) -> np.random.RandomState:
         """Where Keras calls np.random.seed(seed + total_batches_seen): a fresh RandomState."""
@@ -350,7 +355,8 @@ class BatchFromFilesMixin(Iterator):
                 interpolation=self.interpolation,
                 keep_aspect_ratio=self.keep_aspect_ratio,
             )
-            images.append(img_to_array(img, data_format=self.data_format, dtype=self.dtype))
+            # float32 whatever self.dtype is, as Keras loads them; the batch has self.dtype
+            images.append(img_to_array(img, data_format=self.data_format))
             img.close()
         batch_x = self._transform_batch(images, self.image_shape, index_array, rng)
         if self.class_mode == "input":
