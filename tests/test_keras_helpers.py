@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -145,3 +147,15 @@ def test_standardize_warns_until_fit() -> None:
         generator.standardize(x.copy())
     generator.fit(x)
     np.testing.assert_array_equal(generator.standardize(x.copy()), np.zeros_like(x))
+
+
+def test_importing_augcore_keras_pulls_in_no_framework_or_scipy() -> None:
+    code = (
+        "import sys, augcore.keras; "
+        "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'scipy', 'pandas') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
