@@ -145,6 +145,8 @@ def test_manifest_replays_every_saved_image(tmp_path: Path) -> None:
         (p.name for p in tmp_path.glob("aug_*.png")), key=lambda n: int(n[:-4].split("_")[2])
     )
     assert len(manifest.entries) == 4  # batches of 3 and then the 1 image left
+    assert [e["batch"] for e in manifest.entries] == [0, 0, 0, 1]
+    assert sorted(e["source_index"] for e in manifest.entries) == [0, 1, 2, 3]
     for entry in manifest.entries:
         assert entry["generator"]["rotation_range"] == 30
         replayed = generator.apply_transform(x[entry["source_index"]].copy(), entry["params"])

@@ -16,7 +16,7 @@ import threading
 import warnings
 from collections.abc import Generator
 from collections.abc import Iterator as IteratorABC
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from augcore.keras._generator import ImageDataGenerator
 
 WHITE_LIST_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
+
+
+class BatchDraw(NamedTuple):
+    """Where one batch's random draws come from, and which batch of the iterator's life it is."""
+
+    rng: np.random.RandomState
+    batch_number: int
 
 
 class Iterator(IteratorABC):
@@ -71,11 +78,12 @@ class Iterator(IteratorABC):
             raise IndexError(f"asked for batch {idx}, but this iterator has {len(self)} batches")
         with self.lock:
             rng = self._batch_rng()
+            batch_number = self.total_batches_seen
             self.total_batches_seen += 1
             if self.index_array is None:
                 self._set_index_array()
             index_array = self.index_array[self.batch_size * idx : self.batch_size * (idx + 1)]
-        return self._get_batches_of_transformed_samples(index_array, rng)
+        return self._get_batches_of_transformed_samples(index_array, BatchDraw(rng, batch_number))
 
     def __len__(self) -> int:
         return (self.n + self.batch_size - 1) // self.batch_size
@@ -86,7 +94,7 @@ class Iterator(IteratorABC):
     def reset(self) -> None:
         self.batch_index = 0
 
-    def _flow_index(self) -> Generator[tuple[np.ndarray, np.random.RandomState], None, None]:
+    def _flow_index(self) -> Generator[tuple[np.ndarray, BatchDraw], None, None]:
         self.reset()
         while True:
             rng = self._batch_rng()
@@ -97,20 +105,19 @@ class Iterator(IteratorABC):
                 self.batch_index += 1
             else:
                 self.batch_index = 0
+            draw = BatchDraw(rng, self.total_batches_seen)
             self.total_batches_seen += 1
-            yield self.index_array[current_index : current_index + self.batch_size], rng
+            yield self.index_array[current_index : current_index + self.batch_size], draw
 
     def __iter__(self) -> Iterator:
         return self
 
     def __next__(self) -> Any:
         with self.lock:
-            index_array, rng = next(self.index_generator)
-        return self._get_batches_of_transformed_samples(index_array, rng)
+            index_array, draw = next(self.index_generator)
+        return self._get_batches_of_transformed_samples(index_array, draw)
 
-    def _get_batches_of_transformed_samples(
-        self, index_array: np.ndarray, rng: np.random.RandomState
-    ) -> Any:
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray, draw: BatchDraw) -> Any:
         raise NotImplementedError
 
     def _transform_batch(
@@ -118,7 +125,7 @@ class Iterator(IteratorABC):
         images: list[np.ndarray],
         image_shape: tuple[int, ...],
         index_array: np.ndarray,
-        rng: np.random.RandomState,
+        draw: BatchDraw,
     ) -> np.ndarray:
         """Augment and standardize each image, in Keras's draw order; save them if asked."""
         generator = self.image_data_generator
@@ -126,7 +133,7 @@ class Iterator(IteratorABC):
         applied: list[dict[str, Any]] = []
         for i, x in enumerate(images):
             if generator:
-                params = generator.draw_transform(x.shape, rng)
+                params = generator.draw_transform(x.shape, draw.rng)
                 applied.append(params)
                 x = generator.standardize(generator.apply_transform(x, params))
             batch_x[i] = x
@@ -135,7 +142,7 @@ class Iterator(IteratorABC):
                 entry: dict[str, Any] = {
                     "source": self._source_name(int(j)),
                     "flow_seed": self.seed,
-                    "batch": self.total_batches_seen - 1,
+                    "batch": draw.batch_number,
                 }
                 if generator:
                     entry["params"] = applied[i]
@@ -244,11 +251,9 @@ class NumpyArrayIterator(Iterator):
         self._make_saver(save_to_dir, save_prefix, save_format)
         super().__init__(self.x.shape[0], batch_size, shuffle, seed)
 
-    def _get_batches_of_transformed_samples(
-        self, index_array: np.ndarray, rng: np.random.RandomState
-    ) -> Any:
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray, draw: BatchDraw) -> Any:
         images = [self.x[j].astype(self.dtype) for j in index_array]
-        batch_x = self._transform_batch(images, self.x.shape[1:], index_array, rng)
+        batch_x = self._transform_batch(images, self.x.shape[1:], index_array, draw)
         batch_x_miscs = [xx[index_array] for xx in self.x_misc]
         output: tuple[Any, ...] = (batch_x if not batch_x_miscs else [batch_x, *batch_x_miscs],)
         if self.y is None:
@@ -343,9 +348,7 @@ class BatchFromFilesMixin(Iterator):
         self.split = split
         self.subset = subset
 
-    def _get_batches_of_transformed_samples(
-        self, index_array: np.ndarray, rng: np.random.RandomState
-    ) -> Any:
+    def _get_batches_of_transformed_samples(self, index_array: np.ndarray, draw: BatchDraw) -> Any:
         images = []
         for j in index_array:
             img = load_img(
@@ -358,7 +361,7 @@ class BatchFromFilesMixin(Iterator):
             # float32 whatever self.dtype is, as Keras loads them; the batch has self.dtype
             images.append(img_to_array(img, data_format=self.data_format))
             img.close()
-        batch_x = self._transform_batch(images, self.image_shape, index_array, rng)
+        batch_x = self._transform_batch(images, self.image_shape, index_array, draw)
         if self.class_mode == "input":
             batch_y = batch_x.copy()
         elif self.class_mode in {"binary", "sparse"}:
