@@ -47,22 +47,27 @@ typedef struct {
 
 /* Per-image scratch rows, allocated once for a whole chunk of same-shape images. */
 typedef struct {
-    double *col_r, *col_c;
-    int32_t *index;
+    double *col_r, *col_c; /* c * m1 and c * m4 for every output column */
+    double *w_r, *w_c;     /* order 1: the first tap's weight along rows and along columns */
+    int32_t *index;        /* pixel index r * w_in + c of the (first) tap, or -1 */
 } ac_scratch;
 
 static int ac_scratch_alloc(ac_scratch *s, int64_t w_out)
 {
     s->col_r = (double *)malloc(w_out * sizeof(double));
     s->col_c = (double *)malloc(w_out * sizeof(double));
+    s->w_r = (double *)malloc(w_out * sizeof(double));
+    s->w_c = (double *)malloc(w_out * sizeof(double));
     s->index = (int32_t *)malloc(w_out * sizeof(int32_t));
-    return (s->col_r && s->col_c && s->index) ? 0 : -1;
+    return (s->col_r && s->col_c && s->w_r && s->w_c && s->index) ? 0 : -1;
 }
 
 static void ac_scratch_free(ac_scratch *s)
 {
     free(s->col_r);
     free(s->col_c);
+    free(s->w_r);
+    free(s->w_c);
     free(s->index);
 }
 
@@ -248,14 +253,62 @@ static void ac_warp_nearest(const ac_image *im, ac_scratch *s, int64_t itemsize,
     }
 }
 
-static inline double ac_tap_sum(double v00, double v01, double v10, double v11, const double *wr,
-                                const double *wc)
+/*
+ * Order-1 index pass for one output row: for samples whose four taps are in bounds
+ * (0 <= x < n-1 on both axes) the first tap's pixel index and the first weights
+ * w0 = 1 - (x - floor(x)) along each axis; -1 for every other sample (resolved tap by tap).
+ * With ``clamp`` (uint8, mode "nearest", both sides >= 2) every sample is resolved here: a
+ * coordinate clamped to [0, n-1] with the first tap kept <= n-2 gives the edge pixel's value
+ * with weight 1, which is what scipy's clamped taps sum to (its weights add up to 1).
+ */
+AC_CLONES
+static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
+                                double *restrict w_c, const double *restrict col_r,
+                                const double *restrict col_c, double row_r, double row_c,
+                                int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
 {
+    const double r_last = (double)(h_in - 1), c_last = (double)(w_in - 1);
+    const int32_t stride = (int32_t)w_in, r_top = (int32_t)(h_in - 2), c_top = (int32_t)(w_in - 2);
+    int64_t c;
+    if (clamp) {
+        for (c = 0; c < w_out; c++) {
+            double r = row_r + col_r[c], q = row_c + col_c[c];
+            int32_t r0, c0;
+            r = r < 0.0 ? 0.0 : r;
+            r = r > r_last ? r_last : r;
+            q = q < 0.0 ? 0.0 : q;
+            q = q > c_last ? c_last : q;
+            r0 = (int32_t)r;
+            c0 = (int32_t)q;
+            r0 = r0 > r_top ? r_top : r0;
+            c0 = c0 > c_top ? c_top : c0;
+            w_r[c] = 1.0 - (r - (double)r0);
+            w_c[c] = 1.0 - (q - (double)c0);
+            index[c] = r0 * stride + c0;
+        }
+        return;
+    }
+    for (c = 0; c < w_out; c++) {
+        double r = row_r + col_r[c], q = row_c + col_c[c];
+        int inside = (r >= 0.0) & (r < r_last) & (q >= 0.0) & (q < c_last);
+        double rr = inside ? r : 0.0, qq = inside ? q : 0.0;
+        int32_t r0 = (int32_t)rr, c0 = (int32_t)qq;
+        w_r[c] = 1.0 - (rr - (double)r0);
+        w_c[c] = 1.0 - (qq - (double)c0);
+        index[c] = inside ? r0 * stride + c0 : -1;
+    }
+}
+
+/* scipy's sum over the four taps, coeff = (v * w_row) * w_col, in scipy's tap order. */
+static inline double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0,
+                                double wc0)
+{
+    const double wr1 = 1.0 - wr0, wc1 = 1.0 - wc0;
     double total = 0.0, coeff;
-    coeff = v00; coeff *= wr[0]; coeff *= wc[0]; total += coeff;
-    coeff = v01; coeff *= wr[0]; coeff *= wc[1]; total += coeff;
-    coeff = v10; coeff *= wr[1]; coeff *= wc[0]; total += coeff;
-    coeff = v11; coeff *= wr[1]; coeff *= wc[1]; total += coeff;
+    coeff = v00; coeff *= wr0; coeff *= wc0; total += coeff;
+    coeff = v01; coeff *= wr0; coeff *= wc1; total += coeff;
+    coeff = v10; coeff *= wr1; coeff *= wc0; total += coeff;
+    coeff = v11; coeff *= wr1; coeff *= wc1; total += coeff;
     return total;
 }
 
@@ -265,59 +318,169 @@ static inline uint8_t ac_to_u8(double value)
     return (uint8_t)(value > 255.0 ? 255.0 : value);
 }
 
+#define AC_TO_F32(v) ((float)(v))
+
 /*
- * Order 1, generated for uint8 and float32. Samples whose four taps are in bounds
- * (0 <= x < n-1 on both axes) take the direct path; the rest follow scipy's rules tap by tap.
+ * Bilinear arithmetic. float32 images follow scipy exactly (double, coeff = (v * w_row) * w_col,
+ * in scipy's tap order). uint8 images multiply by float32 products of the four tap weights
+ * instead, which lets four channels share SSE2 lanes: the float error of the sum is ~1e-5, so a
+ * result differs from scipy's (by exactly 1) only when scipy's value lies that close to a .5
+ * rounding boundary. Both round half up like scipy.
  */
-#define AC_DEFINE_LINEAR(NAME, TYPE, CONVERT)                                                  \
+/* The four float32 weights of the uint8 path, from scipy's double weights w0 (rows, columns). */
+typedef struct {
+    float w00, w01, w10, w11;
+} ac_weights4;
+
+static inline ac_weights4 ac_u8_weights(double wr0, double wc0)
+{
+    const float a = (float)wr0, b = (float)wc0, a1 = (float)(1.0 - wr0), b1 = (float)(1.0 - wc0);
+    ac_weights4 w = {a * b, a * b1, a1 * b, a1 * b1};
+    return w;
+}
+
+/* (top row + bottom row) + 0.5, truncated: the SSE2 lanes below compute exactly the same. */
+static inline uint8_t ac_bilinear_u8(const uint8_t *p00, const uint8_t *p01, const uint8_t *p10,
+                                     const uint8_t *p11, ac_weights4 w)
+{
+    const float top = (float)*p00 * w.w00 + (float)*p01 * w.w01;
+    const float bottom = (float)*p10 * w.w10 + (float)*p11 * w.w11;
+    return (uint8_t)((top + bottom) + 0.5f);
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline __m128 ac_u8x4_times(const uint8_t *p, float weight)
+{
+    int32_t bytes;
+    const __m128i zero = _mm_setzero_si128();
+    memcpy(&bytes, p, 4);
+    __m128i wide = _mm_unpacklo_epi8(_mm_cvtsi32_si128(bytes), zero);
+    return _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(wide, zero)), _mm_set1_ps(weight));
+}
+
+/* Four channels of one bilinear sample at once (SSE2 is part of every x86-64). */
+static inline uint32_t ac_bilinear_u8x4(const uint8_t *p00, const uint8_t *p01, const uint8_t *p10,
+                                        const uint8_t *p11, ac_weights4 w)
+{
+    const __m128 top = _mm_add_ps(ac_u8x4_times(p00, w.w00), ac_u8x4_times(p01, w.w01));
+    const __m128 bottom = _mm_add_ps(ac_u8x4_times(p10, w.w10), ac_u8x4_times(p11, w.w11));
+    __m128i ints = _mm_cvttps_epi32(_mm_add_ps(_mm_add_ps(top, bottom), _mm_set1_ps(0.5f)));
+    ints = _mm_packs_epi32(ints, ints);
+    return (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(ints, ints));
+}
+#endif
+
+/*
+ * uint8 interpolation of the in-bounds samples of one row. 3- and 4-channel pixels go through
+ * the SSE2 lanes, which read and write 4 bytes: a 3-channel store spills one byte into the next
+ * pixel, which is written afterwards, so only the buffers' very last bytes need the scalar path.
+ */
+static void ac_linear_u8_row(uint8_t *restrict out, const uint8_t *restrict src,
+                             const uint8_t *src_end, const int32_t *restrict index,
+                             const double *restrict w_r, const double *restrict w_c,
+                             int64_t w_out, int64_t ch_n, int64_t row_step, const uint8_t *out_end)
+{
+    int64_t c, ch;
+    for (c = 0; c < w_out; c++) {
+        const int32_t at = index[c];
+        const uint8_t *p;
+        uint8_t *o;
+        ac_weights4 w;
+        if (at < 0) continue;
+        p = src + (int64_t)at * ch_n;
+        o = out + c * ch_n;
+        w = ac_u8_weights(w_r[c], w_c[c]);
+#if defined(__SSE2__)
+        if ((ch_n == 3 || ch_n == 4) && p + row_step + ch_n + 4 <= src_end && o + 4 <= out_end) {
+            const uint32_t packed = ac_bilinear_u8x4(p, p + ch_n, p + row_step,
+                                                     p + row_step + ch_n, w);
+            memcpy(o, &packed, 4);
+            continue;
+        }
+#endif
+        for (ch = 0; ch < ch_n; ch++)
+            o[ch] = ac_bilinear_u8(p + ch, p + ch + ch_n, p + ch + row_step,
+                                   p + ch + row_step + ch_n, w);
+    }
+}
+
+/* float32 interpolation of the in-bounds samples of one row, exactly as scipy. */
+#define AC_LINEAR_F32_ROW(CH)                                                                  \
+    for (c = 0; c < w_out; c++) {                                                              \
+        const int32_t at = index[c];                                                           \
+        if (at >= 0) {                                                                         \
+            const float *p = src + (int64_t)at * (CH);                                         \
+            for (ch = 0; ch < (CH); ch++)                                                      \
+                out[c * (CH) + ch] = (float)ac_tap_sum(p[ch], p[ch + (CH)], p[ch + row_step],  \
+                                                       p[ch + row_step + (CH)], w_r[c],        \
+                                                       w_c[c]);                                \
+        }                                                                                      \
+    }
+
+static void ac_linear_f32_row(float *restrict out, const float *restrict src,
+                              const float *src_end, const int32_t *restrict index,
+                              const double *restrict w_r, const double *restrict w_c,
+                              int64_t w_out, int64_t ch_n, int64_t row_step, const float *out_end)
+{
+    int64_t c, ch;
+    (void)src_end;
+    (void)out_end;
+    switch (ch_n) {
+    case 1: AC_LINEAR_F32_ROW(1) break;
+    case 3: AC_LINEAR_F32_ROW(3) break;
+    case 4: AC_LINEAR_F32_ROW(4) break;
+    default: AC_LINEAR_F32_ROW(ch_n) break;
+    }
+}
+
+/*
+ * Order 1 for one image, generated for uint8 and float32: index pass, interpolation of the
+ * in-bounds samples, then scipy's tap-by-tap rules for the rest (exact double arithmetic).
+ */
+#define AC_DEFINE_LINEAR(NAME, TYPE, CONVERT, ROW, CLAMPS)                                     \
     static void NAME(const ac_image *im, ac_scratch *s)                                        \
     {                                                                                          \
         const TYPE *src = (const TYPE *)im->src;                                               \
-        TYPE *dst = (TYPE *)im->dst;                                                           \
-        const int64_t ch_n = im->channels, w_in = im->w_in, row_step = im->w_in * ch_n;       \
-        const double r_last = (double)(im->h_in - 1), c_last = (double)(im->w_in - 1);        \
+        const int64_t ch_n = im->channels, w_in = im->w_in;                                    \
         const TYPE fill = CONVERT(im->cval);                                                   \
+        const TYPE *src_end = src + im->h_in * w_in * ch_n;                                    \
+        const int clamp = CLAMPS && im->mode == AC_NEAREST && im->h_in >= 2 && w_in >= 2;      \
+        const TYPE *out_end = (const TYPE *)im->dst + im->h_out * im->w_out * ch_n;           \
         int64_t r, c, ch;                                                                      \
         ac_column_terms(im, s);                                                                \
         for (r = 0; r < im->h_out; r++) {                                                      \
             double row_r = im->m[2], row_c = im->m[5];                                         \
-            TYPE *out = dst + r * im->w_out * ch_n;                                            \
+            TYPE *out = (TYPE *)im->dst + r * im->w_out * ch_n;                                \
             row_r += (double)r * im->m[0];                                                     \
             row_c += (double)r * im->m[3];                                                     \
-            for (c = 0; c < im->w_out; c++, out += ch_n) {                                     \
-                double x = row_r + s->col_r[c], y = row_c + s->col_c[c];                       \
+            ac_row_linear_index(s->index, s->w_r, s->w_c, s->col_r, s->col_c, row_r, row_c,    \
+                                im->w_out, im->h_in, w_in, clamp);                             \
+            ROW(out, src, src_end, s->index, s->w_r, s->w_c, im->w_out, ch_n, w_in * ch_n,     \
+                out_end);                                                                      \
+            for (c = 0; c < im->w_out; c++) {                                                  \
+                int64_t tr[2], tc[2];                                                          \
                 double wr[2], wc[2];                                                           \
-                if (x >= 0.0 && x < r_last && y >= 0.0 && y < c_last) {                        \
-                    int64_t r0 = (int64_t)x, c0 = (int64_t)y;                                  \
-                    const TYPE *p = src + (r0 * w_in + c0) * ch_n;                             \
-                    wr[0] = 1.0 - (x - (double)r0);                                            \
-                    wr[1] = 1.0 - wr[0];                                                       \
-                    wc[0] = 1.0 - (y - (double)c0);                                            \
-                    wc[1] = 1.0 - wc[0];                                                       \
-                    for (ch = 0; ch < ch_n; ch++)                                              \
-                        out[ch] = CONVERT(ac_tap_sum(p[ch], p[ch + ch_n], p[ch + row_step],    \
-                                                     p[ch + row_step + ch_n], wr, wc));        \
-                } else {                                                                       \
-                    int64_t tr[2], tc[2];                                                      \
-                    if (!(ac_linear_taps(x, im->h_in, im->mode, tr, wr) &&                     \
-                          ac_linear_taps(y, im->w_in, im->mode, tc, wc))) {                    \
-                        for (ch = 0; ch < ch_n; ch++) out[ch] = fill;                          \
-                        continue;                                                              \
-                    }                                                                          \
-                    for (ch = 0; ch < ch_n; ch++)                                              \
-                        out[ch] = CONVERT(ac_tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],  \
-                                                     src[(tr[0] * w_in + tc[1]) * ch_n + ch],  \
-                                                     src[(tr[1] * w_in + tc[0]) * ch_n + ch],  \
-                                                     src[(tr[1] * w_in + tc[1]) * ch_n + ch],  \
-                                                     wr, wc));                                 \
+                TYPE *px = out + c * ch_n;                                                     \
+                if (s->index[c] >= 0) continue;                                                \
+                if (!(ac_linear_taps(row_r + s->col_r[c], im->h_in, im->mode, tr, wr) &&       \
+                      ac_linear_taps(row_c + s->col_c[c], w_in, im->mode, tc, wc))) {          \
+                    for (ch = 0; ch < ch_n; ch++) px[ch] = fill;                               \
+                    continue;                                                                  \
                 }                                                                              \
+                for (ch = 0; ch < ch_n; ch++)                                                  \
+                    px[ch] = CONVERT(ac_tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],       \
+                                                src[(tr[0] * w_in + tc[1]) * ch_n + ch],       \
+                                                src[(tr[1] * w_in + tc[0]) * ch_n + ch],       \
+                                                src[(tr[1] * w_in + tc[1]) * ch_n + ch],       \
+                                                wr[0], wc[0]));                                \
             }                                                                                  \
         }                                                                                      \
     }
 
-#define AC_TO_F32(v) ((float)(v))
-AC_DEFINE_LINEAR(ac_warp_linear_u8, uint8_t, ac_to_u8)
-AC_DEFINE_LINEAR(ac_warp_linear_f32, float, AC_TO_F32)
+AC_DEFINE_LINEAR(ac_warp_linear_u8, uint8_t, ac_to_u8, ac_linear_u8_row, 1)
+AC_DEFINE_LINEAR(ac_warp_linear_f32, float, AC_TO_F32, ac_linear_f32_row, 0)
 
 /*
  * Warp images [start, stop) of a batch; all share one shape. Returns 0, or -1 when the scratch

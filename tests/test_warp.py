@@ -148,12 +148,31 @@ def test_out_of_frame_fills_with_cval_or_edges():
     np.testing.assert_array_equal(nearest, np.broadcast_to(image[-1], image.shape))
 
 
-def test_identity_is_a_copy():
-    image = random_image(np.random.default_rng(0), (13, 17, 3), np.float32)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_uint8_bilinear_rarely_differs_from_scipy_and_never_by_more_than_one(channels, mode):
+    """uint8 order 1 uses float32 lanes: off by one only right next to a .5 rounding boundary."""
+    rng = np.random.default_rng(channels)
+    image = random_image(rng, (96, 80, channels), np.uint8)
+    differing = 0
+    for kind in KINDS:
+        matrix = random_matrix(rng, image.shape, kind)
+        got = augcore.warp_affine(image, matrix, order=1, fill_mode=mode, cval=77)
+        diff = np.abs(got.astype(np.int16) - scipy_warp(image, matrix, 1, mode, 77.0))
+        assert diff.max() <= 1
+        differing += np.count_nonzero(diff)
+    assert differing <= 1e-3 * image.size * len(KINDS)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["uint8", "float32"])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_identity_is_a_copy(channels, dtype):
+    image = random_image(np.random.default_rng(0), (13, 17, channels), dtype)
     for order in (0, 1):
-        got = augcore.warp_affine(image, np.eye(3), order=order)
-        np.testing.assert_array_equal(got, image)
-        assert not np.shares_memory(got, image)
+        for mode in MODES:
+            got = augcore.warp_affine(image, np.eye(3), order=order, fill_mode=mode)
+            np.testing.assert_array_equal(got, image)
+            assert not np.shares_memory(got, image)
 
 
 def test_out_is_filled_and_returned():
