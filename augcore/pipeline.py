@@ -96,11 +96,6 @@ class Record:
             ) from exc
 
 
-def _json_value(values: np.ndarray, i: int) -> Any:
-    value = values[i]
-    return value.tolist() if isinstance(value, np.ndarray) else value.item()
-
-
 @dataclass(frozen=True)
 class _Leaf:
     """A transform step of the flattened chain with its stream and transform-position."""
@@ -126,7 +121,11 @@ class _Segment:
 
 
 class Records(Sequence[Record]):
-    """The records of a batch, built on access: cheap when nobody reads them all."""
+    """The records of a batch, built on access from the batch's parameter arrays.
+
+    The first access converts every array to Python lists once (a few milliseconds for
+    thousands of outputs); each record is then assembled from plain lists.
+    """
 
     def __init__(
         self,
@@ -139,33 +138,45 @@ class Records(Sequence[Record]):
     ) -> None:
         self._seed, self._keys, self._ks = seed, keys, ks
         self._leaves, self._results, self._segments = leaves, results, segments
+        self._columns: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def _as_lists(self) -> tuple[list[Any], ...]:
+        if self._columns is None:
+            fired = [result.mask.tolist() for result in self._results]
+            params = [
+                {name: values.tolist() for name, values in result.params.items()}
+                for result in self._results
+            ]
+            matrices = [
+                segment.matrices.tolist() if segment.geometric else None  # type: ignore[union-attr]
+                for segment in self._segments
+            ]
+            self._columns = (fired, params, matrices, self._ks.tolist())
+        return self._columns
 
     def __getitem__(self, index: int) -> Record:  # type: ignore[override]
         if isinstance(index, slice):
             raise TypeError("Records does not support slices; iterate or index one at a time")
         i = range(len(self))[index]
-        record = Record(self._seed, self._keys[i], int(self._ks[i]))
-        for segment in self._segments:
-            fired = [leaf for leaf in segment.leaves if self._results[leaf].mask[i]]
+        fired, params, matrices, ks = self._as_lists()
+        record = Record(self._seed, self._keys[i], ks[i])
+        for segment, segment_matrices in zip(self._segments, matrices, strict=True):
             first = len(record.steps)
-            for leaf in fired:
-                result = self._results[leaf]
-                record.steps.append(
-                    {
-                        "name": self._leaves[leaf].step.transform.name,
-                        "step": self._leaves[leaf].position,
-                        "params": {n: _json_value(v, i) for n, v in result.params.items()},
-                    }
-                )
-            if segment.geometric and fired:
+            for leaf in segment.leaves:
+                if fired[leaf][i]:
+                    record.steps.append(
+                        {
+                            "name": self._leaves[leaf].step.transform.name,
+                            "step": self._leaves[leaf].position,
+                            "params": {name: values[i] for name, values in params[leaf].items()},
+                        }
+                    )
+            if segment_matrices is not None and len(record.steps) > first:
                 record.fused.append(
-                    {
-                        "steps": list(range(first, len(record.steps))),
-                        "matrix": segment.matrices[i].tolist(),  # type: ignore[index]
-                    }
+                    {"steps": list(range(first, len(record.steps))), "matrix": segment_matrices[i]}
                 )
         return record
 
