@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,14 @@ def test_importing_augcore_keras_pulls_in_no_framework_or_scipy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_fitted_generator_survives_pickling() -> None:
+    generator = ImageDataGenerator(featurewise_center=True, rotation_range=20)
+    generator.fit(np.arange(2 * 4 * 4 * 3, dtype=np.float32).reshape(2, 4, 4, 3))
+    clone = pickle.loads(pickle.dumps(generator))
+    np.testing.assert_array_equal(clone.mean, generator.mean)
+    x = np.random.default_rng(3).uniform(0, 255, size=(5, 6, 3)).astype(np.float32)
+    np.testing.assert_array_equal(
+        clone.random_transform(x, seed=4), generator.random_transform(x, seed=4)
+    )

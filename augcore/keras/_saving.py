@@ -64,6 +64,15 @@ class SerialNames:
         self._next: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a generator sent to a worker process) without the lock; counters restart
+        from a folder scan there, which the exclusive create keeps collision-free."""
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._next = {}
+        self._lock = threading.Lock()
+
     def reserve(self, folder: Path, prefix: str) -> int:
         key = (str(folder.resolve()), prefix)
         with self._lock:
