@@ -199,22 +199,28 @@ class _Batch:
         return self.array
 
 
-def _flatten(nodes: Sequence[Node]) -> tuple[list[_Leaf], dict[int, int]]:
-    """Leaves in pre-order, and the stream number of every node (keyed by id)."""
+def _flatten(nodes: Sequence[Node]) -> list[_Leaf]:
+    """The chain's transform steps in pre-order, each with its stream number.
+
+    Member m of the chain in pre-order (groups included) owns streams 2m (parameters) and
+    2m + 1 (gate and group choices); ``Pipeline._masks`` walks the chain in the same order.
+    """
     leaves: list[_Leaf] = []
-    streams: dict[int, int] = {}
+    members = 0
 
     def visit(node: Node) -> None:
-        streams[id(node)] = 2 * len(streams)
+        nonlocal members
+        stream = 2 * members
+        members += 1
         if isinstance(node, Step):
-            leaves.append(_Leaf(node, streams[id(node)], len(leaves)))
+            leaves.append(_Leaf(node, stream, len(leaves)))
         else:
             for member in node.steps:
                 visit(member)
 
     for node in nodes:
         visit(node)
-    return leaves, streams
+    return leaves
 
 
 def _segments(leaves: Sequence[_Leaf]) -> list[_Segment]:
@@ -258,7 +264,7 @@ class Pipeline:
             as_node(step, f"pipeline step {i}") for i, step in enumerate(steps)
         )
         self.warp = WarpOptions(order=order, fill_mode=fill_mode, cval=cval)
-        self._leaves, self._streams = _flatten(self.steps)
+        self._leaves = _flatten(self.steps)
         self._segments = _segments(self._leaves)
 
     # --- construction and config ----------------------------------------------------------
@@ -394,9 +400,12 @@ class Pipeline:
         """For every leaf (by position), which outputs it fires on."""
         masks: list[np.ndarray] = []
         everywhere = np.ones(roots.shape[0], dtype=bool)
+        members = 0
 
         def visit(node: Node, parent: np.ndarray) -> None:
-            draws = Draws.for_step(roots, self._streams[id(node)] + 1)
+            nonlocal members
+            draws = Draws.for_step(roots, 2 * members + 1)
+            members += 1
             mask = parent if node.p >= 1.0 else parent & draws.bernoulli(0, node.p)
             if isinstance(node, Step):
                 masks.append(mask)

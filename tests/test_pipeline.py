@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -281,3 +282,21 @@ def test_default_pipeline_is_the_seed_chain() -> None:
     _, records = pipeline.augment_batch([IMAGES[0]] * 400, seed=0)
     flips = np.mean([any(s["name"] == "flip_horizontal" for s in r.steps) for r in records])
     assert 0.42 < flips < 0.58
+
+
+def test_a_reused_step_object_draws_independently_at_each_place() -> None:
+    coin = augcore.Step(Brightness(factor=[2, 2]), p=0.5)
+    _, records = augcore.Pipeline([coin, coin]).augment_batch(
+        [np.zeros((2, 2), np.uint8)] * 400, seed=0
+    )
+    fired = [len(record.steps) for record in records]
+    assert {0, 1, 2} <= set(fired)  # independent gates, not one shared coin
+
+
+def test_a_pickled_pipeline_gives_the_same_outputs() -> None:
+    copy = pickle.loads(pickle.dumps(MIXED))
+    assert copy == MIXED
+    np.testing.assert_array_equal(
+        copy.augment_batch(IMAGES, seed=8, keys=KEYS)[0],
+        MIXED.augment_batch(IMAGES, seed=8, keys=KEYS)[0],
+    )

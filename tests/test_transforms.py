@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,15 +60,20 @@ def test_rotate_180_on_non_square_pivots_on_the_true_centre(image: np.ndarray) -
     np.testing.assert_array_equal(run(Rotate(degrees=[180, 180]), image), np.rot90(image, 2))
 
 
-@pytest.mark.parametrize("fill_mode", ["nearest", "constant"])
+# np.pad's name for each fill mode's border (scipy's "reflect" repeats the edge pixel).
+PAD_MODES = {"nearest": "edge", "constant": "constant", "reflect": "symmetric"}
+
+
+@pytest.mark.parametrize("fill_mode", sorted(PAD_MODES))
 @pytest.mark.parametrize(("dx", "dy"), [(3, -2), (-4, 5), (0, 1)])
 def test_integer_pixel_shift_equals_the_shifted_array(fill_mode: str, dx: int, dy: int) -> None:
     pad = max(abs(dx), abs(dy))
     h, w = TALL.shape[:2]
+    widths = ((pad, pad), (pad, pad), (0, 0))
     if fill_mode == "constant":
-        padded = np.pad(TALL, ((pad, pad), (pad, pad), (0, 0)), constant_values=9)
+        padded = np.pad(TALL, widths, constant_values=9)
     else:
-        padded = np.pad(TALL, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+        padded = np.pad(TALL, widths, mode=PAD_MODES[fill_mode])
     expected = padded[pad - dy : pad - dy + h, pad - dx : pad - dx + w]
     shift = Shift(x=[dx, dx], y=[dy, dy], unit="pixels")
     np.testing.assert_array_equal(run(shift, TALL, fill_mode=fill_mode, cval=9), expected)
@@ -197,3 +203,12 @@ def test_params_are_declared_with_units_and_docs() -> None:
             assert cls.summary(), cls
             for param in cls.params:
                 assert param.doc and (param.units or param.kind in ("bool", "choice")), param
+
+
+def test_every_builtin_and_parameter_is_documented() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "transforms.md").read_text()
+    for module in (augcore.plugins.geometric, augcore.plugins.pixel):
+        for cls in module.TRANSFORMS:
+            assert f"`{cls.name}`" in docs, cls.name
+            for param in cls.params:
+                assert f"`{param.name}`" in docs, (cls.name, param.name)
