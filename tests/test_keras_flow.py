@@ -213,3 +213,16 @@ def test_seed_script_writes_exactly_three_files_per_input(tmp_path: Path) -> Non
     assert sorted(p.name for p in out.iterdir()) == sorted([*second_run, MANIFEST_NAME])
     manifest = read_manifest(out / MANIFEST_NAME)
     assert sorted(entry["file"] for entry in manifest.entries) == sorted(second_run)
+
+
+def test_iterators_use_an_overridden_get_random_transform_as_keras_does() -> None:
+    class QuarterTurns(ImageDataGenerator):
+        def get_random_transform(self, img_shape: tuple, seed: int | None = None) -> dict:
+            return {**super().get_random_transform(img_shape, seed), "theta": 90.0}
+
+    generator = QuarterTurns()
+    x = FLOW["x"][:2]
+    batch = next(generator.flow(x, batch_size=2, shuffle=False))
+    for i in range(2):
+        expected = ImageDataGenerator().apply_transform(x[i], {"theta": 90.0})
+        np.testing.assert_array_equal(batch[i], expected)

@@ -11,8 +11,9 @@ numpy RNG is never read or reseeded, so other code that seeds it is unaffected, 
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 
 import numpy as np
@@ -121,9 +122,13 @@ class ImageDataGenerator:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.zca_whitening_matrix: np.ndarray | None = None
-        if isinstance(zoom_range, (float, int)):
+        if isinstance(zoom_range, numbers.Real):
             self.zoom_range = [1 - zoom_range, 1 + zoom_range]
-        elif len(zoom_range) == 2 and all(isinstance(val, (float, int)) for val in zoom_range):
+        elif (
+            isinstance(zoom_range, Sized)
+            and len(zoom_range) == 2
+            and all(isinstance(val, numbers.Real) for val in zoom_range)
+        ):
             self.zoom_range = [zoom_range[0], zoom_range[1]]
         else:
             raise ConfigError(
@@ -428,6 +433,13 @@ class ImageDataGenerator:
             "channel_shift_intensity": channel_shift_intensity,
             "brightness": brightness,
         }
+
+    def draw_for_iterator(self, img_shape: tuple[int, ...], rng: np.random.RandomState) -> dict:
+        """An iterator's per-image draw: from the batch's ``rng``, unless a subclass overrides
+        ``get_random_transform`` (a common Keras customisation), which then wins as in Keras."""
+        if type(self).get_random_transform is not ImageDataGenerator.get_random_transform:
+            return self.get_random_transform(img_shape)
+        return self.draw_transform(img_shape, rng)
 
     @staticmethod
     def _draw_shift(shift_range: Any, size: int, rng: np.random.RandomState) -> Any:

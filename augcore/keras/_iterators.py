@@ -133,7 +133,7 @@ class Iterator(IteratorABC):
         applied: list[dict[str, Any]] = []
         for i, x in enumerate(images):
             if generator:
-                params = generator.draw_transform(x.shape, draw.rng)
+                params = generator.draw_for_iterator(x.shape, draw.rng)
                 applied.append(params)
                 x = generator.standardize(generator.apply_transform(x, params))
             batch_x[i] = x
