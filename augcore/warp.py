@@ -63,7 +63,7 @@ def warp_affine(
     source = _as_channels_last(image, "image")
     matrices = _check_matrices(_as_float_array(matrix, "matrix")[None], source.shape[1:3], "matrix")
     mode = _check_options(order, fill_mode, cval, source.dtype)
-    return _run(source, matrices, image, out, order, mode, cval, threads=1)
+    return _run(source, matrices, image, out, int(order), mode, cval, threads=1)
 
 
 def warp_affine_batch(
@@ -92,9 +92,9 @@ def warp_affine_batch(
         )
     checked = _check_matrices(matrix_array, source.shape[1:3], "matrices")
     mode = _check_options(order, fill_mode, cval, source.dtype)
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+    if not _is_number(threads, numbers.Integral) or threads < 1:
         raise WarpOptionError(f"threads must be an integer >= 1, got {threads!r}.")
-    return _run(source, checked, batch, out, order, mode, cval, threads=int(threads))
+    return _run(source, checked, batch, out, int(order), mode, cval, threads=int(threads))
 
 
 def _stack_batch(images: object) -> np.ndarray:
@@ -191,15 +191,22 @@ def _check_matrices(array: np.ndarray, shape: tuple[int, int], name: str) -> np.
 
 def _check_options(order: object, fill_mode: object, cval: object, dtype: np.dtype) -> int:
     """Validate order, fill mode and cval; return the kernel's mode code."""
-    if isinstance(order, bool) or order not in (0, 1):
+    if not _is_number(order, numbers.Integral) or order not in (0, 1):
         raise WarpOptionError(f"order must be 0 (nearest) or 1 (bilinear), got {order!r}.")
     if not isinstance(fill_mode, str) or fill_mode not in _warp.MODES:
         raise WarpOptionError(f"fill_mode must be one of {sorted(_warp.MODES)}, got {fill_mode!r}.")
-    if isinstance(cval, bool) or not isinstance(cval, numbers.Real) or not math.isfinite(cval):
+    if not _is_number(cval, numbers.Real) or not math.isfinite(cval):
         raise WarpOptionError(f"cval must be a finite number, got {cval!r}.")
     if dtype == np.uint8 and not 0 <= cval <= 255:
         raise WarpOptionError(f"cval={cval!r} does not fit a uint8 image; use a value in 0..255.")
     return _warp.MODES[fill_mode]
+
+
+def _is_number(value: object, kind: type) -> bool:
+    """True for numbers of ``kind`` (numpy scalars included), never for bools."""
+    if type(value) is int or (type(value) is float and kind is numbers.Real):
+        return True
+    return isinstance(value, kind) and not isinstance(value, (bool, np.bool_))
 
 
 def _check_out(out: object, like: np.ndarray) -> None:

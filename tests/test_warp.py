@@ -338,6 +338,11 @@ IMAGE = np.zeros((8, 10, 3), dtype=np.uint8)
             "order",
         ),
         (
+            lambda: augcore.warp_affine(IMAGE, np.eye(3), order=1.0),
+            augcore.WarpOptionError,
+            "order",
+        ),
+        (
             lambda: augcore.warp_affine(IMAGE, np.eye(3), fill_mode="mirror"),
             augcore.WarpOptionError,
             "fill_mode",
