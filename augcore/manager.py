@@ -257,6 +257,24 @@ class PluginManager:
         return name in self._transforms
 
 
+def describe_transform(transform: Transform) -> str:
+    """ "transform 'name' from <module> (distribution x.y)", for runtime contract errors.
+
+    Looks the distribution up only when called, i.e. on the error path.
+    """
+    module = type(transform).__module__
+    top_level = module.split(".")[0]
+    names = importlib.metadata.packages_distributions().get(top_level, [])
+    if top_level == "augcore" or not names:
+        return f"transform {transform.name!r} from {module}"
+    distribution = names[0]
+    try:
+        version = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        version = "(unknown version)"
+    return f"transform {transform.name!r} from {module} (distribution {distribution} {version})"
+
+
 def _check_transform_class(cls: Any, origin: PluginOrigin) -> None:
     """Reject anything a pipeline could not use, naming the plugin and what is wrong."""
     where = f"{origin.describe()}: {cls!r}"

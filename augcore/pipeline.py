@@ -36,7 +36,7 @@ from augcore.errors import (
     ManifestError,
     PluginContractError,
 )
-from augcore.manager import PluginManager
+from augcore.manager import PluginManager, describe_transform
 from augcore.seeding import Draws, check_seed, key_hashes, output_streams
 from augcore.transform import (
     RECORDABLE_DTYPES,
@@ -478,7 +478,7 @@ class Pipeline:
         ):
             got = f"{getattr(changed, 'shape', None)} {getattr(changed, 'dtype', type(changed))}"
             raise PluginContractError(
-                f"transform {leaf.step.transform.name!r}: apply() must return an array of shape "
+                f"{describe_transform(leaf.step.transform)}: apply() must return an array of shape "
                 f"{subset.shape} and dtype {subset.dtype}, got {got}"
             )
         if everywhere:
@@ -550,9 +550,10 @@ def _decode_params(params: Mapping[str, Any]) -> Params:
 
 def _check_params(leaf: _Leaf, params: Any, n: int) -> None:
     """Sampled params must be arrays of length n with a dtype that round-trips through JSON."""
-    name = leaf.step.transform.name
     if not isinstance(params, dict):
-        raise PluginContractError(f"transform {name!r}: sample() must return a dict of arrays")
+        raise PluginContractError(
+            f"{describe_transform(leaf.step.transform)}: sample() must return a dict of arrays"
+        )
     for key, value in params.items():
         if (
             not isinstance(value, np.ndarray)
@@ -561,7 +562,7 @@ def _check_params(leaf: _Leaf, params: Any, n: int) -> None:
             or value.dtype not in RECORDABLE_DTYPES
         ):
             raise PluginContractError(
-                f"transform {name!r} ({type(leaf.step.transform).__module__}): sampled parameter "
+                f"{describe_transform(leaf.step.transform)}: sampled parameter "
                 f"{key!r} must be a float64, int64 or bool array with first axis {n} (so it "
                 f"survives the record's JSON round trip), got {value!r:.80}"
             )
@@ -574,13 +575,12 @@ def _checked_matrices(leaf: _Leaf, matrices: Any, n: int) -> np.ndarray:
         or matrices.dtype != np.float64
     ):
         raise PluginContractError(
-            f"transform {leaf.step.transform.name!r} ({type(leaf.step.transform).__module__}): "
-            f"matrices() must return a float64 array of shape ({n}, 3, 3), got "
-            f"{getattr(matrices, 'shape', type(matrices).__name__)}"
+            f"{describe_transform(leaf.step.transform)}: matrices() must return a float64 "
+            f"array of shape ({n}, 3, 3), got {getattr(matrices, 'shape', type(matrices))}"
         )
     if not np.array_equal(matrices[:, 2], np.broadcast_to([0.0, 0.0, 1.0], (n, 3))):
         raise PluginContractError(
-            f"transform {leaf.step.transform.name!r} ({type(leaf.step.transform).__module__}): "
-            "matrices() must be affine: every last row must be [0, 0, 1]"
+            f"{describe_transform(leaf.step.transform)}: matrices() must be affine, "
+            "every last row [0, 0, 1]"
         )
     return matrices

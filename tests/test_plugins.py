@@ -132,6 +132,16 @@ def test_a_non_transform_names_the_plugin(monkeypatch) -> None:
         augcore.PluginManager()
 
 
+def test_a_runtime_contract_violation_names_the_distribution(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(FAKE_SITE / "bad_params"))
+    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "badparams_gain"}]})
+    with pytest.raises(augcore.PluginContractError) as caught:
+        pipeline.augment(np.zeros((4, 4), np.uint8), seed=0, key="x")
+    message = str(caught.value)
+    assert "'badparams_gain'" in message and "augcore-badparams-plugin 0.2.0" in message
+    assert "'gain' must be a float64, int64 or bool array" in message
+
+
 class _Module:
     """Stands in for an embedder's plugin module; each instance provides the given classes."""
 
