@@ -69,9 +69,15 @@ class _ArraySource:
     def key(self, index: int) -> str:
         return str(index) if self._keys is None else self._keys[index]
 
+    def keys(self, indices: np.ndarray) -> list[str]:
+        positions = indices.tolist()
+        if self._keys is None:
+            return list(map(str, positions))
+        return [self._keys[position] for position in positions]
+
     def load(self, indices: np.ndarray) -> np.ndarray:
         if isinstance(self._images, np.ndarray):
-            return self._images[indices]
+            return np.asarray(np.take(self._images, indices, axis=0))
         batch = [np.asarray(self._images[int(index)]) for index in indices]
         shapes = {image.shape for image in batch}
         if len(shapes) > 1:
@@ -106,6 +112,9 @@ class _FolderSource:
 
     def key(self, index: int) -> str:
         return self._items[index].key
+
+    def keys(self, indices: np.ndarray) -> list[str]:
+        return [self._items[position].key for position in indices.tolist()]
 
     def load(self, indices: np.ndarray) -> np.ndarray:
         from augcore.imageio import read_image
@@ -255,7 +264,7 @@ class AugmentStream:
             )
         positions = order[index * self.batch_size : (index + 1) * self.batch_size]
         images = self._source.load(positions)
-        keys = [self._source.key(int(position)) for position in positions]
+        keys = self._source.keys(positions)
         augmented, records = self.pipeline.augment_batch(
             images,
             seed=self.epoch_seed(epoch),

@@ -197,6 +197,26 @@ def test_explicit_keys_are_the_identities(pipeline: augcore.Pipeline) -> None:
     np.testing.assert_array_equal(batch.images[0], expected)
 
 
+def test_memmap_and_lazy_sequence_sources_equal_the_array(
+    tmp_path, pipeline: augcore.Pipeline
+) -> None:
+    images = make_images(11)
+    np.save(tmp_path / "images.npy", images)
+    sources = {
+        "array": images,
+        "memmap": np.load(tmp_path / "images.npy", mmap_mode="r"),
+        "list": list(images),
+    }
+    results = {
+        name: [
+            (batch.images.tobytes(), batch.indices.tolist())
+            for batch in AugmentStream(source, pipeline, seed=SEED, batch_size=4, epochs=2)
+        ]
+        for name, source in sources.items()
+    }
+    assert results["memmap"] == results["array"] == results["list"]
+
+
 def test_producer_stays_a_bounded_number_of_batches_ahead(pipeline: augcore.Pipeline) -> None:
     source = CountingImages(400)
     batch_size, prefetch = 4, 2
