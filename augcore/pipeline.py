@@ -249,6 +249,11 @@ def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def _check_count(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
 class Pipeline:
     """A chain of transform steps and groups plus the warp options its fused warps use."""
 
@@ -301,9 +306,9 @@ class Pipeline:
     ) -> tuple[np.ndarray, Record]:
         """Output k of ``image`` (identified by ``key``) and its record."""
         image = _check_image(image, "image")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"k must be an integer >= 0, got {k!r}")
-        roots = output_streams(check_seed(seed), key_hashes([key]), np.array([k], np.uint64))
+        seed = check_seed(seed)
+        _check_count("k", k, minimum=0)
+        roots = output_streams(seed, key_hashes([key]), np.array([k], np.uint64))
         outs, records = self._run(image[None], roots, seed, [key], np.array([k]), threads=1)
         return outs[0], records[0]
 
@@ -327,19 +332,16 @@ class Pipeline:
         keys = [str(i) for i in range(count)] if keys is None else list(keys)
         if len(keys) != count:
             raise BatchLengthError(f"got {count} images but {len(keys)} keys; pass one key each")
-        if (
-            isinstance(variants, bool)
-            or not isinstance(variants, (int, np.integer))
-            or variants < 1
-        ):
-            raise ValueError(f"variants must be an integer >= 1, got {variants!r}")
+        _check_count("variants", variants, minimum=1)
+        _check_count("threads", threads, minimum=1)
+        seed = check_seed(seed)
         hashes = key_hashes(keys)
         ks = np.tile(np.arange(variants, dtype=np.int64), count)
         if variants == 1:
             return self._run(
-                batch, output_streams(check_seed(seed), hashes, ks), seed, keys, ks, threads=threads
+                batch, output_streams(seed, hashes, ks), seed, keys, ks, threads=threads
             )
-        roots = output_streams(check_seed(seed), np.repeat(hashes, variants), ks)
+        roots = output_streams(seed, np.repeat(hashes, variants), ks)
         output_keys = [key for key in keys for _ in range(variants)]
         source = np.repeat(batch, variants, axis=0)
         return self._run(source, roots, seed, output_keys, ks, threads=threads, owned=True)

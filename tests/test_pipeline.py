@@ -76,6 +76,12 @@ def test_list_input_equals_array_input_and_inputs_are_untouched() -> None:
     assert not np.shares_memory(empty, IMAGES)
 
 
+def test_numpy_integers_are_accepted_and_recorded_as_json_ints() -> None:
+    _, record = MIXED.augment(IMAGES[0], seed=np.uint64(5), key="x", k=np.int64(1))
+    _, plain = MIXED.augment(IMAGES[0], seed=5, key="x", k=1)
+    assert json.dumps(record.to_dict()) == json.dumps(plain.to_dict())
+
+
 def test_seed_key_and_k_each_change_the_output() -> None:
     base, _ = MIXED.augment(IMAGES[0], seed=1, key="a", k=0)
     for seed, key, k in [(2, "a", 0), (1, "b", 0), (1, "a", 1)]:
@@ -205,8 +211,12 @@ def test_bad_batches_get_clear_errors(images, keys, error, match) -> None:
 def test_bad_single_inputs_get_clear_errors() -> None:
     with pytest.raises(augcore.ImageShapeError, match="numpy array"):
         MIXED.augment([[1, 2]], seed=0, key="x")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="k must be an integer"):
+    with pytest.raises(ValueError, match="k must be an integer >= 0"):
         MIXED.augment(IMAGES[0], seed=0, key="x", k=-1)
+    with pytest.raises(ValueError, match="variants must be an integer >= 1"):
+        MIXED.augment_batch(IMAGES, seed=0, variants=0)
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        MIXED.augment_batch(IMAGES, seed=0, threads=1.5)
     with pytest.raises(TypeError, match="source keys must be str"):
         MIXED.augment(IMAGES[0], seed=0, key=3)  # type: ignore[arg-type]
     with pytest.raises(augcore.ConfigError, match="fill_mode"):
