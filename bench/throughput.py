@@ -6,7 +6,9 @@ images, because numbers copied from elsewhere cannot be compared:
 
 - Albumentations: ``A.Affine`` (INTER_NEAREST, BORDER_REPLICATE) + ``A.HorizontalFlip``;
 - Keras 3 legacy ``ImageDataGenerator.random_transform`` (its own default: bilinear);
-- augcore: ``Pipeline.default().augment_batch`` and, as a ceiling, the bare batched kernel.
+- augcore: ``Pipeline.default().augment_batch``; one shuffled epoch of ``AugmentStream`` (the
+  training-loop iterator: gather, keys, prefetch thread); and, as a ceiling, the bare batched
+  kernel on rotation matrices.
 
 Every timing is the best of ``--repeats`` interleaved rounds after one warm-up round. Single
 thread unless the row says otherwise.
@@ -30,6 +32,7 @@ SHIFT_FRACTION = 0.2
 SHEAR_DEGREES = 0.2  # Keras reads shear_range in degrees, so the seed's 0.2 is 0.2 degrees.
 ZOOM_FRACTION = 0.2
 BENCH_SEED = 0
+STREAM_BATCH = 512  # the training-loop iterator's batch; it shuffles and gathers per batch
 
 
 @dataclass(frozen=True)
@@ -154,28 +157,32 @@ def rotation_pull_maps(count: int, side: int) -> np.ndarray:
 def augcore_runners(images: np.ndarray, threads: int) -> list[tuple[str, Callable[[], object]]]:
     import augcore
 
-    runners: list[tuple[str, Callable[[], object]]] = []
-    plural = "s" if threads > 1 else ""
+    pipeline = augcore.Pipeline.default()
+    keys = [f"bench/{index}.png" for index in range(len(images))]
     matrices = rotation_pull_maps(len(images), images.shape[1])
-    runners.append(
+    stream_batch = min(STREAM_BATCH, len(images))
+    threading = f"{threads} thread{'s' if threads > 1 else ''}"
+
+    def stream_epoch() -> None:
+        stream = augcore.AugmentStream(
+            images, pipeline, seed=BENCH_SEED, batch_size=stream_batch, threads=threads
+        )
+        for _ in stream:
+            pass
+
+    return [
         (
-            f"augcore kernel, rotations only ({threads} thread{plural})",
-            lambda: augcore.warp_affine_batch(images, matrices, threads=threads),
-        )
-    )
-    if hasattr(augcore, "Pipeline"):
-        pipeline = augcore.Pipeline.default()
-        keys = [f"bench/{index}.png" for index in range(len(images))]
-        runners.insert(
-            0,
-            (
-                f"augcore augment_batch ({threads} thread{plural})",
-                lambda: pipeline.augment_batch(
-                    images, seed=BENCH_SEED, keys=keys, variants=1, threads=threads
-                ),
+            f"augcore augment_batch ({threading})",
+            lambda: pipeline.augment_batch(
+                images, seed=BENCH_SEED, keys=keys, variants=1, threads=threads
             ),
-        )
-    return runners
+        ),
+        (f"augcore AugmentStream, batch {stream_batch} ({threading})", stream_epoch),
+        (
+            f"augcore kernel, rotations only ({threading})",
+            lambda: augcore.warp_affine_batch(images, matrices, threads=threads),
+        ),
+    ]
 
 
 def measure(cases: tuple[Case, ...], repeats: int, skip_keras: bool) -> list[Row]:
