@@ -46,7 +46,8 @@ class Batch(NamedTuple):
     """One step's worth of augmented images.
 
     ``images[j]`` was made from source image ``indices[j]`` and is described by ``records[j]``;
-    with ``variants=K`` each source image appears K times in a row (k = epoch * K + v).
+    with ``variants=K`` each source image appears K times in a row (k = 0..K-1), all made
+    with the seed ``AugmentStream.epoch_seed(epoch)``.
     """
 
     images: np.ndarray
