@@ -452,11 +452,7 @@ class Pipeline:
             fused = matrices if fused is None else compose(fused, matrices)
             fired |= result.mask
         segment.matrices = fused
-        options = {
-            "order": self.warp.order,
-            "fill_mode": self.warp.fill_mode,
-            "cval": self.warp.cval,
-        }
+        options = self._warp_options()
         if fired.all():
             batch.replace(warp_affine_batch(batch.array, fused, threads=threads, **options))
             return
@@ -464,6 +460,9 @@ class Pipeline:
         if which.size:
             warped = warp_affine_batch(batch.array[which], fused[which], threads=threads, **options)
             batch.writable()[which] = warped
+
+    def _warp_options(self) -> dict[str, Any]:
+        return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
 
     def _apply_pixel(self, batch: _Batch, leaf: _Leaf, result: _LeafResult) -> None:
         which = np.flatnonzero(result.mask)
@@ -489,54 +488,56 @@ class Pipeline:
             batch.writable()[which] = changed
 
     # --- replay ---------------------------------------------------------------------------
-    def apply_record(self, image: np.ndarray, record: Record) -> np.ndarray:
-        """Re-apply a record's exact parameters (no sampling) to ``image``."""
+    def apply_record(self, image: np.ndarray, record: Record | Mapping[str, Any]) -> np.ndarray:
+        """Re-apply a record's exact parameters (no sampling) to ``image``.
+
+        ``record`` is a Record or its ``to_dict()`` form; it must come from this pipeline's
+        chain (each step is matched by position and name).
+        """
+        if not isinstance(record, Record):
+            record = Record.from_dict(record)
         image = _check_image(image, "image")
         shape: ImageShape = image.shape
-        out = image[None].copy()
-        run_of = {run["steps"][0]: run["steps"] for run in record.fused}
-        in_run = {i for run in record.fused for i in run["steps"]}
+        batch = _Batch(image[None], owned=False)
+        runs = {run["steps"][0]: run["steps"] for run in record.fused}
+        in_runs = {index for run in record.fused for index in run["steps"]}
         for index, entry in enumerate(record.steps):
-            transform = self._transform_for(entry)
-            params = _decode_params(entry["params"])
-            if index in run_of:
-                fused = identity_matrices(1)
-                for member in run_of[index]:
-                    member_entry = record.steps[member]
-                    member_transform = self._transform_for(member_entry)
-                    fused = compose(
-                        fused,
-                        member_transform.matrices(1, _decode_params(member_entry["params"]), shape),
+            if index in runs:
+                fused = None
+                for member in runs[index]:
+                    leaf = self._leaf_for(record.steps[member])
+                    params = _decode_params(record.steps[member]["params"])
+                    matrices = _checked_matrices(
+                        leaf, leaf.step.transform.matrices(1, params, shape), 1
                     )
-                out = warp_affine_batch(
-                    out,
-                    fused,
-                    order=self.warp.order,
-                    fill_mode=self.warp.fill_mode,
-                    cval=self.warp.cval,
-                )
-            elif index not in in_run:
-                if isinstance(transform, GeometricTransform):
+                    fused = matrices if fused is None else compose(fused, matrices)
+                batch.replace(warp_affine_batch(batch.array, fused, **self._warp_options()))
+            elif index not in in_runs:
+                leaf = self._leaf_for(entry)
+                if isinstance(leaf.step.transform, GeometricTransform):
                     raise ManifestError(
                         f"record step {index} ({entry['name']}) is geometric but in no fused run"
                     )
-                out = transform.apply(out, params)
-        return out[0]
+                everything = np.ones(1, dtype=bool)
+                self._apply_pixel(
+                    batch, leaf, _LeafResult(everything, _decode_params(entry["params"]))
+                )
+        return batch.writable()[0]
 
-    def _transform_for(self, entry: Mapping[str, Any]) -> Any:
+    def _leaf_for(self, entry: Mapping[str, Any]) -> _Leaf:
         position = entry["step"]
         if not 0 <= position < len(self._leaves):
             raise ManifestError(
                 f"record step {entry['name']!r} refers to transform #{position}, but this "
                 f"pipeline has {len(self._leaves)}; replay with the pipeline that made it"
             )
-        transform = self._leaves[position].step.transform
-        if transform.name != entry["name"]:
+        leaf = self._leaves[position]
+        if leaf.step.transform.name != entry["name"]:
             raise ManifestError(
                 f"record step #{position} is {entry['name']!r} but this pipeline has "
-                f"{transform.name!r} there; replay with the pipeline that made the record"
+                f"{leaf.step.transform.name!r} there; replay with the pipeline that made the record"
             )
-        return transform
+        return leaf
 
 
 def _decode_params(params: Mapping[str, Any]) -> Params:

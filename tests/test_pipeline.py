@@ -175,6 +175,8 @@ def test_records_round_trip_through_json_and_replay_exactly() -> None:
         restored = augcore.Record.from_dict(json.loads(text))
         assert restored == record
         np.testing.assert_array_equal(MIXED.apply_record(IMAGES[index // 2], restored), outs[index])
+        from_dict = MIXED.apply_record(IMAGES[index // 2], json.loads(text))
+        np.testing.assert_array_equal(from_dict, outs[index])
 
 
 def test_replaying_with_a_different_pipeline_is_refused() -> None:
