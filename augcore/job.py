@@ -13,9 +13,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from augcore.errors import (
@@ -53,6 +58,8 @@ from augcore.sources import (
 
 PathLike = str | os.PathLike[str]
 IN_FLIGHT_PER_WORKER = 4
+BATCH_INPUTS = 32  # inputs per worker call: amortises the pipeline's per-call cost
+BATCH_VALUES = 1 << 22  # at most this many input values are augmented at once (bounds memory)
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class Plan:
 class _JobSpec:
     """Everything a worker needs; hashable so each worker process builds its pipeline once."""
 
-    chain_json: str
+    pipeline: bytes  # pickled: unpickling is ~1000x faster than resolving a config's plugins
     seed: int
     per_image: int
     size: tuple[int, int] | None
@@ -289,41 +296,62 @@ def _sweep_temporaries(out: Path) -> None:
 
 
 class _Worker:
-    """Reads, augments, encodes and writes the outputs of one input at a time."""
+    """Reads, augments, encodes and writes the outputs of a batch of inputs."""
 
-    def __init__(self, spec: _JobSpec) -> None:
+    def __init__(self, spec: _JobSpec, pipeline: Any = None) -> None:
         self.spec = spec
         self.out = Path(spec.out)
-        self.pipeline = _build_pipeline(json.loads(spec.chain_json))
+        self.pipeline = pipeline or pickle.loads(spec.pipeline)
 
-    def __call__(self, task: _Task) -> _TaskResult:
+    def __call__(self, batch: Sequence[_Task]) -> list[_TaskResult]:
+        """One result per task, in order. Same-shape neighbours are augmented in one call."""
+        results = [_TaskResult(task) for task in batch]
+        group: list[tuple[_TaskResult, np.ndarray]] = []
+        for result in results:
+            spec = self.spec
+            try:
+                image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
+            except InputImageError as exc:
+                result.error = str(exc)
+                continue
+            if group and (
+                group[0][1].shape != image.shape or (len(group) + 1) * image.size > BATCH_VALUES
+            ):
+                self._augment(group)
+                group = []
+            group.append((result, image))
+        if group:
+            self._augment(group)
+        return results
+
+    def _augment(self, group: Sequence[tuple[_TaskResult, np.ndarray]]) -> None:
         spec = self.spec
-        try:
-            image = read_image(task.path, size=spec.size, max_pixels=spec.max_pixels)
-        except InputImageError as exc:
-            return _TaskResult(task, error=str(exc))
-        suffix = output_suffix(Path(task.path).suffix, spec.fmt)
         outputs, records = self.pipeline.augment_batch(
-            image[None], seed=spec.seed, keys=[task.key], variants=spec.per_image
+            [image for _, image in group],
+            seed=spec.seed,
+            keys=[result.task.key for result, _ in group],
+            variants=spec.per_image,
         )
-        result = _TaskResult(task)
-        for k in task.variants:
-            data = encode_image(outputs[k], suffix)
-            rel = output_relpath(task.key, k, suffix)
-            target = self.out / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, data)
-            result.entries.append(
-                {
-                    "path": rel,
-                    "source": task.path,
-                    "key": task.key,
-                    "k": k,
-                    "sha256": sha256_hex(data),
-                    "record": records[k].to_dict(),
-                }
-            )
-        return result
+        for index, (result, _) in enumerate(group):
+            task = result.task
+            suffix = output_suffix(Path(task.path).suffix, spec.fmt)
+            for k in task.variants:
+                slot = index * spec.per_image + k
+                data = encode_image(outputs[slot], suffix)
+                rel = output_relpath(task.key, k, suffix)
+                target = self.out / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(target, data)
+                result.entries.append(
+                    {
+                        "path": rel,
+                        "source": task.path,
+                        "key": task.key,
+                        "k": k,
+                        "sha256": sha256_hex(data),
+                        "record": records[slot].to_dict(),
+                    }
+                )
 
 
 @functools.lru_cache(maxsize=1)
@@ -332,8 +360,26 @@ def _worker_for(spec: _JobSpec) -> _Worker:
     return _Worker(spec)
 
 
-def _run_task(spec: _JobSpec, task: _Task) -> _TaskResult:
-    return _worker_for(spec)(task)
+def _start_worker(spec: _JobSpec) -> None:
+    """Pool initializer: build this process's worker, and end the process with its parent.
+
+    Pool workers block on their task queue forever if the parent is killed (SIGKILL gives it
+    no chance to shut the pool down), so a watcher thread exits when the parent's sentinel
+    closes. A worker killed mid-write leaves only a hidden temporary file, swept on resume.
+    """
+    _worker_for(spec)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        sentinel = parent.sentinel
+        threading.Thread(
+            target=lambda: (multiprocessing.connection.wait([sentinel]), os._exit(1)),
+            name="augcore-parent-watch",
+            daemon=True,
+        ).start()
+
+
+def _run_batch(spec: _JobSpec, batch: Sequence[_Task]) -> list[_TaskResult]:
+    return _worker_for(spec)(batch)
 
 
 def _start_method() -> str:
@@ -341,32 +387,47 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _execute(
-    spec: _JobSpec, tasks: Iterable[_Task], jobs: int, stopping: Callable[[], bool]
-) -> Iterator[_TaskResult]:
-    """Results in task order, with at most IN_FLIGHT_PER_WORKER x jobs tasks in flight.
+def _batches(tasks: Sequence[_Task], jobs: int) -> Iterator[tuple[_Task, ...]]:
+    """Consecutive tasks in batches: large enough to amortise per-call costs, small enough
+    to give every worker several batches (how inputs are batched never changes an output)."""
+    size = max(1, min(BATCH_INPUTS, math.ceil(len(tasks) / (jobs * IN_FLIGHT_PER_WORKER))))
+    for start in range(0, len(tasks), size):
+        yield tuple(tasks[start : start + size])
 
-    Once ``stopping()`` is true no new task starts; tasks already running are finished and
-    their results still yielded, so no written file goes unrecorded.
+
+def _execute(
+    worker: _Worker,
+    batches: Iterable[Sequence[_Task]],
+    jobs: int,
+    stopping: Callable[[], bool],
+) -> Iterator[list[_TaskResult]]:
+    """Results batch by batch in input order, at most IN_FLIGHT_PER_WORKER x jobs in flight.
+
+    ``jobs`` > 1 runs batches in worker processes, each building its pipeline once from
+    ``worker.spec``. Once ``stopping()`` is true no new batch starts; batches already running
+    are finished and their results still yielded, so no written file goes unrecorded.
     """
     if jobs == 1:
-        worker = _Worker(spec)
-        for task in tasks:
-            yield worker(task)
+        for batch in batches:
+            yield worker(batch)
             if stopping():
                 return
         return
+    spec = worker.spec
     context = multiprocessing.get_context(_start_method())
+    if context.get_start_method() == "forkserver":
+        # The server imports augcore once; workers forked from it start without re-importing.
+        context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_worker_for, initargs=(spec,)
+        jobs, mp_context=context, initializer=_start_worker, initargs=(spec,)
     ) as pool:
-        pending: deque[Future[_TaskResult]] = deque()
-        queued = iter(tasks)
+        pending: deque[Future[list[_TaskResult]]] = deque()
+        queued = iter(batches)
         try:
             while True:
                 if not stopping():
-                    for task in queued:
-                        pending.append(pool.submit(_run_task, spec, task))
+                    for batch in queued:
+                        pending.append(pool.submit(_run_batch, spec, batch))
                         if len(pending) >= IN_FLIGHT_PER_WORKER * jobs:
                             break
                 if not pending:
@@ -374,7 +435,7 @@ def _execute(
                 future = pending.popleft()
                 if stopping():
                     for waiting in pending:
-                        waiting.cancel()  # a no-op for tasks already running
+                        waiting.cancel()  # a no-op for batches already running
                 if not future.cancelled():
                     yield future.result()
         finally:
@@ -547,7 +608,7 @@ def run(
     _sweep_temporaries(out)
     recorded = prepared.state.recorded
     spec = _JobSpec(
-        chain_json=json.dumps(prepared.header["chain"]),
+        pipeline=pickle.dumps(prepared.pipeline),
         seed=seed,
         per_image=per_image,
         size=prepared.size,
@@ -584,17 +645,20 @@ def run(
         ) as progress,
     ):
         workers = min(jobs or os.cpu_count() or 1, max(len(tasks), 1))
-        for result in _execute(spec, tasks, workers, lambda: bool(failure)):
-            for entry in result.entries:
-                if entry["path"] not in recorded:
-                    manifest.write(entry)
-            written += len(result.entries)
-            progress.update(len(result.task.variants))
-            if result.error is not None:
-                skipped.append(SkippedInput(result.task.path, result.error))
-                unreadable += 1
-                if on_error == "stop" and not failure:
-                    failure.append(result.error)
+        worker = _Worker(spec, prepared.pipeline)
+        batches = _batches(tasks, workers)
+        for results in _execute(worker, batches, workers, lambda: bool(failure)):
+            for result in results:
+                for entry in result.entries:
+                    if entry["path"] not in recorded:
+                        manifest.write(entry)
+                written += len(result.entries)
+                progress.update(len(result.task.variants))
+                if result.error is not None:
+                    skipped.append(SkippedInput(result.task.path, result.error))
+                    unreadable += 1
+                    if on_error == "stop" and not failure:
+                        failure.append(result.error)
     if failure:
         raise InputImageError(
             f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from PIL import Image
 
 import augcore
 from augcore.errors import InputImageError, OutputConflictError, UnsafePathError
-from augcore.job import _execute, _JobSpec, _Task
+from augcore.job import _execute, _JobSpec, _Task, _Worker
 from augcore.manifest import read_manifest
 
 
@@ -351,7 +352,7 @@ def test_bad_options_are_value_errors_naming_the_option(tmp_path, option, messag
 def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
     data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(30)])
     spec = _JobSpec(
-        chain_json=json.dumps(augcore.Pipeline.default().to_config()),
+        pipeline=pickle.dumps(augcore.Pipeline.default()),
         seed=0,
         per_image=1,
         size=None,
@@ -362,13 +363,14 @@ def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
     pulled = [0]
     ahead = []
 
-    def tasks():
+    def batches():
         for path in sorted(data.iterdir()):
             pulled[0] += 1
-            yield _Task(str(path), path.name, (0,))
+            yield (_Task(str(path), path.name, (0,)),)
 
-    for done, result in enumerate(_execute(spec, tasks(), jobs=2, stopping=lambda: False), 1):
-        ahead.append(pulled[0] - done)  # tasks taken from the source but not yet finished
+    results = _execute(_Worker(spec), batches(), jobs=2, stopping=lambda: False)
+    for done, [result] in enumerate(results, 1):
+        ahead.append(pulled[0] - done)  # batches taken from the source but not yet finished
         assert result.error is None
     assert len(ahead) == 30
     assert max(ahead) <= 8  # IN_FLIGHT_PER_WORKER x jobs

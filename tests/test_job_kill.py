@@ -40,16 +40,44 @@ def _recorded(out: Path) -> int:
         return 0
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (pool workers, forkserver, resource tracker)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
+
+
 def _kill_after(process: subprocess.Popen[bytes], out: Path, lines: int) -> None:
-    """SIGKILL once the manifest holds ``lines`` entries (or the run ends first)."""
+    """SIGKILL once the manifest holds ``lines`` entries; the run's helpers must then exit."""
     deadline = time.monotonic() + 60
     while process.poll() is None and time.monotonic() < deadline:
         if _recorded(out) >= lines:
             break
         time.sleep(0.002)
+    helpers = _descendants(process.pid)
     if process.poll() is None:
         os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 15
+    while _alive(helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(helpers), "worker processes outlived their killed parent"
 
 
 def _assert_nothing_partial(out: Path) -> None:
