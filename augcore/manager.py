@@ -148,10 +148,11 @@ class PluginManager:
         """Load every entry point in group ``"augcore"`` of every installed distribution."""
         seen: set[tuple[str, str]] = set()
         for dist in importlib.metadata.distributions():
+            ours = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+            if not ours:
+                continue
             dist_name = dist.metadata["Name"] or "(unnamed distribution)"
-            for entry_point in dist.entry_points:
-                if entry_point.group != ENTRY_POINT_GROUP:
-                    continue
+            for entry_point in ours:
                 if (dist_name, entry_point.name) in seen or entry_point.name in self._blocked:
                     continue
                 seen.add((dist_name, entry_point.name))
