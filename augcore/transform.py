@@ -212,7 +212,8 @@ class Transform:
     @classmethod
     def summary(cls) -> str:
         """First line of the class docstring: the one-line description listings show."""
-        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        lines = (cls.__doc__ or "").strip().splitlines()
+        return lines[0] if lines else ""
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
