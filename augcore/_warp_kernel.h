@@ -13,12 +13,16 @@
  *   - order 0 takes floor(x + 0.5); order 1 weights are w0 = 1 - frac, w1 = 1 - w0, taps summed
  *     as ((v00 w0 w0' + v01 w0 w1') + v10 w1 w0') + v11 w1 w1' with coeff = (v * wr) * wc;
  *   - uint8 results round half up and clip to 0..255, float32 results are a plain cast.
+ * Order 0 (both dtypes) and order 1 on float32 are therefore bit-identical to scipy. Order 1 on
+ * uint8 trades that for speed: float32 weights, within 1 of scipy (see ac_linear_u8_row).
  *
- * Speed comes from splitting each output row into passes the compiler can vectorise: an index
- * pass that handles the common in-bounds case with branch-free arithmetic (out-of-bounds pixels
- * of reflect/wrap are flagged and resolved by the scalar scipy rules afterwards), then a gather
- * specialised on the pixel size. Runtime CPU dispatch (GCC target_clones) picks AVX2 for the
- * index pass where available; the build itself stays portable x86-64.
+ * Speed comes from splitting each output row into passes: an index pass, branch-free so the
+ * compiler vectorises it, that resolves every in-bounds sample (and, for "nearest", every
+ * sample); a scalar pass applying scipy's rules to the few samples left (-1 in the index row);
+ * then a gather (order 0, specialised on the pixel size, 4-byte moves for RGB) or an
+ * interpolation (order 1, SSE2 lanes for 3- and 4-channel uint8). Runtime CPU dispatch (GCC
+ * target_clones) picks AVX2 for the index passes where available; the build itself stays
+ * portable x86-64, and AVX2 implies no FMA, so both clones compute the same bits.
  */
 #ifndef AUGCORE_WARP_KERNEL_H
 #define AUGCORE_WARP_KERNEL_H
