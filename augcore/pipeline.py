@@ -123,6 +123,8 @@ class _Segment:
 class Records(Sequence[Record]):
     """The records of a batch, built on access from the batch's parameter arrays.
 
+    Output i is variant ``first_k + i % variants`` of source ``keys[i // variants]``.
+
     The first access converts every array to Python lists once (a few milliseconds for
     thousands of outputs); each record is then assembled from plain lists.
     """
@@ -131,17 +133,18 @@ class Records(Sequence[Record]):
         self,
         seed: int,
         keys: Sequence[str],
-        ks: np.ndarray,
+        variants: int,
         leaves: Sequence[_Leaf],
         results: Sequence[_LeafResult],
         segments: Sequence[_Segment],
+        first_k: int = 0,
     ) -> None:
-        self._seed, self._keys, self._ks = seed, keys, ks
+        self._seed, self._keys, self._variants, self._first_k = seed, keys, variants, first_k
         self._leaves, self._results, self._segments = leaves, results, segments
         self._columns: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._keys) * self._variants
 
     def _as_lists(self) -> tuple[list[Any], ...]:
         if self._columns is None:
@@ -154,15 +157,16 @@ class Records(Sequence[Record]):
                 segment.matrices.tolist() if segment.geometric else None  # type: ignore[union-attr]
                 for segment in self._segments
             ]
-            self._columns = (fired, params, matrices, self._ks.tolist())
+            self._columns = (fired, params, matrices)
         return self._columns
 
     def __getitem__(self, index: int) -> Record:  # type: ignore[override]
         if isinstance(index, slice):
             raise TypeError("Records does not support slices; iterate or index one at a time")
         i = range(len(self))[index]
-        fired, params, matrices, ks = self._as_lists()
-        record = Record(self._seed, self._keys[i], ks[i])
+        fired, params, matrices = self._as_lists()
+        k = self._first_k + i % self._variants
+        record = Record(self._seed, self._keys[i // self._variants], k)
         for segment, segment_matrices in zip(self._segments, matrices, strict=True):
             first = len(record.steps)
             for leaf in segment.leaves:
@@ -309,8 +313,8 @@ class Pipeline:
         seed = check_seed(seed)
         _check_count("k", k, minimum=0)
         roots = output_streams(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, records = self._run(image[None], roots, seed, [key], np.array([k]), threads=1)
-        return outs[0], records[0]
+        outs, results, segments = self._run(image[None], roots, threads=1)
+        return outs[0], Records(seed, [key], 1, self._leaves, results, segments, first_k=int(k))[0]
 
     def augment_batch(
         self,
@@ -329,22 +333,20 @@ class Pipeline:
         """
         batch = self._stack(images)
         count = batch.shape[0]
-        keys = [str(i) for i in range(count)] if keys is None else list(keys)
+        keys = list(map(str, range(count))) if keys is None else list(keys)
         if len(keys) != count:
             raise BatchLengthError(f"got {count} images but {len(keys)} keys; pass one key each")
         _check_count("variants", variants, minimum=1)
         _check_count("threads", threads, minimum=1)
         seed = check_seed(seed)
-        hashes = key_hashes(keys)
-        ks = np.tile(np.arange(variants, dtype=np.int64), count)
+        hashes = np.repeat(key_hashes(keys), variants)
+        roots = output_streams(seed, hashes, np.tile(np.arange(variants, dtype=np.uint64), count))
         if variants == 1:
-            return self._run(
-                batch, output_streams(seed, hashes, ks), seed, keys, ks, threads=threads
-            )
-        roots = output_streams(seed, np.repeat(hashes, variants), ks)
-        output_keys = [key for key in keys for _ in range(variants)]
-        source = np.repeat(batch, variants, axis=0)
-        return self._run(source, roots, seed, output_keys, ks, threads=threads, owned=True)
+            outs, results, segments = self._run(batch, roots, threads=threads)
+        else:
+            source = np.repeat(batch, variants, axis=0)
+            outs, results, segments = self._run(source, roots, threads=threads, owned=True)
+        return outs, Records(seed, keys, variants, self._leaves, results, segments)
 
     @staticmethod
     def _stack(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
@@ -363,16 +365,8 @@ class Pipeline:
         return np.stack(checked)
 
     def _run(
-        self,
-        images: np.ndarray,
-        roots: np.ndarray,
-        seed: int,
-        keys: Sequence[str],
-        ks: np.ndarray,
-        *,
-        threads: int,
-        owned: bool = False,
-    ) -> tuple[np.ndarray, Records]:
+        self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
+    ) -> tuple[np.ndarray, list[_LeafResult], list[_Segment]]:
         """The whole batch, step by step. ``owned``: ``images`` may be modified in place.
 
         Caller-owned images are copied only when a step must write into them in place (a
@@ -396,7 +390,7 @@ class Pipeline:
                 self._apply_pixel(
                     batch, self._leaves[segment.leaves[0]], results[segment.leaves[0]]
                 )
-        return batch.writable(), Records(seed, keys, ks, self._leaves, results, segments)
+        return batch.writable(), results, segments
 
     def _masks(self, roots: np.ndarray) -> list[np.ndarray]:
         """For every leaf (by position), which outputs it fires on."""

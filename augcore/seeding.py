@@ -4,10 +4,11 @@ All randomness is counter-based: a draw is a pure hash of its coordinates
 
     (seed, key, k, stream, draw)
 
-where ``seed`` is the run's seed, ``key`` the source's stable string key (hashed with blake2b of
-its UTF-8 bytes, never Python's salted ``hash()``), ``k`` the variant index, ``stream`` the chain
-step (its pre-order position in the chain; see ``augcore.pipeline``) and ``draw`` the number of
-the quantity inside that step (chosen by the transform: 0 for the angle, 1 for the next...).
+where ``seed`` is the run's seed, ``key`` the source's stable string key (hashed by
+``key_hashes`` from its code points, never with Python's salted ``hash()``), ``k`` the variant
+index, ``stream`` the chain step (its pre-order position in the chain; see
+``augcore.pipeline``) and ``draw`` the number of the quantity inside that step (chosen by the
+transform: 0 for the angle, 1 for the next...).
 The hash is splitmix64's finaliser applied in a chain, computed in numpy ``uint64`` arithmetic
 over whole arrays of outputs at once.
 
@@ -18,7 +19,6 @@ the global numpy RNG is never touched.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +30,7 @@ _MUL2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN_U64 = np.uint64(_GOLDEN)
 _TO_UNIT = 2.0**-53
 _TO_UNIT32 = 2.0**-32
+_KEY_DOMAIN = 0x6B6579  # "key": keeps key hashes apart from the other uses of splitmix64
 
 
 def mix64_int(value: int) -> int:
@@ -52,23 +53,37 @@ def mix64(values: np.ndarray) -> np.ndarray:
     return z
 
 
-def key_hash(key: str) -> int:
-    """Stable 64-bit hash of a source key: blake2b of its UTF-8 bytes (same on every machine)."""
-    if not isinstance(key, str):
-        raise TypeError(f"source key must be a str, got {type(key).__name__}: {key!r}")
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
-
-
 def key_hashes(keys: Sequence[str]) -> np.ndarray:
-    """``key_hash`` of every key, shape (len(keys),) ``uint64`` (one join, no int conversions)."""
-    try:
-        digests = b"".join(
-            [hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest() for key in keys]
-        )
-    except AttributeError:
+    """Stable 64-bit hashes of source keys, shape (len(keys),) ``uint64``.
+
+    Defined on the key's Unicode code points, so it is the same on every machine and in every
+    process (unlike Python's salted ``hash()``): h = splitmix64(len(key) ^ 0x6B6579), then for
+    each pair of code points (a, b) of the key (zero-padded to an even count),
+    h = splitmix64(h ^ (a << 32 | b)). Computed column by column over all keys at once, so
+    there is no Python loop per key.
+    """
+    keys = list(keys)
+    if not all(issubclass(kind, str) for kind in set(map(type, keys))):
         bad = next(key for key in keys if not isinstance(key, str))
-        raise TypeError(f"source keys must be str, got {type(bad).__name__}: {bad!r}") from None
-    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+        raise TypeError(f"source keys must be str, got {type(bad).__name__}: {bad!r}")
+    lengths = np.fromiter(map(len, keys), dtype=np.uint64, count=len(keys))
+    hashes = mix64(lengths ^ np.uint64(_KEY_DOMAIN))
+    width = int(lengths.max(initial=0))
+    if width == 0:
+        return hashes
+    points = np.zeros((len(keys), width + width % 2), dtype=np.uint64)
+    # numpy pads with NULs (and strips trailing ones): the lengths keep "a" and "a\0" apart.
+    points[:, :width] = np.array(keys, dtype=f"<U{width}").view(np.uint32).reshape(-1, width)
+    for column in range(0, points.shape[1], 2):
+        pair = (points[:, column] << np.uint64(32)) | points[:, column + 1]
+        # Only a key's own code points count: its hash never depends on longer keys beside it.
+        hashes = np.where(lengths > column, mix64(hashes ^ pair), hashes)
+    return hashes
+
+
+def key_hash(key: str) -> int:
+    """``key_hashes`` of one key, as a Python int."""
+    return int(key_hashes([key])[0])
 
 
 def check_seed(seed: int) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -34,12 +32,22 @@ def test_mix64_matches_the_reference_splitmix64_on_python_ints() -> None:
     assert mix64_int(0) == 0xE220A8397B1DCDAF
 
 
-def test_key_hash_is_blake2b_of_utf8_and_stable() -> None:
-    expected = int.from_bytes(
-        hashlib.blake2b("cats/ü.png".encode(), digest_size=8).digest(), "little"
-    )
-    assert key_hash("cats/ü.png") == expected
-    assert [int(h) for h in key_hashes(["cats/ü.png", "x"])] == [expected, key_hash("x")]
+def _reference_key_hash(key: str) -> int:
+    """The documented definition, one key at a time, in Python ints."""
+    points = [ord(char) for char in key] + [0] * (len(key) % 2)
+    value = mix64_int(len(key) ^ 0x6B6579)
+    for a, b in zip(points[::2], points[1::2], strict=True):
+        value = mix64_int(value ^ (a << 32 | b))
+    return value
+
+
+def test_key_hashes_follow_their_definition_for_any_text() -> None:
+    keys = ["", "x", "cats/ü.png", "a\0", "a", "日本/猫.jpg", "🐱" * 5, "dir/" * 40 + "long.png"]
+    hashes = key_hashes(keys)
+    assert [int(h) for h in hashes] == [_reference_key_hash(key) for key in keys]
+    assert len(set(hashes.tolist())) == len(keys)  # "a" and "a\0" included
+    assert key_hash("cats/ü.png") == _reference_key_hash("cats/ü.png")
+    assert [key_hash(key) for key in keys] == hashes.tolist()  # alone == beside longer keys
 
 
 def test_key_hashes_refuse_non_strings() -> None:
