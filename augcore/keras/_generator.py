@@ -28,7 +28,7 @@ from augcore.keras._affine import (
 )
 from augcore.keras._image import check_data_format
 from augcore.keras._iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
-from augcore.keras._saving import SerialNames, json_ready
+from augcore.keras._saving import SaveLedger, json_ready
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
@@ -143,7 +143,7 @@ class ImageDataGenerator:
             )
         self.brightness_range = brightness_range
         self.random_state = np.random.RandomState()
-        self.saved_names = SerialNames()
+        self.save_ledger = SaveLedger()
 
     def _resolve_overrides(
         self, zca_whitening: bool, featurewise_center: bool, featurewise_std_normalization: bool

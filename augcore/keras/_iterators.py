@@ -22,7 +22,7 @@ import numpy as np
 
 from augcore.errors import ConfigError, ImageShapeError
 from augcore.keras._image import img_to_array, load_img
-from augcore.keras._saving import SaveToDir, SerialNames
+from augcore.keras._saving import SaveLedger, SaveToDir, json_ready
 
 if TYPE_CHECKING:
     from augcore.keras._generator import ImageDataGenerator
@@ -145,8 +145,9 @@ class Iterator(IteratorABC):
                     "batch": draw.batch_number,
                 }
                 if generator:
-                    entry["params"] = applied[i]
-                    entry["matrix"] = generator.pull_matrix(images[i].shape, applied[i])
+                    matrix = generator.pull_matrix(images[i].shape, applied[i])
+                    entry["params"] = json_ready(applied[i])
+                    entry["matrix"] = None if matrix is None else matrix.tolist()
                     entry["generator"] = generator.describe()
                 self.saver.save(batch_x[i], self.data_format, int(j), entry)
         return batch_x
@@ -161,8 +162,8 @@ class Iterator(IteratorABC):
         self.saver = None
         if save_to_dir:
             generator = self.image_data_generator
-            names = generator.saved_names if generator else SerialNames()
-            self.saver = SaveToDir(names, save_to_dir, save_prefix, save_format)
+            ledger = generator.save_ledger if generator else SaveLedger()
+            self.saver = SaveToDir(ledger, save_to_dir, save_prefix, save_format)
 
 
 class NumpyArrayIterator(Iterator):

@@ -4,7 +4,7 @@ Keras names a saved image ``{prefix}_{index}_{np.random.randint(1e4)}.{format}``
 the folder, so repeated ``flow()`` calls silently overwrite each other (keras#8249). Here the
 last field is a serial number instead: one more than the largest serial already used by a file
 ``{prefix}_{index}_{serial}.*`` in the folder, counted per generator and prefix. A name is only
-ever taken by an exclusive, atomic create; if another writer got there first the folder is
+ever taken by an exclusive create (O_EXCL); if another writer got there first the folder is
 rescanned and the next free serial used. Each saved image gets one line in
 ``keras_manifest.jsonl`` in the same folder, saying what was applied to it.
 """
@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 import threading
+import weakref
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,9 @@ from augcore.keras._image import array_to_img
 from augcore.manifest import ManifestWriter
 
 MANIFEST_NAME = "keras_manifest.jsonl"
-MANIFEST_HEADER = {"writer": "augcore.keras", "purpose": "ImageDataGenerator save_to_dir"}
+MANIFEST_HEADER = MappingProxyType(
+    {"writer": "augcore.keras", "purpose": "ImageDataGenerator save_to_dir"}
+)
 
 
 def pil_format(save_format: str) -> str:
@@ -57,90 +60,108 @@ def json_ready(value: Any) -> Any:
     return repr(value)
 
 
-class SerialNames:
-    """Hands out collision-free serials per (folder, prefix); one instance per generator."""
+class SaveLedger:
+    """Per generator: the next free serial per (folder, prefix), and one open manifest per folder
+    (opened on the first save there, closed when the generator goes away)."""
 
     def __init__(self) -> None:
+        self._setup()
+
+    def _setup(self) -> None:
         self._next: dict[tuple[str, str], int] = {}
+        self._manifests: dict[str, ManifestWriter] = {}
         self._lock = threading.Lock()
+        weakref.finalize(self, _close_manifests, self._manifests)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Picklable (a generator sent to a worker process) without the lock; counters restart
-        from a folder scan there, which the exclusive create keeps collision-free."""
+        """Picklable (a generator sent to a worker process) without locks or open files; the
+        counters restart from a folder scan there, and the exclusive create keeps names unique."""
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._next = {}
-        self._lock = threading.Lock()
+        self._setup()
 
-    def reserve(self, folder: Path, prefix: str) -> int:
-        key = (str(folder.resolve()), prefix)
+    def reserve(self, folder: str, prefix: str) -> int:
         with self._lock:
-            serial = self._next.get(key)
+            serial = self._next.get((folder, prefix))
             if serial is None:
-                serial = self._scan(folder, prefix)
-            self._next[key] = serial + 1
+                serial = _first_free_serial(folder, prefix)
+            self._next[folder, prefix] = serial + 1
             return serial
 
-    def rescan(self, folder: Path, prefix: str) -> None:
+    def rescan(self, folder: str, prefix: str) -> None:
         """Forget the cached counter: someone else wrote into the folder."""
         with self._lock:
-            self._next.pop((str(folder.resolve()), prefix), None)
+            self._next.pop((folder, prefix), None)
 
-    @staticmethod
-    def _scan(folder: Path, prefix: str) -> int:
-        pattern = re.compile(re.escape(prefix) + r"_\d+_(\d+)\.[^.]+\Z")
-        used = [int(m.group(1)) for name in os.listdir(folder) if (m := pattern.match(name))]
-        return max(used, default=-1) + 1
+    def record(self, folder: str, entry: dict[str, Any]) -> None:
+        """Append one entry to the folder's manifest (flushed at once, so a crash loses none)."""
+        with self._lock:
+            manifest = self._manifests.get(folder)
+            if manifest is None:
+                manifest = ManifestWriter(Path(folder) / MANIFEST_NAME, dict(MANIFEST_HEADER))
+                manifest.open()
+                self._manifests[folder] = manifest
+            manifest.write(entry)
+
+
+def _close_manifests(manifests: dict[str, ManifestWriter]) -> None:
+    for manifest in manifests.values():
+        manifest.close()
+
+
+def _first_free_serial(folder: str, prefix: str) -> int:
+    pattern = re.compile(re.escape(prefix) + r"_\d+_(\d+)\.[^.]+\Z")
+    used = [int(m.group(1)) for name in os.listdir(folder) if (m := pattern.match(name))]
+    return max(used, default=-1) + 1
 
 
 def _write_exclusive(img: Image.Image, target: Path, file_format: str) -> bool:
-    """Atomically create ``target`` with the image; False (nothing written) if it exists."""
-    fd, temp_name = tempfile.mkstemp(prefix=".augcore-tmp-", dir=target.parent)
+    """Create ``target`` with the image, exclusively; False (nothing written) if it exists.
+
+    Written in place, as Keras writes: a temporary file and a rename would triple the directory
+    operations, which are what saving costs in a folder of thousands of images. If saving fails
+    the partial file is removed; only a killed process can leave a truncated last image.
+    """
     try:
-        with os.fdopen(fd, "wb") as handle:
+        handle = open(target, "xb")  # noqa: SIM115 - closed below; O_EXCL: never overwrites
+    except FileExistsError:
+        return False
+    try:
+        with handle:
             img.save(handle, format=file_format)
-        try:
-            os.link(temp_name, target)  # fails if the name is taken: never overwrites
-        except FileExistsError:
-            return False
-        except OSError:  # a filesystem without hard links: claim the name, then replace it
-            try:
-                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            except FileExistsError:
-                return False
-            os.replace(temp_name, target)
-        return True
-    finally:
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+            os.unlink(target)
+        raise
+    return True
 
 
 class SaveToDir:
     """What an iterator needs to save its batches: folder, prefix, format and the manifest."""
 
     def __init__(
-        self, names: SerialNames, folder: str | os.PathLike[str], prefix: str, save_format: str
+        self, ledger: SaveLedger, folder: str | os.PathLike[str], prefix: str, save_format: str
     ) -> None:
-        self.names = names
-        self.folder = Path(folder)
-        if not self.folder.is_dir():
+        self.ledger = ledger
+        if not os.path.isdir(folder):
             raise ConfigError(
                 f"save_to_dir={os.fspath(folder)!r} is not an existing folder; create it first."
             )
+        self.folder = str(Path(folder).resolve())
         self.prefix = str(prefix)
         self.extension = str(save_format)
         self.file_format = pil_format(save_format)
 
     def save(self, image: np.ndarray, data_format: str, index: int, entry: dict[str, Any]) -> str:
-        """Save one image (min-max stretched, as Keras saves it), record it, return its name."""
+        """Save one image (min-max stretched, as Keras saves it), record it with ``entry``
+        (plain JSON data), return its name."""
         img = array_to_img(image, data_format, scale=True)
         while True:
-            serial = self.names.reserve(self.folder, self.prefix)
+            serial = self.ledger.reserve(self.folder, self.prefix)
             name = f"{self.prefix}_{index}_{serial}.{self.extension}"
-            if _write_exclusive(img, self.folder / name, self.file_format):
+            if _write_exclusive(img, Path(self.folder, name), self.file_format):
                 break
-            self.names.rescan(self.folder, self.prefix)
-        with ManifestWriter(self.folder / MANIFEST_NAME, MANIFEST_HEADER) as manifest:
-            manifest.write(json_ready({"file": name, "source_index": index, **entry}))
+            self.ledger.rescan(self.folder, self.prefix)
+        self.ledger.record(self.folder, {"file": name, "source_index": index, **entry})
         return name
