@@ -51,6 +51,7 @@ from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.sources import (
     BadSource,
     SourceItem,
+    check_output_paths,
     discover,
     output_relpath,
     safe_output_path,
@@ -302,6 +303,7 @@ class _Worker:
         self.spec = spec
         self.out = Path(spec.out)
         self.pipeline = pipeline or pickle.loads(spec.pipeline)
+        self.folders: set[Path] = set()  # output folders known to exist
 
     def __call__(self, batch: Sequence[_Task]) -> list[_TaskResult]:
         """One result per task, in order. Same-shape neighbours are augmented in one call."""
@@ -340,7 +342,9 @@ class _Worker:
                 data = encode_image(outputs[slot], suffix)
                 rel = output_relpath(task.key, k, suffix)
                 target = self.out / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in self.folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self.folders.add(target.parent)
                 write_atomic(target, data)
                 result.entries.append(
                     {
@@ -515,8 +519,7 @@ def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
     ]
     if out.exists() and not out.is_dir():
         raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
-    for rel in planned:
-        safe_output_path(out, rel)
+    check_output_paths(out, planned)
     header = _header(
         chain=pipeline.to_config(),
         seed=request.seed,

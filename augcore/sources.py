@@ -156,8 +156,7 @@ def output_relpath(key: str, k: int, suffix: str) -> str:
     return f"{stem}{KEY_SEPARATOR}{k}{suffix}"
 
 
-def safe_output_path(out: Path, relpath: str) -> Path:
-    """``out / relpath``, refused if it is absolute, climbs with ``..`` or leaves via a symlink."""
+def _plain_parts(out: Path, relpath: str) -> tuple[str, ...]:
     parts = PurePosixPath(relpath).parts
     if (
         not relpath
@@ -168,11 +167,29 @@ def safe_output_path(out: Path, relpath: str) -> Path:
         raise UnsafePathError(
             f"output path {relpath!r} is not a plain relative path inside {out}; refusing it"
         )
-    real_out = out.resolve()
-    target = out.joinpath(*parts)
-    if not target.parent.resolve().is_relative_to(real_out):
-        raise UnsafePathError(
-            f"output path {relpath!r} would land outside {out} (through a symbolic link); "
-            "refusing it"
-        )
+    return parts
+
+
+def _refuse_escape(out: Path, relpath: str) -> UnsafePathError:
+    return UnsafePathError(
+        f"output path {relpath!r} would land outside {out} (through a symbolic link); refusing it"
+    )
+
+
+def safe_output_path(out: Path, relpath: str) -> Path:
+    """``out / relpath``, refused if it is absolute, climbs with ``..`` or leaves via a symlink."""
+    target = out.joinpath(*_plain_parts(out, relpath))
+    if not target.parent.resolve().is_relative_to(out.resolve()):
+        raise _refuse_escape(out, relpath)
     return target
+
+
+def check_output_paths(out: Path, relpaths: Iterable[str]) -> None:
+    """``safe_output_path`` for many paths, resolving each distinct folder only once."""
+    real_out = out.resolve()
+    folders: dict[Path, str] = {}
+    for relpath in relpaths:
+        folders.setdefault(out.joinpath(*_plain_parts(out, relpath)).parent, relpath)
+    for folder, relpath in folders.items():
+        if not folder.resolve().is_relative_to(real_out):
+            raise _refuse_escape(out, relpath)

@@ -9,6 +9,7 @@ import pytest
 
 from augcore.errors import InputImageError, UnsafePathError
 from augcore.sources import (
+    check_output_paths,
     discover,
     output_relpath,
     read_list,
@@ -111,6 +112,8 @@ def test_output_names_mirror_folders_and_carry_the_variant():
 def test_output_paths_that_climb_out_are_refused(tmp_path, relpath):
     with pytest.raises(UnsafePathError, match="not a plain relative path"):
         safe_output_path(tmp_path, relpath)
+    with pytest.raises(UnsafePathError, match="not a plain relative path"):
+        check_output_paths(tmp_path, ["fine.png", relpath])
 
 
 def test_output_paths_through_a_symlink_out_of_the_folder_are_refused(tmp_path):
@@ -120,4 +123,7 @@ def test_output_paths_through_a_symlink_out_of_the_folder_are_refused(tmp_path):
     os.symlink(tmp_path / "elsewhere", out / "cats")
     with pytest.raises(UnsafePathError, match="symbolic link"):
         safe_output_path(out, "cats/x__k0.png")
+    with pytest.raises(UnsafePathError, match=r"cats/a/x__k1\.png"):
+        check_output_paths(out, ["dogs/x__k0.png", "cats/a/x__k1.png", "cats/a/x__k2.png"])
     assert safe_output_path(out, "dogs/x__k0.png") == out / "dogs" / "x__k0.png"
+    check_output_paths(out, ["dogs/x__k0.png", "x__k0.png"])
