@@ -95,9 +95,9 @@ def check_seed(seed: int) -> int:
     return int(seed)
 
 
-def output_streams(seed: int, key_hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    """The root hash of each output identity (seed, key, k), shape (n,) ``uint64``."""
-    base = mix64(key_hashes.astype(np.uint64) ^ np.uint64(mix64_int(check_seed(seed))))
+def output_streams(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """The root hash of each output identity (seed, key hash, k), shape (n,) ``uint64``."""
+    base = mix64(hashes.astype(np.uint64) ^ np.uint64(mix64_int(check_seed(seed))))
     return mix64(base ^ mix64(ks.astype(np.uint64)))
 
 
@@ -122,15 +122,16 @@ class Draws:
     def n(self) -> int:
         return int(self._streams.shape[0])
 
-    def subset(self, index: np.ndarray) -> Draws:
-        return Draws(self._streams[index])
-
     def bits(self, draw: int) -> np.ndarray:
         """64 random bits per output, shape (n,) ``uint64``."""
         return mix64(self._streams ^ np.uint64(mix64_int(draw)))
 
     def uniform(self, draw: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-        """Floats in [low, high) (exactly ``low`` when low == high), shape (n,) float64."""
+        """Uniform floats in [low, high], shape (n,) float64.
+
+        With the defaults the values are in [0, 1) exactly (multiples of 2**-53); scaled to
+        [low, high], rounding can reach ``high``, and low == high gives exactly ``low``.
+        """
         unit = (self.bits(draw) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
         if low == 0.0 and high == 1.0:
             return unit
