@@ -12,7 +12,7 @@ import pytest
 from make_keras_goldens import SEED_SCRIPT_ARGS, flatten_batch, load_golden, run_flow, take_batches
 from PIL import Image
 
-from augcore.errors import ConfigError, ImageShapeError
+from augcore.errors import BatchLengthError, ConfigError, ImageShapeError
 from augcore.keras import MANIFEST_NAME, ImageDataGenerator, array_to_img
 from augcore.manifest import read_manifest
 
@@ -100,7 +100,7 @@ def test_iterator_rejects_out_of_range_batches_and_bad_input() -> None:
         iterator[3]
     with pytest.raises(ImageShapeError, match="rank 4"):
         generator.flow(FLOW["x"][0])
-    with pytest.raises(ImageShapeError, match="same length"):
+    with pytest.raises(BatchLengthError, match="same length"):
         generator.flow(FLOW["x"], y=np.arange(3))
     with pytest.raises(ConfigError, match="subset"):
         ImageDataGenerator(validation_split=0.2).flow(FLOW["x"], subset="test")

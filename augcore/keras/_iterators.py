@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from augcore.errors import ConfigError, ImageShapeError
+from augcore.errors import BatchLengthError, ConfigError, ImageShapeError
 from augcore.keras._image import img_to_array, load_img
 from augcore.keras._saving import SaveLedger, SaveToDir, json_ready
 
@@ -196,19 +196,19 @@ class NumpyArrayIterator(Iterator):
             x = x[0]
             for xx in x_misc:
                 if len(x) != len(xx):
-                    raise ImageShapeError(
+                    raise BatchLengthError(
                         "all arrays in x must have the same length; found "
                         f"len(x[0]) = {len(x)}, len(x[?]) = {len(xx)}"
                     )
         else:
             x_misc = []
         if y is not None and len(x) != len(y):
-            raise ImageShapeError(
+            raise BatchLengthError(
                 "x (images) and y (labels) must have the same length; found x.shape = "
                 f"{np.asarray(x).shape}, y.shape = {np.asarray(y).shape}"
             )
         if sample_weight is not None and len(x) != len(sample_weight):
-            raise ImageShapeError(
+            raise BatchLengthError(
                 "x (images) and sample_weight must have the same length; found x.shape = "
                 f"{np.asarray(x).shape}, sample_weight.shape = {np.asarray(sample_weight).shape}"
             )
