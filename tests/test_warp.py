@@ -130,6 +130,21 @@ def test_non_contiguous_inputs(order):
         assert_matches_scipy(got, scipy_warp(view, matrix, order, "reflect"), order, np.float32)
 
 
+@pytest.mark.parametrize("order", [0, 1])
+def test_nan_and_inf_pixels_propagate_like_scipy(order):
+    rng = np.random.default_rng(13)
+    image = random_image(rng, (25, 31), np.float32)
+    image[rng.random(image.shape) < 0.05] = np.nan
+    image[rng.random(image.shape) < 0.05] = np.inf
+    for mode in MODES:
+        for kind in KINDS:
+            matrix = random_matrix(rng, image.shape, kind)
+            got = augcore.warp_affine(image, matrix, order=order, fill_mode=mode, cval=1.5)
+            assert_matches_scipy(
+                got, scipy_warp(image, matrix, order, mode, 1.5), order, np.float32
+            )
+
+
 def test_two_by_three_and_three_by_three_agree():
     rng = np.random.default_rng(3)
     image = random_image(rng, (21, 34, 3), np.uint8)
