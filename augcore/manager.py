@@ -250,19 +250,12 @@ class PluginManager:
         """Every available transform, sorted by name."""
         return [self._transforms[name] for name in sorted(self._transforms)]
 
-    def origin_of(self, cls: type[Transform]) -> PluginOrigin | None:
-        info = self._transforms.get(cls.name)
-        return info.origin if info is not None and info.cls is cls else None
-
     def __contains__(self, name: object) -> bool:
         return name in self._transforms
 
 
 def describe_transform(transform: Transform) -> str:
-    """ "transform 'name' from <module> (distribution x.y)", for runtime contract errors.
-
-    Looks the distribution up only when called, i.e. on the error path.
-    """
+    """Name a transform, its module and distribution (looked up only on this error path)."""
     module = type(transform).__module__
     top_level = module.split(".")[0]
     names = importlib.metadata.packages_distributions().get(top_level, [])
