@@ -7,6 +7,7 @@ explicitly, so the test needs no installation.
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,30 @@ def test_example_params_are_validated_like_builtins(manager) -> None:
         augcore.Pipeline.from_config({"steps": [{"transform": "cutout", "sise": 0.2}]}, manager)
     with pytest.raises(augcore.ConfigError, match="within"):
         augcore.Pipeline.from_config({"steps": [{"transform": "cutout", "size": 2}]}, manager)
+
+
+def test_the_guide_example_is_the_example_package(manager) -> None:
+    """docs/plugins.md shows the plugin in full; it must behave exactly like the package."""
+    guide = (EXAMPLE.parents[1] / "docs" / "plugins.md").read_text()
+    section = guide.split("## 5. A complete example", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    module = types.ModuleType("guide_example")
+    exec(compile(code, "docs/plugins.md", "exec"), module.__dict__)
+    from_guide = augcore.PluginManager(autoload=False, builtins=False)
+    from_guide.register(module, name="guide")
+    assert {info.name for info in from_guide.transforms()} == {"cutout", "invert"}
+    config = {
+        "steps": [
+            {"transform": "cutout", "size": [0.1, 0.6], "fill": 3},
+            {"transform": "invert", "p": 0.5},
+        ]
+    }
+    image = np.random.default_rng(3).integers(0, 256, (17, 23, 3), dtype=np.uint8)
+    ours = augcore.Pipeline.from_config(config, manager).augment_batch(
+        [image] * 4, seed=9, variants=3
+    )
+    guides = augcore.Pipeline.from_config(config, from_guide).augment_batch(
+        [image] * 4, seed=9, variants=3
+    )
+    np.testing.assert_array_equal(ours[0], guides[0])
+    assert [r.to_dict() for r in ours[1]] == [r.to_dict() for r in guides[1]]
