@@ -34,7 +34,8 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t
 
     ``src`` and ``dst`` are C-contiguous (N, height, width, channels) arrays of one dtype with
     ``itemsize`` 1 (uint8) or 4 (float32); ``matrices`` is a C-contiguous float64 (N, 6) array
-    of row-major 2x3 pull maps. Sizes are checked against the buffers, nothing else is.
+    of row-major 2x3 pull maps. Sizes and codes are checked against the buffers; the values
+    (finite matrices, matching dtypes) are the caller's responsibility.
     """
     cdef Py_buffer src_buf, dst_buf, mat_buf
     cdef int status = 0
@@ -48,7 +49,8 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t
                 if not (0 <= start <= stop and src_buf.len >= stop * image_bytes
                         and dst_buf.len >= stop * image_bytes
                         and mat_buf.len >= stop * 6 * <Py_ssize_t>sizeof(double)
-                        and itemsize in (1, 4) and order in (0, 1)):
+                        and itemsize in (1, 4) and order in (0, 1)
+                        and mode in (AC_NEAREST, AC_CONSTANT, AC_REFLECT, AC_WRAP)):
                     raise ValueError("augcore._warp.warp_batch: buffers do not match the sizes")
                 with nogil:
                     status = ac_warp_batch(
