@@ -32,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+/* Build with -DAUGCORE_NO_CPU_DISPATCH to compile only the baseline code (e.g. to test it). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) && \
+    !defined(AUGCORE_NO_CPU_DISPATCH)
 #define AC_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define AC_CLONES
