@@ -12,7 +12,7 @@ import pytest
 from make_keras_goldens import SEED_SCRIPT_ARGS, flatten_batch, load_golden, run_flow, take_batches
 from PIL import Image
 
-from augcore.errors import BatchLengthError, ConfigError, ImageShapeError
+from augcore.errors import BatchLengthError, ConfigError, ImageShapeError, InputImageError
 from augcore.keras import MANIFEST_NAME, ImageDataGenerator, array_to_img
 from augcore.manifest import read_manifest
 
@@ -233,3 +233,14 @@ def test_a_failed_save_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="RGBA"):  # JPEG cannot hold alpha (Keras fails alike)
         next(iterator)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_flow_from_directory_names_a_missing_folder_and_a_broken_file(tmp_path: Path) -> None:
+    generator = ImageDataGenerator()
+    with pytest.raises(ConfigError, match="nowhere"):
+        generator.flow_from_directory(tmp_path / "nowhere")
+    (tmp_path / "cats").mkdir()
+    (tmp_path / "cats" / "broken.png").write_bytes(b"\x89PNG truncated")
+    iterator = generator.flow_from_directory(tmp_path, target_size=(4, 4))
+    with pytest.raises(InputImageError, match=r"broken\.png"):
+        next(iterator)
