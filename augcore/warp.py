@@ -213,6 +213,7 @@ def _is_number(value: object, kind: type) -> bool:
 
 
 def _check_out(out: object, like: np.ndarray) -> None:
+    """Reject an ``out`` the result cannot be written into safely."""
     if not isinstance(out, np.ndarray):
         raise OutputArrayError(f"out must be a numpy array, got {type(out).__name__}.")
     if out.shape != like.shape or out.dtype != like.dtype:

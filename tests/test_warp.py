@@ -239,6 +239,12 @@ def test_batch_equals_per_image_for_any_thread_count(shape, order):
     np.testing.assert_array_equal(out, expected)
 
 
+def test_empty_batch_array_gives_an_empty_result():
+    images = np.zeros((0, 5, 6, 3), dtype=np.float32)
+    got = augcore.warp_affine_batch(images, np.zeros((0, 2, 3)), threads=2)
+    assert got.shape == images.shape and got.dtype == images.dtype
+
+
 def test_batch_of_non_contiguous_images():
     rng = np.random.default_rng(21)
     images = random_image(rng, (4, 20, 30, 3), np.float32)[:, ::2, ::3]
