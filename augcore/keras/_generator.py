@@ -31,6 +31,14 @@ from augcore.keras._iterators import DataFrameIterator, DirectoryIterator, Numpy
 from augcore.keras._saving import SaveLedger, json_ready
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
+# Constructor settings recorded with every saved image (as resolved: zoom_range as a pair).
+_DESCRIBED_SETTINGS = (
+    "featurewise_center", "samplewise_center", "featurewise_std_normalization",
+    "samplewise_std_normalization", "zca_whitening", "zca_epsilon", "rotation_range",
+    "width_shift_range", "height_shift_range", "brightness_range", "shear_range", "zoom_range",
+    "channel_shift_range", "fill_mode", "cval", "horizontal_flip", "vertical_flip", "rescale",
+    "data_format", "interpolation_order",
+)  # fmt: skip
 
 
 def _as_dtype(dtype: Any) -> np.dtype:
@@ -513,16 +521,7 @@ class ImageDataGenerator:
 
     def describe(self) -> dict[str, Any]:
         """This generator's settings as JSON-able data (for the save_to_dir manifest)."""
-        settings = {
-            name: getattr(self, name)
-            for name in (
-                "featurewise_center", "samplewise_center", "featurewise_std_normalization",
-                "samplewise_std_normalization", "zca_whitening", "zca_epsilon", "rotation_range",
-                "width_shift_range", "height_shift_range", "brightness_range", "shear_range",
-                "zoom_range", "channel_shift_range", "fill_mode", "cval", "horizontal_flip",
-                "vertical_flip", "rescale", "data_format", "interpolation_order",
-            )
-        }  # fmt: skip
+        settings = {name: getattr(self, name) for name in _DESCRIBED_SETTINGS}
         function = self.preprocessing_function
         settings["preprocessing_function"] = (
             None if function is None else getattr(function, "__qualname__", repr(function))
