@@ -59,6 +59,7 @@ from augcore.sources import (
 
 PathLike = str | os.PathLike[str]
 IN_FLIGHT_PER_WORKER = 4
+MIN_INPUTS_PER_WORKER = 8
 BATCH_INPUTS = 32  # inputs per worker call: amortises the pipeline's per-call cost
 BATCH_VALUES = 1 << 22  # at most this many input values are augmented at once (bounds memory)
 
@@ -647,7 +648,8 @@ def run(
             desc="augcore",
         ) as progress,
     ):
-        workers = min(jobs or os.cpu_count() or 1, max(len(tasks), 1))
+        # A worker costs a process start; small runs use fewer (outputs are the same).
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
         worker = _Worker(spec, prepared.pipeline)
         batches = _batches(tasks, workers)
         for results in _execute(worker, batches, workers, lambda: bool(failure)):

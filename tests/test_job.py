@@ -96,11 +96,11 @@ def test_outputs_equal_augment_of_the_same_identity(tmp_path):
 
 
 def test_two_workers_write_byte_identical_files_and_manifest(tmp_path):
-    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(12)] + list(TREE))
+    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(21)] + list(TREE))
     augcore.run([data], tmp_path / "one", per_image=3, seed=11, jobs=1)
-    augcore.run([data], tmp_path / "two", per_image=3, seed=11, jobs=2)
+    augcore.run([data], tmp_path / "two", per_image=3, seed=11, jobs=2)  # 24 inputs: 2 workers
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
-    assert len(one) == 15 * 3 + 1
+    assert len(one) == 24 * 3 + 1
     assert one == two
 
 
