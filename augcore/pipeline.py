@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -160,9 +160,15 @@ class Records(Sequence[Record]):
             self._columns = (fired, params, matrices)
         return self._columns
 
-    def __getitem__(self, index: int) -> Record:  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
         if isinstance(index, slice):
-            raise TypeError("Records does not support slices; iterate or index one at a time")
+            return [self[i] for i in range(len(self))[index]]
         i = range(len(self))[index]
         fired, params, matrices = self._as_lists()
         k = self._first_k + i % self._variants

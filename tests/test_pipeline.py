@@ -194,6 +194,7 @@ def test_replaying_with_a_different_pipeline_is_refused() -> None:
 def test_records_index_like_a_sequence() -> None:
     _, records = MIXED.augment_batch(IMAGES[:2], seed=1, keys=KEYS[:2], variants=2)
     assert records[-1] == records[3] and [r.k for r in records] == [0, 1, 0, 1]
+    assert records[1::2] == [records[1], records[3]]
     with pytest.raises(IndexError):
         records[4]
 
