@@ -100,8 +100,8 @@ class OneOf:
                 or sum(weights) <= 0
             ):
                 raise ConfigError(
-                    f"one_of: 'weights' got {list(weights)!r}; allowed: {len(steps)} numbers "
-                    ">= 0 (one per member) with a positive sum"
+                    f"one_of: 'weights' got {list(weights)!r}; allowed: one number >= 0 per "
+                    f"member ({len(steps)} in all) with a positive sum"
                 )
             object.__setattr__(self, "weights", tuple(float(w) for w in weights))
 

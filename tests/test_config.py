@@ -157,7 +157,7 @@ def test_python_built_pipeline_round_trips(manager) -> None:
         ),
         (
             {"steps": [{"one_of": [{"transform": "rotate"}], "weights": [1, 2]}]},
-            ["steps[0]", "'weights'", "1 numbers"],
+            ["steps[0]", "'weights'", "one number >= 0 per member (1 in all)"],
         ),
         (
             {"steps": [{"some_of": [{"transform": "rotate"}], "n": 2}]},
