@@ -302,9 +302,8 @@ class _Worker:
 
     def __init__(self, spec: _JobSpec, pipeline: Any = None) -> None:
         self.spec = spec
-        self.out = Path(spec.out)
         self.pipeline = pipeline or pickle.loads(spec.pipeline)
-        self.folders: set[Path] = set()  # output folders known to exist
+        self.folders: set[str] = set()  # output folders known to exist
 
     def __call__(self, batch: Sequence[_Task]) -> list[_TaskResult]:
         """One result per task, in order. Same-shape neighbours are augmented in one call."""
@@ -337,15 +336,16 @@ class _Worker:
         )
         for index, (result, _) in enumerate(group):
             task = result.task
-            suffix = output_suffix(Path(task.path).suffix, spec.fmt)
+            suffix = output_suffix(os.path.splitext(task.path)[1], spec.fmt)
             for k in task.variants:
                 slot = index * spec.per_image + k
                 data = encode_image(outputs[slot], suffix)
                 rel = output_relpath(task.key, k, suffix)
-                target = self.out / rel
-                if target.parent not in self.folders:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    self.folders.add(target.parent)
+                target = os.path.join(spec.out, rel)  # strings: pathlib costs add up here
+                folder = os.path.dirname(target)
+                if folder not in self.folders:
+                    os.makedirs(folder, exist_ok=True)
+                    self.folders.add(folder)
                 write_atomic(target, data)
                 result.entries.append(
                     {

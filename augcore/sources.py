@@ -16,6 +16,7 @@ The rules (docs/job.md, "Keys and names"):
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -83,13 +84,11 @@ def _walk(root: Path) -> list[Path]:
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
 
-def _check_file(path: Path) -> str | None:
-    """Why a directly named file cannot be an input, or None if it looks usable."""
-    if not path.exists():
-        return "no such file or directory"
-    if not path.is_file():
+def _check_file(path: str, mode: int) -> str | None:
+    """Why a directly named file (``mode`` from its stat) cannot be an input, or None."""
+    if not stat.S_ISREG(mode):
         return "not a regular file"
-    if not _has_image_extension(path.name):
+    if not _has_image_extension(path):
         return f"unknown image extension (expected one of {' '.join(sorted(READ_EXTENSIONS))})"
     return None
 
@@ -134,13 +133,16 @@ def discover(
     if from_list is not None:
         named += read_list(from_list)
     for name in named:
-        path = Path(os.path.abspath(name))
-        if path.is_dir():
-            roots.append(path)
+        path = os.path.abspath(name)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            bad.append(BadSource(name, "no such file or directory"))
             continue
-        reason = _check_file(path)
-        if reason is None:
-            loose.append(path)
+        if stat.S_ISDIR(mode):
+            roots.append(Path(path))
+        elif (reason := _check_file(path, mode)) is None:
+            loose.append(Path(path))
         else:
             bad.append(BadSource(name, reason))
     found = [(path, path.relative_to(root).as_posix()) for root in roots for path in _walk(root)]
@@ -156,14 +158,10 @@ def output_relpath(key: str, k: int, suffix: str) -> str:
     return f"{stem}{KEY_SEPARATOR}{k}{suffix}"
 
 
-def _plain_parts(out: Path, relpath: str) -> tuple[str, ...]:
-    parts = PurePosixPath(relpath).parts
-    if (
-        not relpath
-        or "\\" in relpath
-        or PurePosixPath(relpath).is_absolute()
-        or any(part in ("..", ".") for part in parts)
-    ):
+def _plain_parts(out: Path, relpath: str) -> list[str]:
+    """The names in ``relpath``, refused unless each is a plain name (no "", ".", "..", "\\")."""
+    parts = relpath.split("/")
+    if "\\" in relpath or any(part in ("", ".", "..") for part in parts):
         raise UnsafePathError(
             f"output path {relpath!r} is not a plain relative path inside {out}; refusing it"
         )
@@ -187,9 +185,9 @@ def safe_output_path(out: Path, relpath: str) -> Path:
 def check_output_paths(out: Path, relpaths: Iterable[str]) -> None:
     """``safe_output_path`` for many paths, resolving each distinct folder only once."""
     real_out = out.resolve()
-    folders: dict[Path, str] = {}
+    folders: dict[str, str] = {}
     for relpath in relpaths:
-        folders.setdefault(out.joinpath(*_plain_parts(out, relpath)).parent, relpath)
+        folders.setdefault("/".join(_plain_parts(out, relpath)[:-1]), relpath)
     for folder, relpath in folders.items():
-        if not folder.resolve().is_relative_to(real_out):
+        if not out.joinpath(folder).resolve().is_relative_to(real_out):
             raise _refuse_escape(out, relpath)
