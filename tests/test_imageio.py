@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zlib
@@ -223,3 +224,23 @@ def test_a_failed_atomic_write_leaves_neither_file_nor_temporary(tmp_path):
     with pytest.raises(TypeError):
         write_atomic(tmp_path / "x.png", "not bytes")  # type: ignore[arg-type]
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (9, 13, 3), (4, 6, 4), (1, 300, 3)])
+def test_libtiff_reads_our_tiff_as_it_reads_pillows(shape):
+    """The TIFF writer is augcore's own; OpenCV decodes with libtiff, a second, strict reader.
+
+    (libtiff hands RGBA out premultiplied, so the reference is Pillow's TIFF of the same pixels.)
+    """
+    cv2 = pytest.importorskip("cv2", reason="OpenCV (the bench extra) provides libtiff")
+    pixels = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
+    reference = io.BytesIO()
+    Image.fromarray(pixels).save(reference, format="TIFF")
+
+    def decode(data: bytes) -> np.ndarray:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+
+    ours = decode(encode_image(pixels, ".tif"))
+    np.testing.assert_array_equal(ours, decode(reference.getvalue()))
+    if len(shape) == 2 or shape[2] == 3:
+        np.testing.assert_array_equal(ours[..., ::-1] if len(shape) == 3 else ours, pixels)
