@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
 from augcore.manager import PluginManager
@@ -154,6 +156,29 @@ def test_output_does_not_depend_on_batch_company_or_position() -> None:
     per_source = whole.reshape(len(KEYS), VARIANTS, *images.shape[1:])
     np.testing.assert_array_equal(reversed_outs.reshape(per_source.shape), per_source[reverse])
     np.testing.assert_array_equal(alone, per_source[2])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    picks=st.lists(st.integers(0, len(KEYS) - 1), min_size=1, max_size=12, unique=True),
+    variants=st.integers(1, 3),
+    threads=st.integers(1, 3),
+    chain=st.sampled_from(sorted(CHAINS)),
+)
+def test_any_batch_composition_gives_each_identity_its_own_output(
+    picks: list[int], variants: int, threads: int, chain: str
+) -> None:
+    """Whatever subset and order of images a batch holds, and however many threads run it,
+    each (key, k) gets the output that key gets when augmented alone."""
+    pipeline = make_pipeline(chain)
+    images = make_images("rgb_uint8")
+    keys = [KEYS[i] for i in picks]
+    outs, records = pipeline.augment_batch(
+        images[picks], seed=SEED, keys=keys, variants=variants, threads=threads
+    )
+    expected_outs, expected_records = per_image(pipeline, images[picks], keys, variants)
+    np.testing.assert_array_equal(outs, expected_outs)
+    assert [record.to_dict() for record in records] == expected_records
 
 
 def test_list_of_images_equals_stacked_array() -> None:
