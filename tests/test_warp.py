@@ -7,11 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import ndimage
 
 import augcore
-
-hypothesis = pytest.importorskip("hypothesis")
-ndimage = pytest.importorskip("scipy.ndimage")
 
 MODES = ("nearest", "constant", "reflect", "wrap")
 DTYPES = (np.uint8, np.float32)
