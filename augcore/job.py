@@ -47,7 +47,7 @@ from augcore.imageio import (
     sha256_hex,
     write_atomic,
 )
-from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
+from augcore.manifest import MANIFEST_NAME, Manifest, ManifestWriter, read_manifest
 from augcore.sources import (
     BadSource,
     SourceItem,
@@ -203,33 +203,38 @@ def _inputs_digest(items: Sequence[SourceItem]) -> str:
 
 
 def _header(
-    *,
+    request: _Request,
     chain: dict[str, Any],
-    seed: int,
-    per_image: int,
     size: tuple[int, int] | None,
-    fmt: str,
-    sources: Sequence[PathLike],
-    from_list: PathLike | None,
-    samples: bool,
     items: Sequence[SourceItem],
 ) -> dict[str, Any]:
+    """The run's identity: two runs are the same run exactly when their headers are equal."""
     from augcore import __version__
 
     header = {
         "augcore_version": __version__,
-        "seed": seed,
-        "per_image": per_image,
+        "seed": request.seed,
+        "per_image": request.per_image,
         "size": list(size) if size else None,
-        "format": fmt,
+        "format": request.format,
         "chain": chain,
-        "sources": [os.path.abspath(source) for source in sources],
-        "from_list": os.path.abspath(from_list) if from_list is not None else None,
-        "samples": samples,
+        "sources": [os.path.abspath(source) for source in request.sources],
+        "from_list": None if request.from_list is None else os.path.abspath(request.from_list),
+        "samples": request.samples,
         "inputs": len(items),
         "inputs_sha256": _inputs_digest(items),
     }
     return json.loads(json.dumps(header))  # exactly what reading it back will give
+
+
+def _recorded_paths(manifest: Manifest, out: Path) -> list[str]:
+    """The output paths a manifest lists, each checked to be a safe path inside ``out``."""
+    paths = [entry.get("path") for entry in manifest.entries]
+    for number, path in enumerate(paths, start=2):
+        if not isinstance(path, str):
+            raise ManifestError(f"{out / MANIFEST_NAME}: line {number} has no output path")
+    check_output_paths(out, paths)
+    return paths
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -261,7 +266,7 @@ def _inspect_folder(
                 ) from None
             return _FolderState(False, "unreadable manifest, will be replaced")
         if manifest.header == header:
-            recorded = {entry["path"] for entry in manifest.entries}
+            recorded = set(_recorded_paths(manifest, out))
             done = sum(1 for rel in planned if rel in recorded and (out / rel).exists())
             return _FolderState(True, f"resume: {done} of {len(planned)} outputs there", recorded)
         changed = ", ".join(_differences(manifest.header, header))
@@ -271,7 +276,7 @@ def _inspect_folder(
                 "rerun with the same arguments to resume, pass --overwrite (overwrite=True) to "
                 "replace that run's files, or choose another --out"
             )
-        stale = [entry["path"] for entry in manifest.entries]
+        stale = _recorded_paths(manifest, out)
         return _FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
     clashes = [rel for rel in planned if (out / rel).exists()]
     if clashes and not overwrite:
@@ -521,17 +526,7 @@ def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
     if out.exists() and not out.is_dir():
         raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
     check_output_paths(out, planned)
-    header = _header(
-        chain=pipeline.to_config(),
-        seed=request.seed,
-        per_image=per_image,
-        size=parsed_size,
-        fmt=request.format,
-        sources=request.sources,
-        from_list=request.from_list,
-        samples=request.samples,
-        items=items,
-    )
+    header = _header(request, pipeline.to_config(), parsed_size, items)
     state = _FolderState(False, "new")
     if out.is_dir():
         try:
@@ -578,6 +573,24 @@ def plan(
     )
 
 
+def _pending(prepared: _Prepared, per_image: int) -> tuple[list[_Task], int]:
+    """The outputs still to write, per input, and how many are already there (resume)."""
+    recorded = prepared.state.recorded
+    tasks: list[_Task] = []
+    already_there = 0
+    for item, suffix in zip(prepared.items, prepared.suffixes, strict=True):
+        names = [output_relpath(item.key, k, suffix) for k in range(per_image)]
+        missing = tuple(
+            k
+            for k, name in enumerate(names)
+            if name not in recorded or not (prepared.out / name).exists()
+        )
+        already_there += per_image - len(missing)
+        if missing:
+            tasks.append(_Task(str(item.path), item.key, missing))
+    return tasks, already_there
+
+
 def run(
     sources: Sequence[PathLike] = (),
     out: PathLike = "augmented",
@@ -620,20 +633,7 @@ def run(
         out=str(out.resolve()),
         max_pixels=max_pixels,
     )
-    tasks: list[_Task] = []
-    already_there = 0
-    for item, suffix in zip(prepared.items, prepared.suffixes, strict=True):
-        missing = tuple(
-            k
-            for k in range(per_image)
-            if not (
-                output_relpath(item.key, k, suffix) in recorded
-                and (out / output_relpath(item.key, k, suffix)).exists()
-            )
-        )
-        already_there += per_image - len(missing)
-        if missing:
-            tasks.append(_Task(str(item.path), item.key, missing))
+    tasks, already_there = _pending(prepared, per_image)
     skipped = list(prepared.skipped)
     unreadable = 0
     failure: list[str] = []
