@@ -374,3 +374,24 @@ def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
         assert result.error is None
     assert len(ahead) == 30
     assert max(ahead) <= 8  # IN_FLIGHT_PER_WORKER x jobs
+
+
+def test_a_manifest_line_without_a_path_is_a_manifest_error_not_a_crash(tmp_path):
+    data = make_tree(tmp_path / "data", ("a.png",))
+    out = tmp_path / "out"
+    augcore.run([data], out, per_image=1, seed=0, jobs=1)
+    manifest = out / "manifest.jsonl"
+    manifest.write_text(manifest.read_text() + json.dumps({"key": "a.png"}) + "\n")
+    with pytest.raises(augcore.ManifestError, match="line 3 has no output path"):
+        augcore.run([data], out, per_image=1, seed=0, jobs=1)
+
+
+def test_a_corrupt_manifest_is_refused_then_replaced_with_overwrite(tmp_path):
+    data = make_tree(tmp_path / "data", ("a.png",))
+    out = tmp_path / "out"
+    augcore.run([data], out, per_image=1, seed=0, jobs=1)
+    (out / "manifest.jsonl").write_text("garbage\n")
+    with pytest.raises(OutputConflictError, match="not JSON"):
+        augcore.run([data], out, per_image=1, seed=0, jobs=1)
+    augcore.run([data], out, per_image=1, seed=0, jobs=1, overwrite=True)
+    assert [e["path"] for e in read_manifest(out / "manifest.jsonl").entries] == ["a__k0.png"]
