@@ -42,8 +42,9 @@ def test_run_then_rerun_resumes_and_reports_a_summary_line(tmp_path, capsys):
     data = make_tree(tmp_path / "data", ("cats/x.png", "dogs/x.png"))
     argv = ["run", str(data), "--out", str(tmp_path / "out"), "--per-image", "2", "--jobs", "1"]
     assert main(argv) == EXIT_OK
-    first = capsys.readouterr().out
-    assert "2 inputs x 2 = 4 outputs" in first and "4 written, 0 already there" in first
+    first = capsys.readouterr()
+    assert "2 inputs x 2 = 4 outputs" in first.out and "4 written, 0 already there" in first.out
+    assert first.err == ""  # stderr is not a terminal here: no progress bar
     assert main(argv) == EXIT_OK
     assert "0 written, 4 already there" in capsys.readouterr().out
 

@@ -100,7 +100,8 @@ def _shared(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     from augcore.job import run
 
-    summary = run(**_shared(args), jobs=args.jobs, on_error=args.on_error, quiet=args.quiet)
+    quiet = True if args.quiet else None  # None: a progress bar only on a terminal
+    summary = run(**_shared(args), jobs=args.jobs, on_error=args.on_error, quiet=quiet)
     for skipped in summary.skipped:
         print(f"augcore: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if not args.quiet:
