@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import shutil
+import struct
 import subprocess
+import termios
 
 import pytest
 from test_job import make_tree, snapshot
@@ -150,3 +155,17 @@ def test_report_and_replay_through_the_cli(tmp_path, capsys):
 def test_report_on_a_folder_without_a_manifest_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 1
     assert "no manifest here" in capsys.readouterr().err
+
+
+def test_a_progress_bar_is_drawn_when_stderr_is_a_terminal(tmp_path):
+    data = make_tree(tmp_path / "data", ("a.png", "b.png"))
+    executable = shutil.which("augcore") or pytest.fail("the augcore console script is missing")
+    terminal, attached = pty.openpty()
+    fcntl.ioctl(attached, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    argv = [executable, "run", str(data), "--out", str(tmp_path / "out"), "--per-image", "2"]
+    done = subprocess.run(argv, stderr=attached, stdout=subprocess.PIPE, check=False)
+    os.close(attached)
+    drawn = os.read(terminal, 65536).decode(errors="replace")
+    os.close(terminal)
+    assert done.returncode == EXIT_OK
+    assert "augcore" in drawn and "4/4" in drawn and "img/s" in drawn
