@@ -47,7 +47,13 @@ from augcore.imageio import (
     sha256_hex,
     write_atomic,
 )
-from augcore.manifest import MANIFEST_NAME, Manifest, ManifestWriter, read_manifest
+from augcore.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    ManifestWriter,
+    encode_entry,
+    read_manifest,
+)
 from augcore.sources import (
     BadSource,
     SourceItem,
@@ -152,8 +158,10 @@ class _Task:
 
 @dataclass
 class _TaskResult:
+    """What a worker did for one task: (output path, manifest line) per file, or an error."""
+
     task: _Task
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    written: list[tuple[str, bytes]] = field(default_factory=list)
     error: str | None = None
 
 
@@ -352,16 +360,15 @@ class _Worker:
                     os.makedirs(folder, exist_ok=True)
                     self.folders.add(folder)
                 write_atomic(target, data)
-                result.entries.append(
-                    {
-                        "path": rel,
-                        "source": task.path,
-                        "key": task.key,
-                        "k": k,
-                        "sha256": sha256_hex(data),
-                        "record": records[slot].to_dict(),
-                    }
-                )
+                entry = {
+                    "path": rel,
+                    "source": task.path,
+                    "key": task.key,
+                    "k": k,
+                    "sha256": sha256_hex(data),
+                    "record": records[slot].to_dict(),
+                }
+                result.written.append((rel, encode_entry(entry)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -653,11 +660,11 @@ def run(
         worker = _Worker(spec, prepared.pipeline)
         batches = _batches(tasks, workers)
         for results in _execute(worker, batches, workers, lambda: bool(failure)):
+            manifest.write_lines(
+                [line for result in results for rel, line in result.written if rel not in recorded]
+            )
             for result in results:
-                for entry in result.entries:
-                    if entry["path"] not in recorded:
-                        manifest.write(entry)
-                written += len(result.entries)
+                written += len(result.written)
                 progress.update(len(result.task.variants))
                 if result.error is not None:
                     skipped.append(SkippedInput(result.task.path, result.error))

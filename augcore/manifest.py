@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +46,15 @@ def _encode(record: dict[str, Any], what: str, path: Path) -> bytes:
             ".tolist() or float() first"
         ) from exc
     return text.encode("utf-8") + b"\n"
+
+
+def encode_entry(entry: dict[str, Any]) -> bytes:
+    """One entry as its manifest line, for ``ManifestWriter.write_lines``.
+
+    Lets the expensive part (JSON encoding) run where the entry is made, e.g. in a worker
+    process, while one process appends the lines.
+    """
+    return _encode(entry, "entry", Path(MANIFEST_NAME))
 
 
 def _header_line(header: dict[str, Any], path: Path) -> bytes:
@@ -146,9 +156,16 @@ class ManifestWriter:
 
     def write(self, entry: dict[str, Any]) -> None:
         """Append one entry and flush it to the OS (survives a killed process)."""
+        self.write_lines([_encode(entry, "entry", self.path)])
+
+    def write_lines(self, lines: Sequence[bytes]) -> None:
+        """Append lines made by ``encode_entry`` in one write, then flush."""
         if self._file is None:
             raise ManifestError(f"{self.path}: the manifest writer is not open")
-        self._file.write(_encode(entry, "entry", self.path))
+        data = b"".join(lines)
+        if data.count(b"\n") != len(lines) or (lines and not data.endswith(b"\n")):
+            raise ManifestError(f"{self.path}: write_lines takes lines made by encode_entry")
+        self._file.write(data)
         self._file.flush()
 
     def close(self) -> None:

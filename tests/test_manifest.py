@@ -7,7 +7,7 @@ import json
 import pytest
 
 from augcore.errors import ManifestError
-from augcore.manifest import ManifestWriter, read_manifest
+from augcore.manifest import ManifestWriter, encode_entry, read_manifest
 
 HEADER = {"seed": 7, "per_image": 3, "chain": {"steps": [{"name": "rotate"}]}}
 
@@ -118,3 +118,21 @@ def test_writing_after_close_is_an_error(tmp_path):
         pass
     with pytest.raises(ManifestError, match="not open"):
         writer.write({"path": "a.png"})
+
+
+def test_lines_encoded_elsewhere_are_appended_in_one_go(tmp_path):
+    path = tmp_path / "manifest.jsonl"
+    lines = [encode_entry({"path": f"x__k{k}.png", "k": k}) for k in range(3)]
+    with ManifestWriter(path, HEADER) as writer:
+        writer.write_lines(lines)
+        writer.write_lines([])
+        with pytest.raises(ManifestError, match="encode_entry"):
+            writer.write_lines([b'{"path": "half'])
+        with pytest.raises(ManifestError, match="encode_entry"):
+            writer.write_lines([b'{"a": 1}\n{"b": 2}\n'])
+    assert [e["k"] for e in read_manifest(path).entries] == [0, 1, 2]
+
+
+def test_encode_entry_refuses_what_json_cannot_hold():
+    with pytest.raises(ManifestError, match="not plain JSON"):
+        encode_entry({"value": float("nan")})
