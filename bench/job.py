@@ -11,7 +11,11 @@ the same inputs, wall clock from reading the list to the last file written:
 - augcore: ``augcore.run(--from-list, --size 28x28, --format tif, --per-image 3)`` with
   ``--jobs 1`` and ``--jobs 2`` (worker start-up included).
 
-Each figure is the best of ``--repeats`` interleaved rounds, each into a fresh folder.
+Each figure is the best of ``--repeats`` interleaved rounds, each into a fresh folder. The table
+is printed twice: outputs on disk (the real case) and on a RAM file system (/dev/shm, where file
+creation is cheap, to show compute alone). Two context lines say what no tool can beat: the
+"floor" row (creating and renaming that many empty files in one folder, one process), and the
+speed-up two processes got on pure CPU work during the run (on a shared machine, < 2.0x).
 Run: ``python bench/job.py`` (``pip install -e ".[bench]" keras jax``).
 """
 
