@@ -500,7 +500,9 @@ def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
     out = Path(request.out)
     per_image = request.per_image
     parsed_size = parse_size(request.size)
-    discovery = discover(request.sources, from_list=request.from_list, samples=request.samples)
+    discovery = discover(
+        request.sources, from_list=request.from_list, samples=request.samples, skip=out
+    )
     if not discovery.items and not discovery.bad:
         raise InputImageError(
             "no input images found (give files, folders, --from-list or --samples)"

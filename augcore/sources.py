@@ -72,10 +72,16 @@ def _has_image_extension(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in READ_EXTENSIONS
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, skip: str | None) -> list[Path]:
     found = []
+    if skip is not None and os.path.realpath(root) == skip:
+        return found
     for folder, subfolders, files in os.walk(root):  # os.walk does not follow symlinked folders
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not name.startswith(".") and os.path.realpath(os.path.join(folder, name)) != skip
+        ]
         found.extend(
             Path(folder, name)
             for name in files
@@ -121,11 +127,15 @@ def discover(
     *,
     from_list: str | os.PathLike[str] | None = None,
     samples: bool = False,
+    skip: str | os.PathLike[str] | None = None,
 ) -> Discovery:
     """Expand sources into keyed inputs; missing or non-image paths are returned in ``bad``.
 
-    An unreadable list file raises InputImageError: without it nothing is known about the run.
+    Folder walks never enter ``skip`` (the output folder: a rerun must not read its own
+    outputs as inputs). An unreadable list file raises InputImageError: without it nothing is
+    known about the run.
     """
+    skip_real = None if skip is None else os.path.realpath(skip)
     roots: list[Path] = [samples_dir()] if samples else []
     loose: list[Path] = []
     bad: list[BadSource] = []
@@ -145,7 +155,11 @@ def discover(
             loose.append(Path(path))
         else:
             bad.append(BadSource(name, reason))
-    found = [(path, path.relative_to(root).as_posix()) for root in roots for path in _walk(root)]
+    found = [
+        (path, path.relative_to(root).as_posix())
+        for root in roots
+        for path in _walk(root, skip_real)
+    ]
     found += zip(loose, _relative_keys(loose), strict=True)
     keys = unique_keys(key for _, key in found)
     items = [SourceItem(path, key) for (path, _), key in zip(found, keys, strict=True)]

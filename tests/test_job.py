@@ -395,3 +395,12 @@ def test_a_corrupt_manifest_is_refused_then_replaced_with_overwrite(tmp_path):
         augcore.run([data], out, per_image=1, seed=0, jobs=1)
     augcore.run([data], out, per_image=1, seed=0, jobs=1, overwrite=True)
     assert [e["path"] for e in read_manifest(out / "manifest.jsonl").entries] == ["a__k0.png"]
+
+
+def test_an_output_folder_inside_a_source_folder_is_not_read_back(tmp_path):
+    data = make_tree(tmp_path / "data", ("a.png", "b.png"))
+    out = data / "augmented"
+    first = augcore.run([data], out, per_image=2, seed=0, jobs=1)
+    again = augcore.run([data], out, per_image=2, seed=0, jobs=1)
+    assert (first.inputs, again.inputs, again.written) == (2, 2, 0)
+    assert len(images_in(out)) == 4
