@@ -177,6 +177,8 @@ def test_save_to_dir_needs_an_existing_folder_and_a_known_format(tmp_path: Path)
         generator.flow(FLOW["x"], save_to_dir=tmp_path / "missing")
     with pytest.raises(ConfigError, match="save_format='nope'"):
         generator.flow(FLOW["x"], save_to_dir=tmp_path, save_format="nope")
+    with pytest.raises(ConfigError, match="path separator"):
+        generator.flow(FLOW["x"], save_to_dir=tmp_path, save_prefix="sub/aug")
 
 
 def _load_seed_script():

@@ -89,10 +89,10 @@ class SaveLedger:
             self._next[folder, prefix] = serial + 1
             return serial
 
-    def rescan(self, folder: str, prefix: str) -> None:
-        """Forget the cached counter: someone else wrote into the folder."""
+    def skip_past(self, folder: str, prefix: str, taken: int) -> None:
+        """Someone else wrote into the folder: continue after both their files and ``taken``."""
         with self._lock:
-            self._next.pop((folder, prefix), None)
+            self._next[folder, prefix] = max(_first_free_serial(folder, prefix), taken + 1)
 
     def record(self, folder: str, entry: dict[str, Any]) -> None:
         """Append one entry to the folder's manifest (flushed at once, so a crash loses none)."""
@@ -150,6 +150,11 @@ class SaveToDir:
             )
         self.folder = str(Path(folder).resolve())
         self.prefix = str(prefix)
+        if os.sep in self.prefix or "/" in self.prefix:
+            raise ConfigError(
+                f"save_prefix={self.prefix!r} contains a path separator; put the folder in "
+                "save_to_dir and keep save_prefix a plain name."
+            )
         self.extension = str(save_format)
         self.file_format = pil_format(save_format)
 
@@ -162,6 +167,6 @@ class SaveToDir:
             name = f"{self.prefix}_{index}_{serial}.{self.extension}"
             if _write_exclusive(img, Path(self.folder, name), self.file_format):
                 break
-            self.ledger.rescan(self.folder, self.prefix)
+            self.ledger.skip_past(self.folder, self.prefix, serial)
         self.ledger.record(self.folder, {"file": name, "source_index": index, **entry})
         return name
