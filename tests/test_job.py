@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_imageio import png_header_only
 
 import augcore
 from augcore.errors import InputImageError, OutputConflictError, UnsafePathError
@@ -272,11 +273,13 @@ def _write_bad_inputs(data: Path) -> dict[str, str]:
     truncated = make_image(data / "d_truncated.png", size=(64, 64))
     truncated.write_bytes(truncated.read_bytes()[:200])
     Image.fromarray(np.ones((4, 4), np.float32)).save(data / "e_float.tif")
+    (data / "f_bomb.png").write_bytes(png_header_only(100_000, 100_000))
     return {
         "b_empty.png": "empty file",
         "c_text.png": "not an image",
         "d_truncated.png": "cannot decode",
         "e_float.tif": "unsupported image mode",
+        "f_bomb.png": "decompression bomb",
     }
 
 
