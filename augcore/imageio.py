@@ -135,13 +135,14 @@ def _target_mode(image: Image.Image, path: Path) -> str:
     )
 
 
-def _to_uint8(image: Image.Image, target: str) -> np.ndarray:
+def _in_target_mode(image: Image.Image, target: str) -> Image.Image:
+    """The image as an 8-bit ``target``-mode Pillow image (16-bit gray scaled, others converted)."""
     if image.mode in _SIXTEEN_BIT_MODES:
         wide = np.asarray(image).astype(np.uint32)
-        return ((wide * 255 + 32767) // 65535).astype(np.uint8)  # round(v * 255 / 65535)
+        return Image.fromarray(((wide * 255 + 32767) // 65535).astype(np.uint8))  # v*255/65535
     if image.mode != target:
-        image = image.convert(target)
-    return np.asarray(image, dtype=np.uint8)
+        return image.convert(target)
+    return image
 
 
 def read_image(
@@ -154,6 +155,7 @@ def read_image(
 
     ``max_pixels`` bounds width x height for this call only (default: Pillow's
     ``Image.MAX_IMAGE_PIXELS``); a larger image is refused before it is decoded.
+    Resizing is bicubic, on the decoded 8-bit image, as the seed script's ``img.resize`` does.
     """
     path = Path(path)
     with _open(path, max_pixels) as image:
@@ -161,18 +163,12 @@ def read_image(
         try:
             image.load()
             ImageOps.exif_transpose(image, in_place=True)
-            array = _to_uint8(image, target)
+            converted = _in_target_mode(image, target)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InputImageError(f"{path}: cannot decode the image ({exc})") from None
-    if size is not None and (array.shape[1], array.shape[0]) != size:
-        array = resize(array, size)
-    return np.ascontiguousarray(array)
-
-
-def resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize to ``size`` = (width, height) with bicubic filtering, as the seed script does."""
-    resized = Image.fromarray(array).resize(size, Image.Resampling.BICUBIC)
-    return np.asarray(resized)
+        if size is not None and converted.size != size:
+            converted = converted.resize(size, Image.Resampling.BICUBIC)
+        return np.array(converted, dtype=np.uint8)  # a copy: independent of the file
 
 
 def encode_image(array: np.ndarray, suffix: str) -> bytes:
