@@ -32,7 +32,7 @@ TEMP_PREFIX = ".augcore-"
 TEMP_SUFFIX = ".tmp"
 
 _KEPT_MODES = frozenset({"L", "RGB", "RGBA"})
-# Converted without losing anything a uint8 L/RGB/RGBA array can hold.
+# Other modes: Pillow's conversion to the nearest kept mode (the table in docs/job.md).
 _CONVERSIONS = {
     "1": "L",
     "LA": "RGBA",
@@ -80,7 +80,11 @@ def _pillow_limit(max_pixels: int | None) -> int | None:
 
 
 def _open(path: Path, max_pixels: int | None) -> Image.Image:
-    """Open lazily (header only) and apply the pixel limit of this call."""
+    """Open lazily (header only) and apply the pixel limit of this call.
+
+    Pillow itself refuses images above twice its global ``MAX_IMAGE_PIXELS`` whatever this
+    call's limit; that refusal is reported the same way.
+    """
     try:
         with warnings.catch_warnings():
             # Pillow warns above its global limit; this call enforces its own limit below.

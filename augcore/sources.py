@@ -2,11 +2,11 @@
 
 The rules (docs/job.md, "Keys and names"):
 
-- A directory source is walked recursively (sorted, hidden entries and symlinked folders
-  skipped, image extensions only); a file's key is its path relative to that directory.
+- A directory source is walked recursively (sorted, hidden entries, symlinked folders and the
+  output folder skipped, image extensions only); a file's key is its path relative to it.
 - Files named directly and the lines of a ``--from-list`` file form one group whose root is the
   deepest folder containing all of them; their keys are paths relative to that root.
-- Keys are made unique in source order: when a key's output stem (the key without its
+- Keys are made unique in discovery order: when a key's output stem (the key without its
   extension) is already taken, ``~2``, ``~3``... is added to the stem, so a file listed twice,
   or ``x.png`` next to ``x.jpg``, still gets its own outputs.
 - Output ``k`` of key ``cats/x.png`` is ``cats/x__k{k}{suffix}`` below the output folder, and
