@@ -169,3 +169,12 @@ def test_a_progress_bar_is_drawn_when_stderr_is_a_terminal(tmp_path):
     os.close(terminal)
     assert done.returncode == EXIT_OK
     assert "augcore" in drawn and "4/4" in drawn and "img/s" in drawn
+
+
+def test_an_unwritable_output_folder_is_a_message_not_a_traceback(tmp_path, capsys):
+    data = make_tree(tmp_path / "data", ("a.png",))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    argv = ["run", str(data), "--out", str(blocker / "out"), "--per-image", "1", "--jobs", "1"]
+    assert main(argv) == 1
+    assert capsys.readouterr().err.startswith("augcore: error:")

@@ -1,9 +1,9 @@
 """``augcore run`` and ``augcore plan``: thin argument layers over augcore.run / augcore.plan.
 
-Exit codes (docs/job.md): 0 all done; 1 another augcore error (config, plugin, manifest);
-2 bad command line; 3 a bad input stopped the run; 4 refused (the output folder holds another
-run, or a path would leave it); 5 finished, but inputs were skipped (``--on-error skip``);
-6 replay found tampered, missing or irreproducible files; 130 interrupted.
+Exit codes (docs/job.md): 0 all done; 1 another error (config, plugin, manifest, a folder that
+cannot be written); 2 bad command line; 3 a bad input stopped the run; 4 refused (the output
+folder holds another run, or a path would leave it); 5 finished, but inputs were skipped
+(``--on-error skip``); 6 replay found tampered, missing or irreproducible files; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ _EXIT_FOR_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (ReplayMismatchError, EXIT_MISMATCH),
     (AugcoreError, EXIT_ERROR),
     (ValueError, EXIT_USAGE),
+    (OSError, EXIT_ERROR),  # e.g. the output folder is not writable
 )
 
 
@@ -50,7 +51,7 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         except KeyboardInterrupt:
             print("augcore: interrupted; rerun the same command to resume", file=sys.stderr)
             return EXIT_INTERRUPTED
-        except (AugcoreError, ValueError) as exc:
+        except (AugcoreError, ValueError, OSError) as exc:
             print(f"augcore: error: {exc}", file=sys.stderr)
             return next(code for kind, code in _EXIT_FOR_ERROR if isinstance(exc, kind))
 
