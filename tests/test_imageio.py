@@ -77,7 +77,8 @@ def test_sixteen_bit_grayscale_is_scaled_to_eight_bits(tmp_path):
     wide = np.array([[0, 257, 32768], [65535, 128, 65407]], dtype=np.uint16)
     path = tmp_path / "deep.png"
     Image.fromarray(wide).save(path)
-    assert Image.open(path).mode.startswith("I;16")
+    with Image.open(path) as stored:
+        assert stored.mode.startswith("I;16")
     np.testing.assert_array_equal(
         read_image(path), np.round(wide.astype(np.float64) * 255 / 65535).astype(np.uint8)
     )
@@ -165,7 +166,8 @@ def test_resize_takes_width_by_height_like_pillow(tmp_path):
     Image.fromarray(asymmetric_rgb(20, 40)).save(path)
     resized = read_image(path, size=(28, 14))
     assert resized.shape == (14, 28, 3)
-    expected = Image.open(path).resize((28, 14), Image.Resampling.BICUBIC)
+    with Image.open(path) as original:
+        expected = original.resize((28, 14), Image.Resampling.BICUBIC)
     np.testing.assert_array_equal(resized, np.asarray(expected))
 
 
@@ -197,7 +199,8 @@ def test_jpeg_drops_the_alpha_channel(tmp_path):
     rgba = np.dstack([asymmetric_rgb(16, 16), np.full((16, 16), 7, np.uint8)])
     path = tmp_path / "x.jpg"
     write_atomic(path, encode_image(rgba, ".jpg"))
-    assert Image.open(path).mode == "RGB"
+    with Image.open(path) as written:
+        assert written.mode == "RGB"
 
 
 def test_unknown_output_suffix_and_dtype_are_refused():

@@ -29,6 +29,11 @@ def make_image(path: Path, size: tuple[int, int] = (20, 14), mode: str = "RGB", 
     return path
 
 
+def pixels_of(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
 def make_tree(root: Path, names: Iterable[str]) -> Path:
     for seed, name in enumerate(names):
         make_image(root / name, seed=seed)
@@ -81,7 +86,7 @@ def test_the_manifest_records_every_output_with_its_checksum_and_record(tmp_path
         assert entry["source"] == str(data / entry["key"])
         written = (tmp_path / "out" / entry["path"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(written).hexdigest()
-        source = np.asarray(Image.open(entry["source"]))
+        source = pixels_of(Path(entry["source"]))
         _, record = pipeline.augment(source, seed=5, key=entry["key"], k=entry["k"])
         assert entry["record"] == json.loads(json.dumps(record.to_dict()))
 
@@ -89,10 +94,10 @@ def test_the_manifest_records_every_output_with_its_checksum_and_record(tmp_path
 def test_outputs_equal_augment_of_the_same_identity(tmp_path):
     data = make_tree(tmp_path / "data", ("a.png",))
     augcore.run([data], tmp_path / "out", per_image=2, seed=3, jobs=1)
-    image = np.asarray(Image.open(data / "a.png"))
+    image = pixels_of(data / "a.png")
     for k in range(2):
         expected, _ = augcore.Pipeline.default().augment(image, seed=3, key="a.png", k=k)
-        written = np.asarray(Image.open(tmp_path / "out" / f"a__k{k}.png"))
+        written = pixels_of(tmp_path / "out" / f"a__k{k}.png")
         np.testing.assert_array_equal(written, expected)
 
 
