@@ -412,3 +412,17 @@ def test_an_output_folder_inside_a_source_folder_is_not_read_back(tmp_path):
     again = augcore.run([data], out, per_image=2, seed=0, jobs=1)
     assert (first.inputs, again.inputs, again.written) == (2, 2, 0)
     assert len(images_in(out)) == 4
+
+
+def test_list_entries_with_dotdot_and_symlinked_inputs_still_write_inside_out(tmp_path):
+    outside = make_image(tmp_path / "elsewhere" / "secret.png")
+    data = make_tree(tmp_path / "deep" / "data", ("a.png",))
+    os.symlink(outside, data / "link.png")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{data}/../../elsewhere/secret.png\n{data / 'link.png'}\n")
+    out = tmp_path / "deep" / "out"
+    augcore.run([data], out, per_image=1, seed=0, from_list=listing, jobs=1)
+    written = [path.resolve() for path in out.rglob("*.png")]
+    assert len(written) == 4  # a, link (folder source), secret, link (list)
+    assert all(path.is_relative_to(out.resolve()) for path in written)
+    assert not list((tmp_path / "elsewhere").glob("*__k*"))
