@@ -10,6 +10,7 @@ Rules and exit codes: docs/job.md.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -472,6 +473,7 @@ class _Prepared:
     state: _FolderState
     pipeline: Any
     size: tuple[int, int] | None
+    planned: list[str]
 
 
 @dataclass(frozen=True)
@@ -544,7 +546,7 @@ def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
             if not planning:
                 raise
             state = _FolderState(False, f"run would be refused: {exc}")
-    return _Prepared(out, header, items, skipped, suffixes, state, pipeline, parsed_size)
+    return _Prepared(out, header, items, skipped, suffixes, state, pipeline, parsed_size, planned)
 
 
 def plan(
@@ -628,19 +630,59 @@ def run(
     _check_options(per_image, seed, format, on_error, jobs)
     request = _Request.of(locals())
     prepared = _prepare(request, on_error=on_error, planning=False)
-    out = prepared.out
-    out.mkdir(parents=True, exist_ok=True)
+    prepared.out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(prepared.out):
+        # Another run may have finished in this folder since the checks: look again.
+        prepared.state = _inspect_folder(prepared.out, prepared.header, prepared.planned, overwrite)
+        return _write_outputs(prepared, request, jobs, on_error, quiet, started)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold an advisory lock on the output folder for a whole run, so two runs never interleave.
+
+    POSIX ``flock`` on the folder itself (no lock file to leave behind); where ``fcntl`` does not
+    exist (Windows) runs are not locked.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputConflictError(
+                f"{out}: another augcore run is writing into this folder; wait for it to finish"
+            ) from None
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _write_outputs(
+    prepared: _Prepared,
+    request: _Request,
+    jobs: int | None,
+    on_error: str,
+    quiet: bool | None,
+    started: float,
+) -> RunSummary:
+    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise."""
+    out, per_image = prepared.out, request.per_image
     _clear_for_new_run(out, prepared.state)
     _sweep_temporaries(out)
     recorded = prepared.state.recorded
     spec = _JobSpec(
         pipeline=pickle.dumps(prepared.pipeline),
-        seed=seed,
+        seed=request.seed,
         per_image=per_image,
         size=prepared.size,
-        fmt=format,
+        fmt=request.format,
         out=str(out.resolve()),
-        max_pixels=max_pixels,
+        max_pixels=request.max_pixels,
     )
     tasks, already_there = _pending(prepared, per_image)
     skipped = list(prepared.skipped)

@@ -426,3 +426,19 @@ def test_list_entries_with_dotdot_and_symlinked_inputs_still_write_inside_out(tm
     assert len(written) == 4  # a, link (folder source), secret, link (list)
     assert all(path.is_relative_to(out.resolve()) for path in written)
     assert not list((tmp_path / "elsewhere").glob("*__k*"))
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl", reason="folder locks are POSIX flock")
+    data = make_tree(tmp_path / "data", ("a.png",))
+    out = tmp_path / "out"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)  # what a running augcore holds
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(OutputConflictError, match="another augcore run"):
+            augcore.run([data], out, per_image=1, seed=0, jobs=1)
+        assert list(out.iterdir()) == []
+    finally:
+        os.close(held)
+    assert augcore.run([data], out, per_image=1, seed=0, jobs=1).written == 1
