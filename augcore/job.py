@@ -66,6 +66,7 @@ from augcore.sources import (
 
 PathLike = str | os.PathLike[str]
 IN_FLIGHT_PER_WORKER = 4
+HELD_BATCHES = 16  # batches in flight or finished and waiting for an older one, at most
 MIN_INPUTS_PER_WORKER = 8
 BATCH_INPUTS = 32  # inputs per worker call: amortises the pipeline's per-call cost
 BATCH_VALUES = 1 << 22  # at most this many input values are augmented at once (bounds memory)
@@ -413,20 +414,31 @@ def _batches(tasks: Sequence[_Task], jobs: int) -> Iterator[tuple[_Task, ...]]:
         yield tuple(tasks[start : start + size])
 
 
+def _done(results: list[_TaskResult]) -> Future[list[_TaskResult]]:
+    future: Future[list[_TaskResult]] = Future()
+    future.set_result(results)
+    return future
+
+
 def _execute(
     worker: _Worker,
     batches: Iterable[Sequence[_Task]],
     jobs: int,
     stopping: Callable[[], bool],
 ) -> Iterator[list[_TaskResult]]:
-    """Results batch by batch in input order, at most IN_FLIGHT_PER_WORKER x jobs in flight.
+    """Results batch by batch in input order.
 
-    ``jobs`` > 1 runs batches in worker processes, each building its pipeline once from
-    ``worker.spec``. Once ``stopping()`` is true no new batch starts; batches already running
-    are finished and their results still yielded, so no written file goes unrecorded.
+    ``jobs`` > 1 uses ``jobs - 1`` processes (each building its pipeline once from
+    ``worker.spec``, at most IN_FLIGHT_PER_WORKER batches queued each) and the parent: while
+    the oldest batch is still running elsewhere, the parent augments the next one itself, so
+    the processes' start-up costs no idle time. At most HELD_BATCHES batches are in flight or
+    finished and waiting for an older one (their results are small: paths and lines).
+    Once ``stopping()`` is true no new batch starts; batches already running finish and are
+    yielded, so no written file goes unrecorded.
     """
+    queued = iter(batches)
     if jobs == 1:
-        for batch in batches:
+        for batch in queued:
             yield worker(batch)
             if stopping():
                 return
@@ -437,28 +449,57 @@ def _execute(
         # The server imports augcore once; workers forked from it start without re-importing.
         context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(spec,)
+        jobs - 1, mp_context=context, initializer=_start_worker, initargs=(spec,)
     ) as pool:
-        pending: deque[Future[list[_TaskResult]]] = deque()
-        queued = iter(batches)
+        # Starting the processes blocks the thread that submits first (a fresh forkserver
+        # imports augcore first): do that in a helper thread while this one augments.
+        ready = threading.Event()
+        threading.Thread(target=_start_pool, args=(pool, ready), daemon=True).start()
+        pending: deque[tuple[Future[list[_TaskResult]], bool]] = deque()  # (result, in pool)
+        submitted = 0  # batches handed to the pool and not yet yielded
         try:
             while True:
-                if not stopping():
-                    for batch in queued:
-                        pending.append(pool.submit(_run_batch, spec, batch))
-                        if len(pending) >= IN_FLIGHT_PER_WORKER * jobs:
-                            break
+                while (
+                    ready.is_set()
+                    and not stopping()
+                    and submitted < IN_FLIGHT_PER_WORKER * (jobs - 1)
+                    and len(pending) < HELD_BATCHES
+                ):
+                    batch = next(queued, None)
+                    if batch is None:
+                        break
+                    pending.append((pool.submit(_run_batch, spec, batch), True))
+                    submitted += 1
+                while (
+                    not stopping()
+                    and len(pending) < HELD_BATCHES
+                    and not (pending and pending[0][0].done())
+                ):
+                    batch = next(queued, None)
+                    if batch is None:
+                        break
+                    pending.append((_done(worker(batch)), False))
+                    if ready.is_set():
+                        break  # the pool is up: keep it fed
                 if not pending:
                     return
-                future = pending.popleft()
+                future, in_pool = pending.popleft()
+                submitted -= in_pool
                 if stopping():
-                    for waiting in pending:
-                        waiting.cancel()  # a no-op for batches already running
+                    for waiting, _ in pending:
+                        waiting.cancel()  # a no-op for batches running or finished
                 if not future.cancelled():
                     yield future.result()
         finally:
-            for future in pending:
+            for future, _ in pending:
                 future.cancel()
+
+
+def _start_pool(pool: ProcessPoolExecutor, ready: threading.Event) -> None:
+    try:
+        pool.submit(int)  # any task: submitting starts the worker processes
+    finally:
+        ready.set()
 
 
 @dataclass

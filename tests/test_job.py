@@ -16,7 +16,7 @@ from test_imageio import png_header_only
 
 import augcore
 from augcore.errors import InputImageError, OutputConflictError, UnsafePathError
-from augcore.job import _execute, _JobSpec, _Task, _Worker
+from augcore.job import HELD_BATCHES, _execute, _JobSpec, _Task, _Worker
 from augcore.manifest import read_manifest
 
 
@@ -381,7 +381,7 @@ def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
         ahead.append(pulled[0] - done)  # batches taken from the source but not yet finished
         assert result.error is None
     assert len(ahead) == 30
-    assert max(ahead) <= 8  # IN_FLIGHT_PER_WORKER x jobs
+    assert max(ahead) <= HELD_BATCHES
 
 
 def test_a_manifest_line_without_a_path_is_a_manifest_error_not_a_crash(tmp_path):
