@@ -389,12 +389,14 @@ def _start_worker(spec: _JobSpec) -> None:
     _worker_for(spec)
     parent = multiprocessing.parent_process()
     if parent is not None:
-        sentinel = parent.sentinel
         threading.Thread(
-            target=lambda: (multiprocessing.connection.wait([sentinel]), os._exit(1)),
-            name="augcore-parent-watch",
-            daemon=True,
+            target=_exit_with, args=(parent.sentinel,), name="augcore-parent-watch", daemon=True
         ).start()
+
+
+def _exit_with(parent_sentinel: int) -> None:
+    multiprocessing.connection.wait([parent_sentinel])  # returns when the parent is gone
+    os._exit(1)  # no cleanup to run: finished files are in place, unfinished ones are temporary
 
 
 def _run_batch(spec: _JobSpec, batch: Sequence[_Task]) -> list[_TaskResult]:
