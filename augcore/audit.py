@@ -3,11 +3,14 @@
 ``report`` summarises the recorded steps: how many outputs each transform touched and the
 range and mean of every numeric parameter it drew. ``replay`` regenerates every output from the
 source and its record alone (``Pipeline.apply_record``: the recorded parameters, no sampling)
-and compares the bytes with both the recorded checksum and the file on disk.
+and compares the bytes with both the recorded checksum and the file on disk; it also samples
+(seed, key, k) afresh with the header's chain and checks that the record is exactly what that
+gives, so a record edited together with its file and checksum is still caught.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections import defaultdict
@@ -117,12 +120,19 @@ class ReplayResult:
     tampered: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     irreproducible: list[str] = field(default_factory=list)
+    unsampled: list[str] = field(default_factory=list)
     unreadable_sources: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.tampered or self.missing or self.irreproducible or self.unreadable_sources)
+        return not (
+            self.tampered
+            or self.missing
+            or self.irreproducible
+            or self.unsampled
+            or self.unreadable_sources
+        )
 
     def lines(self) -> list[str]:
         found = [f"tampered (file differs from its record): {path}" for path in self.tampered]
@@ -131,6 +141,10 @@ class ReplayResult:
         found += [
             f"irreproducible (replay gives other bytes than recorded): {path}"
             for path in self.irreproducible
+        ]
+        found += [
+            f"record is not what (seed, key, k) samples with the header's chain: {path}"
+            for path in self.unsampled
         ]
         found += [f"source unreadable: {reason}" for reason in self.unreadable_sources]
         verdict = "all match" if self.ok else "MISMATCH"
@@ -161,6 +175,7 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
         raise ManifestError(f"{out / MANIFEST_NAME}: the header has no chain config to replay")
     pipeline = Pipeline.from_config(manifest.header["chain"])
     size = _size_of(manifest)
+    seed = manifest.header.get("seed")
     result = ReplayResult(out=out)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in manifest.entries:
@@ -176,7 +191,14 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
             result.checked += 1
             relpath = str(entry.get("path"))
             target = safe_output_path(out, relpath)
-            record = Record.from_dict(_record_of(entry))
+            recorded = _record_of(entry)
+            record = Record.from_dict(recorded)
+            _, sampled = pipeline.augment(image, seed=record.seed, key=record.key, k=record.k)
+            identity = (record.seed, record.key, record.k)
+            if identity != (seed, entry.get("key"), entry.get("k")) or (
+                json.loads(json.dumps(sampled.to_dict())) != recorded
+            ):
+                result.unsampled.append(relpath)
             data = encode_image(pipeline.apply_record(image, record), target.suffix)
             if sha256_hex(data) != entry.get("sha256"):
                 result.irreproducible.append(relpath)

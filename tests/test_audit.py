@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 
 import pytest
-from test_job import make_tree
+from test_job import make_tree, pixels_of
 
 import augcore
 from augcore.errors import ManifestError, UnsafePathError
+from augcore.imageio import encode_image
 
 TREE = ("a.png", "b.png", "sub/c.png")
 
@@ -87,7 +89,29 @@ def test_a_record_that_does_not_reproduce_its_checksum_is_irreproducible(finishe
     manifest.write_text("\n".join(lines) + "\n")
     result = augcore.replay(finished_run)
     assert result.irreproducible == [entry["path"]]
+    assert result.unsampled == [entry["path"]]
     assert result.matched == 11
+
+
+def test_a_forged_record_file_and_checksum_are_caught_by_resampling(finished_run, tmp_path):
+    """Edit a record, and make the file and checksum agree with it: the bytes check passes,
+    but (seed, key, k) does not sample that record."""
+    manifest = finished_run / "manifest.jsonl"
+    lines = manifest.read_text().splitlines()
+    entry = json.loads(lines[1])
+    entry["record"]["steps"][0]["params"]["degrees"] = 0.0
+    forged = augcore.Pipeline.default().apply_record(
+        pixels_of(tmp_path / "data" / entry["key"]), augcore.Record.from_dict(entry["record"])
+    )
+    data = encode_image(forged, ".png")
+    (finished_run / entry["path"]).write_bytes(data)
+    entry["sha256"] = hashlib.sha256(data).hexdigest()
+    lines[1] = json.dumps(entry)
+    manifest.write_text("\n".join(lines) + "\n")
+    result = augcore.replay(finished_run)
+    assert (result.tampered, result.irreproducible) == ([], [])
+    assert result.unsampled == [entry["path"]]
+    assert not result.ok
 
 
 def test_replay_refuses_manifest_paths_that_leave_the_folder(finished_run, tmp_path):

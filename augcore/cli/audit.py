@@ -38,8 +38,9 @@ def register(subparsers: Any) -> None:
         "replay",
         help="regenerate outputs from the manifest and verify them byte for byte",
         description="Regenerate every output in DIR/manifest.jsonl from its source and record, "
-        "and compare with the recorded checksum and the file. Tampered, missing and "
-        "irreproducible files are named; exit code 6 if any. Without --check, missing outputs "
+        "and compare with the recorded checksum and the file; re-sample (seed, key, k) and compare "
+        "with the record. Tampered, missing, irreproducible and mis-recorded files are named; "
+        "exit code 6 if any. Without --check, missing outputs "
         "are written back (never a file that differs).",
     )
     replay_parser.add_argument("dir", metavar="DIR", help="the --out folder of a run")
