@@ -34,8 +34,10 @@ static void ac_row_nearest_index(int32_t *restrict index, const double *restrict
     if (clamp) {
         for (int64_t c = 0; c < w_out; c++) {
             double r = row_r + col_r[c] + 0.5, q = row_c + col_c[c] + 0.5;
-            r = r < 0.0 ? 0.0 : (r > r_max ? r_max : r);
-            q = q < 0.0 ? 0.0 : (q > c_max ? c_max : q);
+            r = r < 0.0 ? 0.0 : r;
+            r = r > r_max ? r_max : r;
+            q = q < 0.0 ? 0.0 : q;
+            q = q > c_max ? c_max : q;
             index[c] = (int32_t)r * stride + (int32_t)q;
         }
         return;
@@ -66,8 +68,10 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
     if (clamp) {
         for (int64_t c = 0; c < w_out; c++) {
             double r = row_r + col_r[c], q = row_c + col_c[c];
-            r = r < 0.0 ? 0.0 : (r > r_last ? r_last : r);
-            q = q < 0.0 ? 0.0 : (q > c_last ? c_last : q);
+            r = r < 0.0 ? 0.0 : r;
+            r = r > r_last ? r_last : r;
+            q = q < 0.0 ? 0.0 : q;
+            q = q > c_last ? c_last : q;
             int32_t r0 = (int32_t)r, c0 = (int32_t)q;
             r0 = r0 > r_top ? r_top : r0;
             c0 = c0 > c_top ? c_top : c0;
