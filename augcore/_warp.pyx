@@ -230,13 +230,16 @@ cdef void gather_row_rgb(unsigned char *out, const unsigned char *src, const int
     cdef Py_ssize_t c
     cdef int32_t at
     cdef const unsigned char *pixel
-    for c in range(w_out):
+    for c in range(w_out - 1):
         at = index[c]
         pixel = fill if at < 0 else src + <Py_ssize_t>at * 3
-        if c + 1 == w_out or at == last_pixel:
+        if at == last_pixel:
             memcpy(out + c * 3, pixel, 3)
         else:
             memcpy(out + c * 3, pixel, 4)
+    if w_out > 0:
+        at = index[w_out - 1]
+        memcpy(out + (w_out - 1) * 3, fill if at < 0 else src + <Py_ssize_t>at * 3, 3)
 
 
 cdef void gather_any_row(unsigned char *out, const unsigned char *src, const int32_t *index,
