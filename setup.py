@@ -8,7 +8,7 @@ from setuptools import Extension, setup
 warp = Extension(
     "augcore._warp",
     ["augcore/_warp.pyx"],
-    depends=["augcore/_warp_kernel.h"],
+    depends=["augcore/_warp_simd.h"],
     extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno"],
 )
 
