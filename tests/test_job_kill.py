@@ -17,7 +17,7 @@ from test_job import make_tree, snapshot
 import augcore
 from augcore.manifest import read_manifest
 
-INPUTS = 40
+INPUTS = 60
 PER_IMAGE = 3
 RUN = (
     "import sys, augcore; augcore.run([sys.argv[1]], sys.argv[2], seed=4, size=(96, 96), "
@@ -99,7 +99,7 @@ def test_sigkill_at_several_moments_then_resume_gives_the_uninterrupted_bytes(tm
     augcore.run([data], reference, per_image=PER_IMAGE, seed=4, jobs=1, size=(96, 96))
     out = tmp_path / "out"
     kills = 0
-    for lines in (1, 25, 60):
+    for lines in (1, 40, 100):
         process = _start(data, out, jobs)
         _kill_after(process, out, lines)
         kills += process.returncode == -signal.SIGKILL
