@@ -16,12 +16,17 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from augcore.errors import InputImageError, ManifestError
 from augcore.imageio import encode_image, file_sha256, read_image, sha256_hex, write_atomic
 from augcore.manifest import MANIFEST_NAME, Manifest, read_manifest
 from augcore.sources import safe_output_path
+
+if TYPE_CHECKING:
+    from augcore.pipeline import Pipeline
 
 
 @dataclass
@@ -157,9 +162,9 @@ class ReplayResult:
 
 def _replay_entry(
     entry: dict[str, Any],
-    image: Any,
-    pipeline: Any,
-    seed: Any,
+    image: np.ndarray,
+    pipeline: Pipeline,
+    seed: int | None,
     out: Path,
     check: bool,
     result: ReplayResult,
