@@ -442,3 +442,30 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
     finally:
         os.close(held)
     assert augcore.run([data], out, per_image=1, seed=0, jobs=1).written == 1
+
+
+def test_a_worker_process_builds_its_pipeline_once_for_all_its_batches(tmp_path, monkeypatch):
+    from augcore import job
+
+    data = make_tree(tmp_path / "data", ("a.png", "b.png", "c.png"))
+    spec = _JobSpec(
+        pipeline=pickle.dumps(augcore.Pipeline.default()),
+        seed=0,
+        per_image=1,
+        size=None,
+        fmt="same",
+        out=str(tmp_path / "out"),
+        max_pixels=None,
+    )
+    loads = []
+    unpickle = pickle.loads
+    monkeypatch.setattr(job.pickle, "loads", lambda data: loads.append(data) or unpickle(data))
+    job._worker_for.cache_clear()
+    try:
+        job._start_worker(spec)  # the pool initializer (no parent process here: no watcher)
+        for name in ("a.png", "b.png", "c.png"):
+            [result] = job._run_batch(spec, (_Task(str(data / name), name, (0,)),))
+            assert result.error is None
+    finally:
+        job._worker_for.cache_clear()
+    assert len(loads) == 1
