@@ -28,7 +28,6 @@ what is allowed, with a "did you mean".
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from augcore.errors import ConfigError
-from augcore.transform import Transform, validate_options
+from augcore.transform import Transform, did_you_mean, is_integer, is_number, validate_options
 
 if TYPE_CHECKING:
     from augcore.manager import PluginManager
@@ -50,13 +49,8 @@ ONE_OF_KEYS = ("one_of", "weights", "p")
 SOME_OF_KEYS = ("some_of", "n", "p")
 
 
-def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
-    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
-
-
 def _check_probability(p: Any, where: str) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+    if not is_number(p) or not 0.0 <= p <= 1.0:
         raise ConfigError(f"{where}: 'p' got {p!r}; allowed: a number in [0, 1]")
     return float(p)
 
@@ -91,16 +85,14 @@ class OneOf:
         if self.weights is not None:
             weights = self.weights
             if (
-                len(weights) != len(steps)
-                or not all(
-                    isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w)
-                    for w in weights
-                )
+                not isinstance(weights, (list, tuple))
+                or len(weights) != len(steps)
+                or not all(is_number(w) and math.isfinite(w) for w in weights)
                 or min(weights) < 0
                 or sum(weights) <= 0
             ):
                 raise ConfigError(
-                    f"one_of: 'weights' got {list(weights)!r}; allowed: one number >= 0 per "
+                    f"one_of: 'weights' got {weights!r}; allowed: one number >= 0 per "
                     f"member ({len(steps)} in all) with a positive sum"
                 )
             object.__setattr__(self, "weights", tuple(float(w) for w in weights))
@@ -121,11 +113,11 @@ class SomeOf:
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "p", _check_probability(self.p, "some_of"))
         n = self.n
-        bounds = (n, n) if _is_int(n) else tuple(n) if isinstance(n, (list, tuple)) else None
+        bounds = (n, n) if is_integer(n) else tuple(n) if isinstance(n, (list, tuple)) else None
         if (
             bounds is None
             or len(bounds) != 2
-            or not all(_is_int(b) for b in bounds)
+            or not all(is_integer(b) for b in bounds)
             or not 0 <= bounds[0] <= bounds[1] <= len(steps)
         ):
             raise ConfigError(
@@ -136,10 +128,6 @@ class SomeOf:
 
 
 Node = Step | OneOf | SomeOf
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def as_node(item: Any, where: str) -> Node:
@@ -162,19 +150,16 @@ class WarpOptions:
     cval: float = 0.0
 
     def __post_init__(self) -> None:
-        if not _is_int(self.order) or self.order not in ORDERS:
+        if not is_integer(self.order) or self.order not in ORDERS:
             raise ConfigError(f"'order' got {self.order!r}; allowed: 0 (nearest) or 1 (bilinear)")
+        object.__setattr__(self, "order", int(self.order))
         if self.fill_mode not in FILL_MODES:
             raise ConfigError(
                 f"'fill_mode' got {self.fill_mode!r}; allowed: "
                 + ", ".join(map(repr, FILL_MODES))
-                + _did_you_mean(str(self.fill_mode), FILL_MODES)
+                + did_you_mean(str(self.fill_mode), FILL_MODES)
             )
-        if (
-            isinstance(self.cval, bool)
-            or not isinstance(self.cval, (int, float))
-            or not math.isfinite(self.cval)
-        ):
+        if not is_number(self.cval) or not math.isfinite(self.cval):
             raise ConfigError(f"'cval' got {self.cval!r}; allowed: a finite number")
         object.__setattr__(self, "cval", float(self.cval))
 
@@ -228,7 +213,7 @@ def parse_config(
         if key not in PIPELINE_KEYS:
             raise ConfigError(
                 f"config: unknown key {key!r}; allowed: {', '.join(PIPELINE_KEYS)}"
-                + _did_you_mean(str(key), PIPELINE_KEYS)
+                + did_you_mean(str(key), PIPELINE_KEYS)
             )
     steps = config.get("steps", [])
     if not isinstance(steps, list):
@@ -259,10 +244,9 @@ def _parse_node(step: Any, where: str, manager: PluginManager) -> Node:
     try:
         if kinds[0] == "one_of":
             _check_keys(step, ONE_OF_KEYS, where)
-            weights = step.get("weights")
             return OneOf(
                 tuple(_parse_members(step["one_of"], f"{where}.one_of", manager)),
-                weights=tuple(weights) if isinstance(weights, list) else weights,
+                weights=step.get("weights"),
                 p=step.get("p", 1.0),
             )
         if kinds[0] == "some_of":
@@ -289,7 +273,7 @@ def _check_keys(step: Mapping[str, Any], allowed: Sequence[str], where: str) -> 
         if key not in allowed:
             raise ConfigError(
                 f"{where}: unknown key {key!r}; allowed: {', '.join(allowed)}"
-                + _did_you_mean(str(key), allowed)
+                + did_you_mean(str(key), allowed)
             )
 
 

@@ -17,7 +17,6 @@ Switches (constructor arguments, with environment variables for the command line
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
 import inspect
@@ -44,6 +43,7 @@ from augcore.transform import (
     Param,
     PixelTransform,
     Transform,
+    did_you_mean,
 )
 
 BUILTIN_MODULES = ("augcore.plugins.geometric", "augcore.plugins.pixel")
@@ -231,12 +231,11 @@ class PluginManager:
     # --- queries ----------------------------------------------------------------------------
     def get(self, name: str, where: str = "config") -> type[Transform]:
         """The transform class called ``name``; ConfigError with "did you mean" if none."""
-        info = self._transforms.get(name)
+        info = self._transforms.get(name) if isinstance(name, str) else None
         if info is None:
-            close = difflib.get_close_matches(str(name), list(self._transforms), n=3, cutoff=0.5)
-            hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
             raise ConfigError(
-                f"{where}: unknown transform {name!r}{hint}; available: "
+                f"{where}: unknown transform {name!r}{did_you_mean(name, self._transforms)}; "
+                "available: "
                 + ", ".join(sorted(self._transforms))
                 + ". Third-party transforms need their plugin installed (augcore plugins)."
             )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -83,22 +83,22 @@ class Param:
             return bool(value)
         if self.kind == "choice":
             if value not in self.choices:
-                raise ConfigError(problem + _did_you_mean(value, self.choices))
+                raise ConfigError(problem + did_you_mean(value, self.choices))
             return value
         if self.kind == "int":
-            if not _is_integer(value):
+            if not is_integer(value):
                 raise ConfigError(problem)
             self._check_bounds((int(value),), problem)
             return int(value)
         if self.kind == "float":
-            if not _is_number(value):
+            if not is_number(value):
                 raise ConfigError(problem)
             self._check_bounds((float(value),), problem)
             return float(value)
         return self._validate_range(value, problem)
 
     def _validate_range(self, value: Any, problem: str) -> tuple[float, float]:
-        if _is_number(value):
+        if is_number(value):
             if value < 0:
                 raise ConfigError(problem + " (a single number must be >= 0)")
             low = self.center - value if self.single == "symmetric" else self.center
@@ -106,7 +106,7 @@ class Param:
         elif (
             isinstance(value, (list, tuple))
             and len(value) == 2
-            and all(_is_number(v) for v in value)
+            and all(is_number(v) for v in value)
         ):
             bounds = (float(value[0]), float(value[1]))
             if bounds[0] > bounds[1]:
@@ -142,13 +142,15 @@ def _fmt(value: float) -> str:
     return "-inf" if value == -math.inf else "inf" if value == math.inf else f"{value:g}"
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number given as Python or numpy int or float; bools are not numbers here."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
 
 
-def _is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
+    """A Python or numpy integer that is not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
@@ -156,7 +158,8 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _did_you_mean(word: Any, candidates: Any) -> str:
+def did_you_mean(word: Any, candidates: Iterable[Any]) -> str:
+    """' (did you mean ...?)' naming the candidates closest to ``word``, or ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=3, cutoff=0.5)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
@@ -171,7 +174,7 @@ def validate_options(
             allowed = ", ".join(declared) if declared else "none"
             raise ConfigError(
                 f"{where}: unknown parameter {key!r} for transform {cls.name!r}; "
-                f"its parameters are: {allowed}" + _did_you_mean(key, declared)
+                f"its parameters are: {allowed}" + did_you_mean(key, declared)
             )
     return {
         name: param.validate(options.get(name, param.default), where)

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import augcore
@@ -176,6 +177,14 @@ def test_python_built_pipeline_round_trips(manager) -> None:
         ({"fill_mode": "wrapp"}, ["'fill_mode' got 'wrapp'", "did you mean 'wrap'"]),
         ({"order": 3}, ["'order' got 3", "0 (nearest) or 1 (bilinear)"]),
         ({"steps": {"transform": "rotate"}}, ["'steps' must be a list"]),
+        (
+            {"steps": [{"transform": ["rotate"]}]},
+            ["steps[0]", "unknown transform ['rotate']", "available: brightness"],
+        ),
+        (
+            {"steps": [{"one_of": [{"transform": "rotate"}], "weights": 3}]},
+            ["steps[0]", "'weights' got 3", "one number >= 0 per member"],
+        ),
     ],
 )
 def test_bad_configs_name_the_step_the_key_and_what_is_allowed(config, pieces, manager) -> None:
@@ -192,6 +201,27 @@ def test_python_construction_validates_too() -> None:
         Rotate(degree=4)
     with pytest.raises(augcore.ConfigError, match="a chain member must be"):
         augcore.Pipeline(["rotate"])
+
+
+def test_numpy_numbers_are_accepted_wherever_python_numbers_are(manager) -> None:
+    """Values computed with numpy (np.float32 p, np.int64 n and order) are numbers too."""
+    config = {
+        "order": np.int64(1),
+        "steps": [
+            {"transform": "rotate", "degrees": np.float32(10), "p": np.float32(0.5)},
+            {
+                "one_of": [{"transform": "brightness"}, {"transform": "contrast"}],
+                "weights": [np.float32(2), np.int64(1)],
+            },
+            {"some_of": [{"transform": "flip_horizontal"}], "n": np.int64(1)},
+        ],
+    }
+    pipeline = augcore.Pipeline.from_config(config, manager=manager)
+    plain = json.loads(json.dumps(pipeline.to_config()))
+    assert plain["order"] == 1
+    assert plain["steps"][0]["p"] == 0.5
+    assert plain["steps"][1]["weights"] == [2.0, 1.0]
+    assert plain["steps"][2]["n"] == [1, 1]
 
 
 def test_config_file_problems_name_the_file(tmp_path: Path) -> None:
