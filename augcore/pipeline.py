@@ -88,12 +88,24 @@ class Record:
                 {"steps": [int(i) for i in run["steps"]], "matrix": run["matrix"]}
                 for run in data["fused"]
             ]
+            _check_runs([run["steps"] for run in fused], len(steps))
             return cls(int(data["seed"]), str(data["key"]), int(data["k"]), steps, fused)
         except (KeyError, TypeError, ValueError) as exc:
             raise ManifestError(
                 f"not a valid augcore record ({type(exc).__name__}: {exc}); a record needs "
                 "seed, key, k, steps [{name, step, params}] and fused [{steps, matrix}]"
             ) from exc
+
+
+def _check_runs(runs: Sequence[list[int]], step_count: int) -> None:
+    """Fused runs are non-empty, in order, disjoint runs of consecutive step indices."""
+    after = 0
+    for run in runs:
+        if not run or run != list(range(run[0], run[0] + len(run))) or run[0] < after:
+            raise ValueError(f"fused run {run} is not a new run of consecutive step indices")
+        after = run[-1] + 1
+    if after > step_count:
+        raise ValueError(f"a fused run refers to step {after - 1}, but there are {step_count}")
 
 
 @dataclass(frozen=True)
@@ -492,36 +504,40 @@ class Pipeline:
         """Re-apply a record's exact parameters (no sampling) to ``image``.
 
         ``record`` is a Record or its ``to_dict()`` form; it must come from this pipeline's
-        chain (each step is matched by position and name).
+        chain (each step is matched by position and name). Records are read from files, so
+        anything that does not fit the chain is a ManifestError naming the step.
         """
         if not isinstance(record, Record):
             record = Record.from_dict(record)
         image = _check_image(image, "image")
         shape: ImageShape = image.shape
-        batch = _Batch(image[None], owned=False)
+        leaves = [self._leaf_for(entry) for entry in record.steps]
+        params = [
+            _decode_params(leaf, entry["params"], shape, f"record step {index} ({entry['name']!r})")
+            for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
+        ]
         runs = {run["steps"][0]: run["steps"] for run in record.fused}
         in_runs = {index for run in record.fused for index in run["steps"]}
-        for index, entry in enumerate(record.steps):
+        for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
+            geometric = isinstance(leaf.step.transform, GeometricTransform)
+            if geometric != (index in in_runs):
+                problem = "geometric but in no" if geometric else "a pixel step but in a"
+                raise ManifestError(
+                    f"record step {index} ({entry['name']!r}) is {problem} fused run"
+                )
+        batch = _Batch(image[None], owned=False)
+        for index, leaf in enumerate(leaves):
             if index in runs:
                 fused = None
                 for member in runs[index]:
-                    leaf = self._leaf_for(record.steps[member])
-                    params = _decode_params(record.steps[member]["params"])
+                    transform = leaves[member].step.transform
                     matrices = _checked_matrices(
-                        leaf, leaf.step.transform.matrices(1, params, shape), 1
+                        leaves[member], transform.matrices(1, params[member], shape), 1
                     )
                     fused = matrices if fused is None else compose(fused, matrices)
                 batch.replace(warp_affine_batch(batch.array, fused, **self._warp_options()))
             elif index not in in_runs:
-                leaf = self._leaf_for(entry)
-                if isinstance(leaf.step.transform, GeometricTransform):
-                    raise ManifestError(
-                        f"record step {index} ({entry['name']}) is geometric but in no fused run"
-                    )
-                everything = np.ones(1, dtype=bool)
-                self._apply_pixel(
-                    batch, leaf, _LeafResult(everything, _decode_params(entry["params"]))
-                )
+                self._apply_pixel(batch, leaf, _LeafResult(np.ones(1, dtype=bool), params[index]))
         return batch.writable()[0]
 
     def _leaf_for(self, entry: Mapping[str, Any]) -> _Leaf:
@@ -540,14 +556,34 @@ class Pipeline:
         return leaf
 
 
-def _decode_params(params: Mapping[str, Any]) -> Params:
-    """JSON values back to length-1 arrays of the dtype they were recorded from."""
+# The JSON kinds a recorded value may come back as, by the dtype ``sample`` gives it.
+_DECODABLE_KINDS = {"f": "fi", "i": "i", "b": "b"}
+
+
+def _decode_params(
+    leaf: _Leaf, recorded: Mapping[str, Any], shape: ImageShape, where: str
+) -> Params:
+    """A record's JSON params back to length-1 arrays of the names, dtypes and shapes that the
+    transform's ``sample`` gives for this image shape (learnt by sampling it once)."""
+    expected = leaf.step.transform.sample(Draws(np.zeros(1, dtype=np.uint64)), shape)
+    _check_params(leaf, expected, 1)
+    if set(recorded) != set(expected):
+        raise ManifestError(
+            f"{where} has params {sorted(recorded)}, but the transform records "
+            f"{sorted(expected)}; replay with the pipeline that made the record"
+        )
     decoded = {}
-    for name, value in params.items():
-        array = np.asarray([value])
-        if array.dtype.kind == "i":
-            array = array.astype(np.int64)
-        decoded[name] = array
+    for name, like in expected.items():
+        try:
+            value = np.asarray([recorded[name]])
+        except ValueError:  # a ragged list
+            value = np.asarray([None])
+        if value.shape != like.shape or value.dtype.kind not in _DECODABLE_KINDS[like.dtype.kind]:
+            raise ManifestError(
+                f"{where}: parameter {name!r} got {recorded[name]!r}; expected "
+                f"{like.dtype} of shape {like.shape[1:]}"
+            )
+        decoded[name] = value.astype(like.dtype)
     return decoded
 
 

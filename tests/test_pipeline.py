@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 from augcore.plugins.geometric import FlipHorizontal, Rotate, Shear, Shift, Zoom
-from augcore.plugins.pixel import Brightness, Contrast, GaussianNoise, Grayscale
+from augcore.plugins.pixel import Brightness, ChannelShift, Contrast, GaussianNoise, Grayscale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -189,6 +189,43 @@ def test_replaying_with_a_different_pipeline_is_refused() -> None:
         other.apply_record(IMAGES[0], record)
     with pytest.raises(augcore.ManifestError, match="not a valid augcore record"):
         augcore.Record.from_dict({"seed": 1, "key": "x"})
+
+
+TAMPERED_RECORDS = [
+    (lambda r: r["fused"][0].update(steps=[]), "not a valid augcore record.*fused run"),
+    (lambda r: r["fused"][0]["steps"].append(9), "not a valid augcore record.*fused run"),
+    (lambda r: r["fused"].append(dict(r["fused"][0])), "not a valid augcore record.*fused run"),
+    (lambda r: r["fused"][0].update(steps=[0, 1]), r"step 1 \('brightness'\) is a pixel step"),
+    (lambda r: r["fused"].clear(), r"step 0 \('rotate'\) is geometric but in no fused run"),
+    (lambda r: r["steps"][0]["params"].clear(), r"step 0 \('rotate'\).*'degrees'"),
+    (
+        lambda r: r["steps"][0]["params"].update(degrees="ten"),
+        r"step 0 \('rotate'\): parameter 'degrees' got 'ten'.*float64",
+    ),
+    (
+        lambda r: r["steps"][1]["params"].update(extra=1),
+        r"step 1 \('brightness'\).*params \['extra', 'factor'\].*\['factor'\]",
+    ),
+    (
+        lambda r: r["steps"][2]["params"].update(offsets=[1.0, 2.0]),
+        r"step 2 \('channel_shift'\): parameter 'offsets'.*shape \(3,\)",
+    ),
+    (
+        lambda r: r["steps"][3]["params"].update(noise_seed=1.5),
+        r"step 3 \('gaussian_noise'\): parameter 'noise_seed' got 1.5.*int64",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tamper", "match"), TAMPERED_RECORDS)
+def test_a_tampered_record_is_a_manifest_error_naming_the_step(tamper, match) -> None:
+    """Replay reads records from files: a bad one is named, never a crash inside a plugin."""
+    chain = augcore.Pipeline([Rotate(), Brightness(), ChannelShift(), GaussianNoise()])
+    _, record = chain.augment(IMAGES[0], seed=3, key="x")
+    data = json.loads(json.dumps(record.to_dict()))
+    tamper(data)
+    with pytest.raises(augcore.ManifestError, match=match):
+        chain.apply_record(IMAGES[0], data)
 
 
 def test_records_index_like_a_sequence() -> None:
