@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 from typing import Any, overload
 
@@ -123,13 +124,12 @@ class _LeafResult:
     params: Params
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Segment:
     """A fused geometric run, or a single pixel step, of the flattened chain."""
 
     leaves: list[int]
     geometric: bool
-    matrices: np.ndarray | None = None
 
 
 class Records(Sequence[Record]):
@@ -149,10 +149,12 @@ class Records(Sequence[Record]):
         leaves: Sequence[_Leaf],
         results: Sequence[_LeafResult],
         segments: Sequence[_Segment],
+        fused: Sequence[np.ndarray | None],
         first_k: int = 0,
     ) -> None:
         self._seed, self._keys, self._variants, self._first_k = seed, keys, variants, first_k
-        self._leaves, self._results, self._segments = leaves, results, segments
+        self._leaves, self._results = leaves, results
+        self._segments, self._fused = segments, fused
         self._columns: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
@@ -165,10 +167,7 @@ class Records(Sequence[Record]):
                 {name: values.tolist() for name, values in result.params.items()}
                 for result in self._results
             ]
-            matrices = [
-                segment.matrices.tolist() if segment.geometric else None  # type: ignore[union-attr]
-                for segment in self._segments
-            ]
+            matrices = [None if fused is None else fused.tolist() for fused in self._fused]
             self._columns = (fired, params, matrices)
         return self._columns
 
@@ -331,8 +330,9 @@ class Pipeline:
         seed = check_seed(seed)
         _check_count("k", k, minimum=0)
         roots = output_streams(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, results, segments = self._run(image[None], roots, threads=1)
-        return outs[0], Records(seed, [key], 1, self._leaves, results, segments, first_k=int(k))[0]
+        outs, results, fused = self._run(image[None], roots, threads=1)
+        records = Records(seed, [key], 1, self._leaves, results, self._segments, fused, int(k))
+        return outs[0], records[0]
 
     def augment_batch(
         self,
@@ -349,7 +349,7 @@ class Pipeline:
         loop, but pass real keys wherever outputs must be traceable. Results equal ``augment``
         for the same (seed, key, k), whatever the batch, its order or ``threads``.
         """
-        batch = self._stack(images)
+        batch, owned = self._stack(images)
         count = batch.shape[0]
         keys = list(map(str, range(count))) if keys is None else list(keys)
         if len(keys) != count:
@@ -359,17 +359,16 @@ class Pipeline:
         seed = check_seed(seed)
         hashes = np.repeat(key_hashes(keys), variants)
         roots = output_streams(seed, hashes, np.tile(np.arange(variants, dtype=np.uint64), count))
-        if variants == 1:
-            outs, results, segments = self._run(batch, roots, threads=threads)
-        else:
-            source = np.repeat(batch, variants, axis=0)
-            outs, results, segments = self._run(source, roots, threads=threads, owned=True)
-        return outs, Records(seed, keys, variants, self._leaves, results, segments)
+        if variants > 1:
+            batch, owned = np.repeat(batch, variants, axis=0), True
+        outs, results, fused = self._run(batch, roots, threads=threads, owned=owned)
+        return outs, Records(seed, keys, variants, self._leaves, results, self._segments, fused)
 
     @staticmethod
-    def _stack(images: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+    def _stack(images: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, bool]:
+        """The images as one (N, H, W[, C]) array, and whether it is a new one (ours to write)."""
         if isinstance(images, np.ndarray):
-            return _check_image(images, "images", batch=True)
+            return _check_image(images, "images", batch=True), False
         images = list(images)
         if not images:
             raise ImageShapeError("images is empty; pass at least one image")
@@ -380,12 +379,14 @@ class Pipeline:
                 f"images must share one shape and dtype, got {sorted(map(str, shapes))}; "
                 "resize them first or call augment per image"
             )
-        return np.stack(checked)
+        return np.stack(checked), True
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
-    ) -> tuple[np.ndarray, list[_LeafResult], list[_Segment]]:
-        """The whole batch, step by step. ``owned``: ``images`` may be modified in place.
+    ) -> tuple[np.ndarray, list[_LeafResult], list[np.ndarray | None]]:
+        """The whole batch, step by step: the outputs, each leaf's mask and parameters, and each
+        segment's fused matrices (None for pixel steps). ``owned``: ``images`` may be modified
+        in place.
 
         Caller-owned images are copied only when a step must write into them in place (a
         partial warp or pixel step); a warp over the whole batch writes a new array anyway.
@@ -399,16 +400,16 @@ class Pipeline:
             params = leaf.step.transform.sample(draws, shape)
             _check_params(leaf, params, n)
             results.append(_LeafResult(masks[leaf.position], params))
-        segments = [_Segment(s.leaves, s.geometric) for s in self._segments]
         batch = _Batch(images, owned)
-        for segment in segments:
+        fused: list[np.ndarray | None] = []
+        for segment in self._segments:
             if segment.geometric:
-                self._warp_run(batch, segment, results, shape, threads)
+                fused.append(self._warp_run(batch, segment, results, shape, threads))
             else:
-                self._apply_pixel(
-                    batch, self._leaves[segment.leaves[0]], results[segment.leaves[0]]
-                )
-        return batch.writable(), results, segments
+                first = segment.leaves[0]
+                self._apply_pixel(batch, self._leaves[first], results[first])
+                fused.append(None)
+        return batch.writable(), results, fused
 
     def _masks(self, roots: np.ndarray) -> list[np.ndarray]:
         """For every leaf (by position), which outputs it fires on."""
@@ -450,28 +451,28 @@ class Pipeline:
         results: Sequence[_LeafResult],
         shape: ImageShape,
         threads: int,
-    ) -> None:
+    ) -> np.ndarray:
+        """Warp the outputs any of the run's steps fired on; their fused (n, 3, 3) matrices."""
         n = batch.array.shape[0]
-        fused: np.ndarray | None = None
-        fired = np.zeros(n, dtype=bool)
+        steps = []
         for index in segment.leaves:
             leaf, result = self._leaves[index], results[index]
             matrices = _checked_matrices(
                 leaf, leaf.step.transform.matrices(n, result.params, shape), n
             )
-            if not result.mask.all():
+            if not result.mask.all():  # outputs the step did not fire on get the identity
                 matrices = np.where(result.mask[:, None, None], matrices, identity_matrices(1))
-            fused = matrices if fused is None else compose(fused, matrices)
-            fired |= result.mask
-        segment.matrices = fused
+            steps.append(matrices)
+        fused = reduce(compose, steps)
+        fired = np.logical_or.reduce([results[index].mask for index in segment.leaves])
         options = self._warp_options()
         if fired.all():
             batch.replace(warp_affine_batch(batch.array, fused, threads=threads, **options))
-            return
-        which = np.flatnonzero(fired)
-        if which.size:
+        elif fired.any():
+            which = np.flatnonzero(fired)
             warped = warp_affine_batch(batch.array[which], fused[which], threads=threads, **options)
             batch.writable()[which] = warped
+        return fused
 
     def _warp_options(self) -> dict[str, Any]:
         return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
@@ -528,13 +529,15 @@ class Pipeline:
         batch = _Batch(image[None], owned=False)
         for index, leaf in enumerate(leaves):
             if index in runs:
-                fused = None
-                for member in runs[index]:
-                    transform = leaves[member].step.transform
-                    matrices = _checked_matrices(
-                        leaves[member], transform.matrices(1, params[member], shape), 1
+                steps = [
+                    _checked_matrices(
+                        leaves[member],
+                        leaves[member].step.transform.matrices(1, params[member], shape),
+                        1,
                     )
-                    fused = matrices if fused is None else compose(fused, matrices)
+                    for member in runs[index]
+                ]
+                fused = reduce(compose, steps)
                 batch.replace(warp_affine_batch(batch.array, fused, **self._warp_options()))
             elif index not in in_runs:
                 self._apply_pixel(batch, leaf, _LeafResult(np.ones(1, dtype=bool), params[index]))
