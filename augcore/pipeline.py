@@ -12,6 +12,7 @@ with one kernel call; pixel steps are applied to the outputs they fired on.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -227,12 +228,10 @@ def _flatten(nodes: Sequence[Node]) -> list[_Leaf]:
     2m + 1 (gate and group choices); ``Pipeline._masks`` walks the chain in the same order.
     """
     leaves: list[_Leaf] = []
-    members = 0
+    param_streams = itertools.count(0, 2)
 
     def visit(node: Node) -> None:
-        nonlocal members
-        stream = 2 * members
-        members += 1
+        stream = next(param_streams)
         if isinstance(node, Step):
             leaves.append(_Leaf(node, stream, len(leaves)))
         else:
@@ -415,12 +414,10 @@ class Pipeline:
         """For every leaf (by position), which outputs it fires on."""
         masks: list[np.ndarray] = []
         everywhere = np.ones(roots.shape[0], dtype=bool)
-        members = 0
+        gate_streams = itertools.count(1, 2)  # member m: 2m + 1, in _flatten's order
 
         def visit(node: Node, parent: np.ndarray) -> None:
-            nonlocal members
-            draws = Draws.for_step(roots, 2 * members + 1)
-            members += 1
+            draws = Draws.for_step(roots, next(gate_streams))
             mask = parent if node.p >= 1.0 else parent & draws.bernoulli(0, node.p)
             if isinstance(node, Step):
                 masks.append(mask)
