@@ -63,7 +63,17 @@ class PluginOrigin:
     version: str | None = None
     builtin: bool = False
 
+    @property
+    def source(self) -> str:
+        """Where the plugin comes from, in a word or two: what ``augcore plugins`` lists."""
+        if self.builtin:
+            return "built-in"
+        if self.distribution:
+            return f"{self.distribution} {self.version or '(unknown version)'}"
+        return self.plugin
+
     def describe(self) -> str:
+        """The plugin and its origin, for error messages."""
         if self.builtin:
             return f"built-in plugin {self.plugin!r}"
         if self.distribution:
@@ -114,7 +124,8 @@ class PluginManager:
         block: Iterable[str] = (),
         on_error: OnError | None = None,
     ) -> None:
-        on_error = on_error or ("warn" if os.environ.get(ON_ERROR_ENV) == "warn" else "raise")
+        from_env = os.environ.get(ON_ERROR_ENV, "").strip().lower()
+        on_error = on_error or ("warn" if from_env == "warn" else "raise")
         if on_error not in ("raise", "warn"):
             raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}")
         self.on_error: OnError = on_error

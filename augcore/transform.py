@@ -223,7 +223,11 @@ class Transform:
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.options == self.options  # type: ignore[attr-defined]
+        return (
+            isinstance(other, Transform)
+            and type(other) is type(self)
+            and other.options == self.options
+        )
 
     def __hash__(self) -> int:
         return hash((type(self), tuple(sorted(self.options.items()))))

@@ -50,19 +50,9 @@ def run_plugins(args: argparse.Namespace) -> int:
 
 
 def _describe(info: TransformInfo) -> str:
-    origin = info.origin
-    source = (
-        "built-in"
-        if origin.builtin
-        else f"{origin.distribution} {origin.version}"
-        if origin.distribution
-        else origin.plugin
-    )
-    lines = [f"{info.name}  [{info.cls.kind}, {source}]", f"    {info.cls.summary()}"]
+    lines = [f"{info.name}  [{info.cls.kind}, {info.origin.source}]", f"    {info.cls.summary()}"]
     for param in info.cls.params:
-        default = json.dumps(
-            list(param.default) if isinstance(param.default, tuple) else param.default
-        )
+        default = json.dumps(param.to_json()["default"])
         units = f" ({param.units})" if param.units else ""
         lines.append(f"    {param.name} = {default}{units}: {param.doc}; {param.allowed()}")
     return "\n".join(lines)
