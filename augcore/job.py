@@ -65,10 +65,11 @@ from augcore.sources import (
 )
 
 PathLike = str | os.PathLike[str]
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 2
+BATCHES_PER_PROCESS = 4  # at least, when there are enough inputs
 HELD_BATCHES = 16  # batches in flight or finished and waiting for an older one, at most
 MIN_INPUTS_PER_WORKER = 8
-BATCH_INPUTS = 32  # inputs per worker call: amortises the pipeline's per-call cost
+BATCH_INPUTS = 16  # inputs per worker call: amortises the pipeline's per-call cost
 BATCH_VALUES = 1 << 22  # at most this many input values are augmented at once (bounds memory)
 
 
@@ -403,15 +404,84 @@ def _run_batch(spec: _JobSpec, batch: Sequence[_Task]) -> list[_TaskResult]:
     return _worker_for(spec)(batch)
 
 
-def _start_method() -> str:
-    methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
+def _fork_is_safe() -> bool:
+    """True when this process has no thread a fork could leave holding a lock.
+
+    Forking copies only the calling thread; a lock another thread held stays locked in the
+    child. Safe means: no Python thread but this one (a tqdm monitor, a user's thread) and no
+    more OS threads than numpy's BLAS pool can account for (BLAS re-creates its pool after a
+    fork; a library with its own native threads, such as jax, shows up as more).
+    """
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() != 1:
+        return False
+    try:
+        os_threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return False
+    return os_threads <= (os.cpu_count() or 1)
+
+
+class _Pool:
+    """``processes`` worker processes for one run (none for ``--jobs 1``), started on entry.
+
+    Each process builds its pipeline once from ``spec``. Where fork is safe the processes are
+    forked at once (milliseconds). Otherwise a forkserver starts them, which first imports
+    augcore (about half a second), so that happens in a helper thread and ``ready()`` tells
+    when batches can go to the pool; the parent augments meanwhile.
+    """
+
+    def __init__(self, spec: _JobSpec, processes: int) -> None:
+        self.spec = spec
+        self.processes = processes
+        self._ready = threading.Event()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Pool:
+        if not self.processes:
+            return self
+        fork = _fork_is_safe()
+        if fork:
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            )
+            if context.get_start_method() == "forkserver":
+                # The server imports augcore once; workers forked from it skip re-importing.
+                context.set_forkserver_preload([__name__])
+        self._executor = ProcessPoolExecutor(
+            self.processes, mp_context=context, initializer=_start_worker, initargs=(self.spec,)
+        )
+        if fork:
+            self._start()  # before this process has any other thread
+        else:
+            threading.Thread(target=self._start, name="augcore-pool-start", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self) -> None:
+        assert self._executor is not None
+        try:
+            self._executor.submit(int)  # any task: the first submit starts the processes
+        finally:
+            self._ready.set()
+
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def submit(self, batch: Sequence[_Task]) -> Future[list[_TaskResult]]:
+        assert self._executor is not None
+        return self._executor.submit(_run_batch, self.spec, batch)
 
 
 def _batches(tasks: Sequence[_Task], jobs: int) -> Iterator[tuple[_Task, ...]]:
     """Consecutive tasks in batches: large enough to amortise per-call costs, small enough
-    to give every worker several batches (how inputs are batched never changes an output)."""
-    size = max(1, min(BATCH_INPUTS, math.ceil(len(tasks) / (jobs * IN_FLIGHT_PER_WORKER))))
+    to give every process several batches, so all finish together (how inputs are batched
+    never changes an output)."""
+    size = max(1, min(BATCH_INPUTS, math.ceil(len(tasks) / (jobs * BATCHES_PER_PROCESS))))
     for start in range(0, len(tasks), size):
         yield tuple(tasks[start : start + size])
 
@@ -425,83 +495,55 @@ def _done(results: list[_TaskResult]) -> Future[list[_TaskResult]]:
 def _execute(
     worker: _Worker,
     batches: Iterable[Sequence[_Task]],
-    jobs: int,
+    pool: _Pool,
     stopping: Callable[[], bool],
 ) -> Iterator[list[_TaskResult]]:
-    """Results batch by batch in input order.
+    """Results batch by batch in input order, from the pool's processes and this one.
 
-    ``jobs`` > 1 uses ``jobs - 1`` processes (each building its pipeline once from
-    ``worker.spec``, at most IN_FLIGHT_PER_WORKER batches queued each) and the parent: while
-    the oldest batch is still running elsewhere, the parent augments the next one itself, so
-    the processes' start-up costs no idle time. At most HELD_BATCHES batches are in flight or
-    finished and waiting for an older one (their results are small: paths and lines).
-    Once ``stopping()`` is true no new batch starts; batches already running finish and are
-    yielded, so no written file goes unrecorded.
+    Each pool process has at most IN_FLIGHT_PER_WORKER batches (one running, the next queued),
+    so the last ones are not stuck in one queue while the others idle. While the oldest batch
+    is still running elsewhere, this process augments the next one itself. At most
+    HELD_BATCHES batches are in flight or finished and waiting for an older one (their results
+    are small: paths and lines). Once ``stopping()`` is true no new batch starts; batches
+    already running finish and are yielded, so no written file goes unrecorded.
     """
     queued = iter(batches)
-    if jobs == 1:
-        for batch in queued:
-            yield worker(batch)
-            if stopping():
-                return
-        return
-    spec = worker.spec
-    context = multiprocessing.get_context(_start_method())
-    if context.get_start_method() == "forkserver":
-        # The server imports augcore once; workers forked from it start without re-importing.
-        context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(
-        jobs - 1, mp_context=context, initializer=_start_worker, initargs=(spec,)
-    ) as pool:
-        # Starting the processes blocks the thread that submits first (a fresh forkserver
-        # imports augcore first): do that in a helper thread while this one augments.
-        ready = threading.Event()
-        threading.Thread(target=_start_pool, args=(pool, ready), daemon=True).start()
-        pending: deque[tuple[Future[list[_TaskResult]], bool]] = deque()  # (result, in pool)
-        submitted = 0  # batches handed to the pool and not yet yielded
-        try:
-            while True:
-                while (
-                    ready.is_set()
-                    and not stopping()
-                    and submitted < IN_FLIGHT_PER_WORKER * (jobs - 1)
-                    and len(pending) < HELD_BATCHES
-                ):
-                    batch = next(queued, None)
-                    if batch is None:
-                        break
-                    pending.append((pool.submit(_run_batch, spec, batch), True))
-                    submitted += 1
-                while (
-                    not stopping()
-                    and len(pending) < HELD_BATCHES
-                    and not (pending and pending[0][0].done())
-                ):
-                    batch = next(queued, None)
-                    if batch is None:
-                        break
-                    pending.append((_done(worker(batch)), False))
-                    if ready.is_set():
-                        break  # the pool is up: keep it fed
-                if not pending:
-                    return
-                future, in_pool = pending.popleft()
-                submitted -= in_pool
-                if stopping():
-                    for waiting, _ in pending:
-                        waiting.cancel()  # a no-op for batches running or finished
-                if not future.cancelled():
-                    yield future.result()
-        finally:
-            for future, _ in pending:
-                future.cancel()
-
-
-def _start_pool(pool: ProcessPoolExecutor, ready: threading.Event) -> None:
+    pending: deque[tuple[Future[list[_TaskResult]], bool]] = deque()  # (result, in the pool)
+    in_pool = 0  # batches handed to the pool and not yet yielded
     try:
-        pool.submit(int)  # any task: submitting starts the worker processes
+        while True:
+            while (
+                pool.ready()
+                and not stopping()
+                and in_pool < IN_FLIGHT_PER_WORKER * pool.processes
+                and len(pending) < HELD_BATCHES
+            ):
+                batch = next(queued, None)
+                if batch is None:
+                    break
+                pending.append((pool.submit(batch), True))
+                in_pool += 1
+            if (
+                not stopping()
+                and len(pending) < HELD_BATCHES
+                and not (pending and pending[0][0].done())
+            ):
+                batch = next(queued, None)
+                if batch is not None:
+                    pending.append((_done(worker(batch)), False))
+                    continue
+            if not pending:
+                return
+            future, from_pool = pending.popleft()
+            in_pool -= from_pool
+            if stopping():
+                for waiting, _ in pending:
+                    waiting.cancel()  # a no-op for batches running or finished
+            if not future.cancelled():
+                yield future.result()
     finally:
-        ready.set()
+        for future, _ in pending:
+            future.cancel()
 
 
 @dataclass
@@ -733,7 +775,10 @@ def _write_outputs(
     failure: list[str] = []
     written = 0
     show = not quiet if quiet is not None else bool(sys.stderr and sys.stderr.isatty())
+    # A worker costs a process start; small runs use fewer (outputs are the same).
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
     with (
+        _Pool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
         ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
         tqdm(
             total=sum(len(task.variants) for task in tasks),
@@ -742,11 +787,8 @@ def _write_outputs(
             desc="augcore",
         ) as progress,
     ):
-        # A worker costs a process start; small runs use fewer (outputs are the same).
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
         worker = _Worker(spec, prepared.pipeline)
-        batches = _batches(tasks, workers)
-        for results in _execute(worker, batches, workers, lambda: bool(failure)):
+        for results in _execute(worker, _batches(tasks, workers), pool, lambda: bool(failure)):
             manifest.write_lines(
                 [line for result in results for rel, line in result.written if rel not in recorded]
             )

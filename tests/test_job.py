@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,7 +17,15 @@ from test_imageio import png_header_only
 
 import augcore
 from augcore.errors import InputImageError, OutputConflictError, UnsafePathError
-from augcore.job import HELD_BATCHES, _execute, _JobSpec, _Task, _Worker
+from augcore.job import (
+    HELD_BATCHES,
+    _execute,
+    _fork_is_safe,
+    _JobSpec,
+    _Pool,
+    _Task,
+    _Worker,
+)
 from augcore.manifest import read_manifest
 
 
@@ -108,6 +117,22 @@ def test_two_workers_write_byte_identical_files_and_manifest(tmp_path):
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
     assert len(one) == 24 * 3 + 1
     assert one == two
+
+
+def test_with_another_thread_running_workers_are_not_forked_and_write_the_same_bytes(tmp_path):
+    """Forking a process with a second thread could copy a held lock: forkserver is used."""
+    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(16)])
+    augcore.run([data], tmp_path / "one", per_image=2, seed=5, jobs=1)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not _fork_is_safe()
+        augcore.run([data], tmp_path / "two", per_image=2, seed=5, jobs=2)
+    finally:
+        release.set()
+        other.join()
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
 
 
 def test_a_list_naming_a_file_twice_gives_distinct_outputs(tmp_path):
@@ -376,10 +401,11 @@ def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
             pulled[0] += 1
             yield (_Task(str(path), path.name, (0,)),)
 
-    results = _execute(_Worker(spec), batches(), jobs=2, stopping=lambda: False)
-    for done, [result] in enumerate(results, 1):
-        ahead.append(pulled[0] - done)  # batches taken from the source but not yet finished
-        assert result.error is None
+    with _Pool(spec, 1) as pool:
+        results = _execute(_Worker(spec), batches(), pool, stopping=lambda: False)
+        for done, [result] in enumerate(results, 1):
+            ahead.append(pulled[0] - done)  # batches taken from the source but not yet finished
+            assert result.error is None
     assert len(ahead) == 30
     assert max(ahead) <= HELD_BATCHES
 
