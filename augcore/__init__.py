@@ -14,6 +14,7 @@ from augcore.audit import ReplayResult, Report, replay, report
 from augcore.config import OneOf, SomeOf, Step
 from augcore.errors import (
     AugcoreError,
+    AugmentOptionError,
     BatchLengthError,
     ConfigError,
     DuplicateTransformError,
@@ -45,6 +46,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AugcoreError",
+    "AugmentOptionError",
     "AugmentStream",
     "Batch",
     "BatchLengthError",

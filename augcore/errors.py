@@ -58,6 +58,13 @@ class ConfigError(AugcoreError, ValueError):
     """A chain configuration names an unknown transform/parameter or has a bad value."""
 
 
+class AugmentOptionError(AugcoreError, ValueError, TypeError):
+    """``augment``/``augment_batch`` got a bad seed, source key, k, variants or threads.
+
+    Both a ValueError and a TypeError: a wrong value and a wrong type are caught either way.
+    """
+
+
 # --- the job -----------------------------------------------------------------------------------
 class InputImageError(AugcoreError, OSError):
     """An input is missing, unreadable, not an image, truncated, unsupported, or a bomb."""

@@ -32,6 +32,7 @@ from augcore.config import (
     parse_config,
 )
 from augcore.errors import (
+    AugmentOptionError,
     BatchLengthError,
     ImageDtypeError,
     ImageShapeError,
@@ -271,7 +272,7 @@ def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
 
 def _check_count(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise AugmentOptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 class Pipeline:

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from augcore.errors import AugmentOptionError
+
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -65,7 +67,7 @@ def key_hashes(keys: Sequence[str]) -> np.ndarray:
     keys = list(keys)
     if not all(issubclass(kind, str) for kind in set(map(type, keys))):
         bad = next(key for key in keys if not isinstance(key, str))
-        raise TypeError(f"source keys must be str, got {type(bad).__name__}: {bad!r}")
+        raise AugmentOptionError(f"source keys must be str, got {type(bad).__name__}: {bad!r}")
     lengths = np.fromiter(map(len, keys), dtype=np.uint64, count=len(keys))
     hashes = mix64(lengths ^ np.uint64(_KEY_DOMAIN))
     width = int(lengths.max(initial=0))
@@ -89,9 +91,11 @@ def key_hash(key: str) -> int:
 def check_seed(seed: int) -> int:
     """Seeds are integers in [0, 2**64); bools and floats are refused so typos do not pass."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int in [0, 2**64), got {type(seed).__name__}: {seed!r}")
+        raise AugmentOptionError(
+            f"seed must be an int in [0, 2**64), got {type(seed).__name__}: {seed!r}"
+        )
     if not 0 <= int(seed) <= _MASK64:
-        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        raise AugmentOptionError(f"seed must be in [0, 2**64), got {seed}")
     return int(seed)
 
 

@@ -266,6 +266,25 @@ def test_bad_single_inputs_get_clear_errors() -> None:
         augcore.Pipeline([Rotate()], fill_mode="edge")
 
 
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: MIXED.augment(IMAGES[0], seed=-1, key="x"), r"seed must be in \[0, 2\*\*64\)"),
+        (lambda: MIXED.augment(IMAGES[0], seed="1", key="x"), "seed must be an int"),
+        (lambda: MIXED.augment(IMAGES[0], seed=0, key=b"x"), "source keys must be str"),
+        (lambda: MIXED.augment(IMAGES[0], seed=0, key="x", k=True), "k must be an integer"),
+        (lambda: MIXED.augment_batch(IMAGES, seed=0, variants=0), "variants must be"),
+        (lambda: MIXED.augment_batch(IMAGES, seed=0, keys=[1, 2, 3, 4, 5]), "keys must be str"),
+        (lambda: MIXED.augment_batch(IMAGES, seed=0, threads=0), "threads must be"),
+    ],
+)
+def test_bad_augment_arguments_are_augcore_errors(call, match) -> None:
+    """One augcore class for every bad argument, still caught by ``except ValueError``."""
+    with pytest.raises(augcore.AugmentOptionError, match=match) as caught:
+        call()
+    assert isinstance(caught.value, ValueError)
+
+
 class _Float32Params(augcore.PixelTransform):
     """Breaks the contract: float32 parameters would not survive JSON exactly."""
 
