@@ -79,6 +79,17 @@ def test_integer_pixel_shift_equals_the_shifted_array(fill_mode: str, dx: int, d
     np.testing.assert_array_equal(run(shift, TALL, fill_mode=fill_mode, cval=9), expected)
 
 
+@pytest.mark.parametrize(("dx", "dy"), [(3, -2), (-4, 5)])
+def test_integer_pixel_shift_with_wrap_repeats_with_period_n_minus_1(dx: int, dy: int) -> None:
+    """scipy's "wrap" (docs/transforms.md): index i outside [0, n) reads i mod (n - 1)."""
+    h, w = TALL.shape[:2]
+    rows, cols = np.arange(h) - dy, np.arange(w) - dx
+    rows = np.where((rows >= 0) & (rows < h), rows, rows % (h - 1))
+    cols = np.where((cols >= 0) & (cols < w), cols, cols % (w - 1))
+    shift = Shift(x=[dx, dx], y=[dy, dy], unit="pixels")
+    np.testing.assert_array_equal(run(shift, TALL, fill_mode="wrap"), TALL[np.ix_(rows, cols)])
+
+
 def test_fractional_shift_is_measured_along_the_axis_it_names() -> None:
     # 0.25 of the width (12) is 3 pixels right; 0 of the height.
     out = run(Shift(x=[0.25, 0.25], y=[0, 0]), TALL, fill_mode="constant")
