@@ -274,8 +274,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        try:
+            written = os.write(descriptor, data)  # no buffered file object: one call, usually
+            while written < len(data):
+                written += os.write(descriptor, data[written:])
+        finally:
+            os.close(descriptor)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

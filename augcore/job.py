@@ -289,7 +289,7 @@ def _inspect_folder(
             )
         stale = _recorded_paths(manifest, out)
         return _FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
-    clashes = [rel for rel in planned if (out / rel).exists()]
+    clashes = [rel for rel in planned if os.path.exists(os.path.join(out, rel))]
     if clashes and not overwrite:
         raise OutputConflictError(
             f"{out} already has {len(clashes)} of this run's output names but no manifest of it "
@@ -554,7 +554,6 @@ class _Prepared:
     header: dict[str, Any]
     items: list[SourceItem]
     skipped: list[SkippedInput]
-    suffixes: list[str]
     state: _FolderState
     pipeline: Any
     size: tuple[int, int] | None
@@ -613,10 +612,9 @@ def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
             "fix or remove them, or pass --on-error skip to go on without them"
         )
     pipeline = _build_pipeline(request.config)
-    suffixes = [output_suffix(item.path.suffix, request.format) for item in items]
-    planned = [
-        output_relpath(item.key, k, suffix)
-        for item, suffix in zip(items, suffixes, strict=True)
+    planned = [  # per input, its per_image output names in k order
+        output_relpath(item.key, k, output_suffix(item.path.suffix, request.format))
+        for item in items
         for k in range(per_image)
     ]
     if out.exists() and not out.is_dir():
@@ -631,7 +629,7 @@ def _prepare(request: _Request, *, on_error: str, planning: bool) -> _Prepared:
             if not planning:
                 raise
             state = _FolderState(False, f"run would be refused: {exc}")
-    return _Prepared(out, header, items, skipped, suffixes, state, pipeline, parsed_size, planned)
+    return _Prepared(out, header, items, skipped, state, pipeline, parsed_size, planned)
 
 
 def plan(
@@ -654,10 +652,9 @@ def plan(
     request = _Request.of(locals())
     prepared = _prepare(request, on_error="skip", planning=True)
     shown = [
-        (str(item.path), output_relpath(item.key, k, suffix))
-        for item, suffix in zip(prepared.items, prepared.suffixes, strict=True)
-        for k in range(per_image)
-    ][:examples]
+        (str(prepared.items[index // per_image].path), name)
+        for index, name in enumerate(prepared.planned[:examples])
+    ]
     return Plan(
         out=prepared.out,
         per_image=per_image,
@@ -674,8 +671,8 @@ def _pending(prepared: _Prepared, per_image: int) -> tuple[list[_Task], int]:
     recorded = prepared.state.recorded
     tasks: list[_Task] = []
     already_there = 0
-    for item, suffix in zip(prepared.items, prepared.suffixes, strict=True):
-        names = [output_relpath(item.key, k, suffix) for k in range(per_image)]
+    for index, item in enumerate(prepared.items):
+        names = prepared.planned[index * per_image : (index + 1) * per_image]
         missing = tuple(
             k
             for k, name in enumerate(names)

@@ -20,7 +20,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from augcore.errors import InputImageError, UnsafePathError
 from augcore.imageio import READ_EXTENSIONS
@@ -104,7 +104,7 @@ def _relative_keys(paths: Sequence[Path]) -> list[str]:
     if not paths:
         return []
     root = os.path.commonpath([os.path.dirname(path) for path in paths])
-    return [PurePosixPath(*Path(os.path.relpath(path, root)).parts).as_posix() for path in paths]
+    return [os.path.relpath(path, root).replace(os.sep, "/") for path in paths]
 
 
 def unique_keys(keys: Iterable[str]) -> list[str]:
