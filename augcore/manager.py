@@ -244,11 +244,12 @@ class PluginManager:
         """The transform class called ``name``; ConfigError with "did you mean" if none."""
         info = self._transforms.get(name) if isinstance(name, str) else None
         if info is None:
+            failed = "".join(f"\n  {problem}" for problem in self.problems)
             raise ConfigError(
                 f"{where}: unknown transform {name!r}{did_you_mean(name, self._transforms)}; "
-                "available: "
-                + ", ".join(sorted(self._transforms))
-                + ". Third-party transforms need their plugin installed (augcore plugins)."
+                f"available: {', '.join(sorted(self._transforms))}. Third-party transforms need "
+                "their plugin installed (augcore plugins)."
+                + (f" These plugins failed to load:{failed}" if failed else "")
             )
         return info.cls
 

@@ -115,6 +115,19 @@ def test_in_warn_mode_a_broken_plugin_is_skipped_and_the_others_work(monkeypatch
         assert names(augcore.PluginManager()) == BUILTINS | {"fake_posterize"}
 
 
+def test_an_unknown_transform_in_warn_mode_names_the_plugins_that_failed(monkeypatch) -> None:
+    """A config naming a skipped plugin's transform says why it is missing."""
+    monkeypatch.syspath_prepend(str(FAKE_SITE / "broken"))
+    with pytest.warns(augcore.PluginWarning):
+        manager = augcore.PluginManager(on_error="warn")
+    with pytest.raises(augcore.ConfigError) as caught:
+        augcore.Pipeline.from_config({"steps": [{"transform": "broken_thing"}]}, manager)
+    message = str(caught.value)
+    assert "unknown transform 'broken_thing'" in message
+    assert "These plugins failed to load:" in message
+    assert "'broken' from distribution augcore-broken-plugin 0.1.0 failed to import" in message
+
+
 def test_a_duplicate_name_names_both_plugins(monkeypatch) -> None:
     monkeypatch.syspath_prepend(str(FAKE_SITE / "duplicate"))
     with pytest.raises(augcore.DuplicateTransformError) as caught:
