@@ -48,6 +48,7 @@ from augcore.transform import (
     Params,
     compose,
     identity_matrices,
+    is_integer,
 )
 from augcore.warp import warp_affine_batch
 
@@ -271,7 +272,7 @@ def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
 
 
 def _check_count(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if not is_integer(value) or value < minimum:
         raise AugmentOptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
