@@ -17,14 +17,15 @@ import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
-from augcore.errors import ConfigError
+from augcore.errors import ConfigError, PluginContractError
 from augcore.seeding import Draws
 
 ParamKind = Literal["range", "float", "int", "bool", "choice"]
+PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
 ImageShape = tuple[int, ...]
 Params = dict[str, np.ndarray]
 
@@ -53,6 +54,21 @@ class Param:
     center: float = 0.0
     single: Literal["symmetric", "upto"] = "symmetric"
     choices: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        """Refuse a malformed declaration where it is written (a typo would pass as "range")."""
+        where = f"Param {self.name!r}"
+        if self.kind not in PARAM_KINDS:
+            raise PluginContractError(
+                f"{where}: kind {self.kind!r} is not one of {', '.join(PARAM_KINDS)}"
+                + did_you_mean(self.kind, PARAM_KINDS)
+            )
+        if self.single not in ("symmetric", "upto"):
+            raise PluginContractError(
+                f"{where}: single {self.single!r} must be 'symmetric' or 'upto'"
+            )
+        if self.kind == "choice" and not self.choices:
+            raise PluginContractError(f"{where}: kind 'choice' needs choices=(...)")
 
     def allowed(self) -> str:
         """What values are allowed, in words, for error messages and listings."""

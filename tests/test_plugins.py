@@ -217,6 +217,20 @@ def test_contract_violations_are_named(cls: type, match: str) -> None:
     assert names(manager) == BUILTINS  # nothing half-registered
 
 
+@pytest.mark.parametrize(
+    ("declaration", "match"),
+    [
+        (dict(kind="ragne"), r"kind 'ragne'.*did you mean 'range'"),
+        (dict(kind="range", single="half"), r"single 'half'.*'symmetric' or 'upto'"),
+        (dict(kind="choice"), "kind 'choice' needs choices"),
+    ],
+)
+def test_a_malformed_param_declaration_is_refused_where_it_is_written(declaration, match) -> None:
+    """A typo in a Param would otherwise pass silently as some other kind."""
+    with pytest.raises(augcore.PluginContractError, match=r"Param 'x': " + match):
+        augcore.Param("x", 1, units="", doc="", **declaration)
+
+
 def test_a_plugin_without_the_hook_is_refused() -> None:
     with pytest.raises(augcore.PluginContractError, match=r"no @augcore\.hookimpl"):
         augcore.PluginManager(autoload=False).register(object(), name="empty")
