@@ -1,7 +1,7 @@
 """The seed's job end to end: files in, augmented files out, against the seed's own tools.
 
 Workload (issue 4): 500 generated RGB 64x64 PNGs named in a list file, each resized to 28x28,
-3 augmented variants each, saved as TIFF: 1,500 files expected. Timed in this one process, on
+3 augmented variants each, saved as TIFF: 1,500 files expected. Timed from this process, on
 the same inputs, wall clock from reading the list to the last file written:
 
 - Keras: the seed's loop verbatim on Keras 3's legacy ``ImageDataGenerator`` (``flow`` with
@@ -9,7 +9,9 @@ the same inputs, wall clock from reading the list to the last file written:
 - Augmentor: resize 28x28, rotate 40, shear 0.2, zoom 0.8-1.2, flip; ``process()`` three times
   (Augmentor has no shift; it reads a folder, not a list);
 - augcore: ``augcore.run(--from-list, --size 28x28, --format tif, --per-image 3)`` with
-  ``--jobs 1`` and ``--jobs 2`` (worker start-up included).
+  ``--jobs 1`` and ``--jobs 2`` (worker start-up included), in this process (where jax's
+  threads make workers come from a forkserver, started once in the warm-up round) and as
+  ``python -m augcore run`` in a fresh process (interpreter start, imports, forked workers).
 
 Each figure is the best of ``--repeats`` interleaved rounds, each into a fresh folder. The table
 is printed twice: outputs on disk (the real case) and on a RAM file system (/dev/shm, where file
@@ -27,6 +29,7 @@ import importlib.metadata
 import io
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -119,6 +122,17 @@ def augcore_run(jobs: int) -> Callable[[Path, Path], None]:
             jobs=jobs,
             quiet=True,
         )
+
+    return run
+
+
+def augcore_command(jobs: int) -> Callable[[Path, Path], None]:
+    """``python -m augcore run ...`` in a fresh process: interpreter, imports and workers' start."""
+
+    def run(listing: Path, out: Path) -> None:
+        options = f"--per-image {PER_IMAGE} --seed 0 --size 28x28 --format tif --jobs {jobs}"
+        command = [sys.executable, "-m", "augcore", "run", "--from-list", str(listing)]
+        subprocess.run([*command, "--out", str(out), *options.split(), "--quiet"], check=True)
 
     return run
 
@@ -218,6 +232,9 @@ def compare(
         f"\naugcore --jobs 2 / --jobs 1: {two / one:.2f}x (target >= 1.7x); two processes got "
         f"{parallel_headroom():.2f}x on pure CPU work on this machine just now"
     )
+    command_one = expected / best["augcore CLI --jobs 1 (fresh process)"]
+    command_two = expected / best["augcore CLI --jobs 2 (fresh process)"]
+    print(f"augcore CLI (fresh process) --jobs 2 / --jobs 1: {command_two / command_one:.2f}x")
     if keras:
         print(
             f"augcore --jobs 1 / keras: {one / (files[keras] / best[keras]):.2f}x (target >= 3x); "
@@ -245,6 +262,8 @@ def main() -> int:
         print("Augmentor not installed: skipping its row", file=sys.stderr)
     tools["augcore --jobs 1"] = augcore_run(1)
     tools["augcore --jobs 2"] = augcore_run(2)
+    tools["augcore CLI --jobs 1 (fresh process)"] = augcore_command(1)
+    tools["augcore CLI --jobs 2 (fresh process)"] = augcore_command(2)
 
     places = {"disk": None}
     if os.path.isdir("/dev/shm"):
