@@ -131,7 +131,7 @@ class _LeafResult:
 class _Segment:
     """A fused geometric run, or a single pixel step, of the flattened chain."""
 
-    leaves: list[int]
+    leaves: tuple[int, ...]
     geometric: bool
 
 
@@ -246,13 +246,17 @@ def _flatten(nodes: Sequence[Node]) -> list[_Leaf]:
 
 
 def _segments(leaves: Sequence[_Leaf]) -> list[_Segment]:
+    """Each run of consecutive geometric leaves is one segment (one warp); each pixel leaf too."""
     segments: list[_Segment] = []
-    for index, leaf in enumerate(leaves):
-        geometric = isinstance(leaf.step.transform, GeometricTransform)
-        if geometric and segments and segments[-1].geometric:
-            segments[-1].leaves.append(index)
+    runs = itertools.groupby(
+        range(len(leaves)), key=lambda i: isinstance(leaves[i].step.transform, GeometricTransform)
+    )
+    for geometric, run in runs:
+        indices = tuple(run)
+        if geometric:
+            segments.append(_Segment(indices, geometric=True))
         else:
-            segments.append(_Segment([index], geometric))
+            segments.extend(_Segment((index,), geometric=False) for index in indices)
     return segments
 
 
