@@ -77,11 +77,7 @@ class OneOf:
     p: float = 1.0
 
     def __post_init__(self) -> None:
-        steps = tuple(as_node(step, "one_of") for step in self.steps)
-        if not steps:
-            raise ConfigError("one_of: needs at least one member")
-        object.__setattr__(self, "steps", steps)
-        object.__setattr__(self, "p", _check_probability(self.p, "one_of"))
+        steps = _normalise_group(self, "one_of")
         if self.weights is not None:
             weights = self.weights
             if (
@@ -107,11 +103,7 @@ class SomeOf:
     p: float = 1.0
 
     def __post_init__(self) -> None:
-        steps = tuple(as_node(step, "some_of") for step in self.steps)
-        if not steps:
-            raise ConfigError("some_of: needs at least one member")
-        object.__setattr__(self, "steps", steps)
-        object.__setattr__(self, "p", _check_probability(self.p, "some_of"))
+        steps = _normalise_group(self, "some_of")
         n = self.n
         bounds = (n, n) if is_integer(n) else tuple(n) if isinstance(n, (list, tuple)) else None
         if (
@@ -128,6 +120,16 @@ class SomeOf:
 
 
 Node = Step | OneOf | SomeOf
+
+
+def _normalise_group(group: OneOf | SomeOf, kind: str) -> tuple[Node, ...]:
+    """Set a group's members (as chain nodes) and p in place; the members."""
+    if not isinstance(group.steps, (list, tuple)) or not group.steps:
+        raise ConfigError(f"{kind}: needs a non-empty list of members, got {group.steps!r}")
+    steps = tuple(as_node(step, kind) for step in group.steps)
+    object.__setattr__(group, "steps", steps)
+    object.__setattr__(group, "p", _check_probability(group.p, kind))
+    return steps
 
 
 def as_node(item: Any, where: str) -> Node:

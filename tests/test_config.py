@@ -224,6 +224,15 @@ def test_numpy_numbers_are_accepted_wherever_python_numbers_are(manager) -> None
     assert plain["steps"][2]["n"] == [1, 1]
 
 
+def test_groups_built_in_python_need_a_list_of_members() -> None:
+    from augcore.plugins.geometric import Rotate
+
+    with pytest.raises(augcore.ConfigError, match="one_of: needs a non-empty list of members"):
+        augcore.OneOf(Rotate())  # type: ignore[arg-type]
+    with pytest.raises(augcore.ConfigError, match="some_of: needs a non-empty list of members"):
+        augcore.SomeOf([])
+
+
 def test_config_file_problems_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(augcore.ConfigError, match=r"missing\.toml: cannot read"):
         load_config(tmp_path / "missing.toml")
