@@ -505,11 +505,12 @@ class Pipeline:
 
     # --- replay ---------------------------------------------------------------------------
     def apply_record(self, image: np.ndarray, record: Record | Mapping[str, Any]) -> np.ndarray:
-        """Re-apply a record's exact parameters (no sampling) to ``image``.
+        """Re-apply a record's exact parameters to ``image``; nothing is drawn.
 
         ``record`` is a Record or its ``to_dict()`` form; it must come from this pipeline's
         chain (each step is matched by position and name). Records are read from files, so
-        anything that does not fit the chain is a ManifestError naming the step.
+        anything that does not fit the chain is a ManifestError naming the step: each step's
+        params must have the names, dtypes and shapes its transform's ``sample`` gives.
         """
         if not isinstance(record, Record):
             record = Record.from_dict(record)
