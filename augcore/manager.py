@@ -77,10 +77,7 @@ class PluginOrigin:
         if self.builtin:
             return f"built-in plugin {self.plugin!r}"
         if self.distribution:
-            return (
-                f"plugin {self.plugin!r} from distribution "
-                f"{self.distribution} {self.version or '(unknown version)'}"
-            )
+            return f"plugin {self.plugin!r} from distribution {self.source}"
         return f"plugin {self.plugin!r} (registered directly)"
 
 
