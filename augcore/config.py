@@ -266,7 +266,7 @@ def _parse_node(step: Any, where: str, manager: PluginManager) -> Node:
     cls = manager.get(name, where)
     where = f"{where} ({name})"
     options = {key: value for key, value in step.items() if key not in STEP_KEYS}
-    validate_options(cls, options, where)
+    validate_options(cls, options, where)  # what the constructor checks, but naming the step
     return Step(cls(**options), p=_check_probability(step.get("p", 1.0), where))
 
 
