@@ -777,11 +777,12 @@ def _write_outputs(
     with (
         _Pool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
         ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
-        tqdm(
-            total=sum(len(task.variants) for task in tasks),
-            disable=not show,
-            unit="img",
-            desc="augcore",
+        # No tqdm at all unless shown: even a disabled one starts a monitor thread that
+        # outlives the run, and a later run in this process could then not fork its workers.
+        (
+            tqdm(total=sum(len(task.variants) for task in tasks), unit="img", desc="augcore")
+            if show
+            else contextlib.nullcontext()
         ) as progress,
     ):
         worker = _Worker(spec, prepared.pipeline)
@@ -791,7 +792,8 @@ def _write_outputs(
             )
             for result in results:
                 written += len(result.written)
-                progress.update(len(result.task.variants))
+                if progress is not None:
+                    progress.update(len(result.task.variants))
                 if result.error is not None:
                     skipped.append(SkippedInput(result.task.path, result.error))
                     unreadable += 1

@@ -119,6 +119,14 @@ def test_two_workers_write_byte_identical_files_and_manifest(tmp_path):
     assert one == two
 
 
+def test_a_quiet_run_leaves_no_thread_behind(tmp_path):
+    """A leftover thread (tqdm's monitor) would make the next run's workers slow to start."""
+    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(16)])
+    before = set(threading.enumerate())
+    augcore.run([data], tmp_path / "out", per_image=1, seed=0, jobs=2, quiet=True)
+    assert set(threading.enumerate()) <= before
+
+
 def test_with_another_thread_running_workers_are_not_forked_and_write_the_same_bytes(tmp_path):
     """Forking a process with a second thread could copy a held lock: forkserver is used."""
     data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(16)])
