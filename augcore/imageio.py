@@ -9,6 +9,7 @@ places the file atomically (temporary file in the target folder + ``os.replace``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -207,6 +208,12 @@ def _encode_tiff(array: np.ndarray) -> bytes:
     channels = 1 if array.ndim == 2 else array.shape[2]
     if channels not in (1, 3, 4):
         raise ValueError(f"cannot write a {channels}-channel image as TIFF (1, 3 or 4 channels)")
+    return _tiff_header(width, height, channels) + np.ascontiguousarray(array).tobytes()
+
+
+@functools.lru_cache(maxsize=64)
+def _tiff_header(width: int, height: int, channels: int) -> bytes:
+    """Everything before the pixels; the same for every image of one shape, so built once."""
     tags = [
         (256, _LONG, 1, width),
         (257, _LONG, 1, height),
@@ -216,7 +223,7 @@ def _encode_tiff(array: np.ndarray) -> bytes:
         (273, _LONG, 1, None),  # StripOffsets: the pixels, after everything else
         (277, _SHORT, 1, channels),
         (278, _LONG, 1, height),  # RowsPerStrip: one strip
-        (279, _LONG, 1, array.size),  # StripByteCounts
+        (279, _LONG, 1, width * height * channels),  # StripByteCounts
         (282, _RATIONAL, 1, None),  # XResolution 72/1
         (283, _RATIONAL, 1, None),  # YResolution 72/1
         (284, _SHORT, 1, 1),  # PlanarConfiguration: interleaved
@@ -247,8 +254,7 @@ def _encode_tiff(array: np.ndarray) -> bytes:
     )
     header = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(tags))
     no_next_ifd = b"\x00\x00\x00\x00"
-    pixels = np.ascontiguousarray(array).tobytes()
-    return b"".join([header, entries, no_next_ifd, bits, resolution, resolution, pixels])
+    return b"".join([header, entries, no_next_ifd, bits, resolution, resolution])
 
 
 def sha256_hex(data: bytes) -> str:

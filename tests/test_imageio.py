@@ -185,6 +185,16 @@ def test_lossless_formats_write_exactly_what_they_were_given(tmp_path, suffix, c
     np.testing.assert_array_equal(read_image(path), pixels)
 
 
+def test_tiffs_of_alternating_shapes_each_read_back_exactly():
+    """The TIFF header is built once per shape: each image must still get its own."""
+    rng = np.random.default_rng(5)
+    shapes = [(9, 13, 3), (13, 9, 3), (9, 13), (9, 13, 4), (9, 13, 3), (1, 1, 3)]
+    for shape in shapes:
+        pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+        with Image.open(io.BytesIO(encode_image(pixels, ".tif"))) as image:
+            np.testing.assert_array_equal(np.asarray(image), pixels)
+
+
 def test_encoding_is_deterministic_and_the_checksum_is_of_the_file(tmp_path):
     pixels = asymmetric_rgb()
     for suffix in (".png", ".jpg", ".tif", ".webp"):
