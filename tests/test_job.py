@@ -390,17 +390,22 @@ def test_bad_options_are_value_errors_naming_the_option(tmp_path, option, messag
     assert not (tmp_path / "out").exists()
 
 
-def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
-    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(30)])
-    spec = _JobSpec(
+def default_spec(out: Path) -> _JobSpec:
+    """What a worker gets for one variant per input of the default chain, as given."""
+    return _JobSpec(
         pipeline=pickle.dumps(augcore.Pipeline.default()),
         seed=0,
         per_image=1,
         size=None,
         fmt="same",
-        out=str(tmp_path / "out"),
+        out=str(out),
         max_pixels=None,
     )
+
+
+def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
+    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(30)])
+    spec = default_spec(tmp_path / "out")
     pulled = [0]
     ahead = []
 
@@ -482,15 +487,7 @@ def test_a_worker_process_builds_its_pipeline_once_for_all_its_batches(tmp_path,
     from augcore import job
 
     data = make_tree(tmp_path / "data", ("a.png", "b.png", "c.png"))
-    spec = _JobSpec(
-        pipeline=pickle.dumps(augcore.Pipeline.default()),
-        seed=0,
-        per_image=1,
-        size=None,
-        fmt="same",
-        out=str(tmp_path / "out"),
-        max_pixels=None,
-    )
+    spec = default_spec(tmp_path / "out")
     loads = []
     unpickle = pickle.loads
     monkeypatch.setattr(job.pickle, "loads", lambda data: loads.append(data) or unpickle(data))
