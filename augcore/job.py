@@ -318,15 +318,15 @@ class _Worker:
 
     def __init__(self, spec: _JobSpec, pipeline: Any = None) -> None:
         self.spec = spec
-        self.pipeline = pipeline or pickle.loads(spec.pipeline)
+        self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
         self.folders: set[str] = set()  # output folders known to exist
 
     def __call__(self, batch: Sequence[_Task]) -> list[_TaskResult]:
         """One result per task, in order. Same-shape neighbours are augmented in one call."""
         results = [_TaskResult(task) for task in batch]
         group: list[tuple[_TaskResult, np.ndarray]] = []
+        spec = self.spec
         for result in results:
-            spec = self.spec
             try:
                 image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
             except InputImageError as exc:
