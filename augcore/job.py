@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import math
 import multiprocessing
@@ -421,6 +422,25 @@ def _fork_is_safe() -> bool:
     return os_threads <= (os.cpu_count() or 1)
 
 
+class _ModuleRecorder(pickle.Unpickler):
+    """Unpickles while noting the module of every class or function the pickle names."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.modules: set[str] = set()
+
+    def find_class(self, module: str, name: str) -> Any:
+        self.modules.add(module)
+        return super().find_class(module, name)
+
+
+def _modules_of(pickled: bytes) -> list[str]:
+    """The modules unpickling ``pickled`` needs (the chain's transforms, the pipeline...)."""
+    recorder = _ModuleRecorder(pickled)
+    recorder.load()
+    return sorted(recorder.modules)
+
+
 class _Pool:
     """``processes`` worker processes for one run (none for ``--jobs 1``), started on entry.
 
@@ -447,8 +467,9 @@ class _Pool:
                 "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             )
             if context.get_start_method() == "forkserver":
-                # The server imports augcore once; workers forked from it skip re-importing.
-                context.set_forkserver_preload([__name__])
+                # The server imports augcore and the chain's modules once (if it is not running
+                # yet); workers forked from it then start without importing them again.
+                context.set_forkserver_preload([__name__, *_modules_of(self.spec.pipeline)])
         self._executor = ProcessPoolExecutor(
             self.processes, mp_context=context, initializer=_start_worker, initargs=(self.spec,)
         )

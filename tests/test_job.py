@@ -22,6 +22,7 @@ from augcore.job import (
     _execute,
     _fork_is_safe,
     _JobSpec,
+    _modules_of,
     _Pool,
     _Task,
     _Worker,
@@ -117,6 +118,13 @@ def test_two_workers_write_byte_identical_files_and_manifest(tmp_path):
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
     assert len(one) == 24 * 3 + 1
     assert one == two
+
+
+def test_a_forkserver_preloads_the_modules_the_chain_unpickles_from():
+    pipeline = augcore.Pipeline.default()
+    expected = {type(pipeline).__module__} | {type(step).__module__ for step in pipeline.steps}
+    expected.add("augcore.plugins.geometric")  # the default chain's transforms live there
+    assert expected <= set(_modules_of(pickle.dumps(pipeline)))
 
 
 def test_a_quiet_run_leaves_no_thread_behind(tmp_path):
