@@ -148,16 +148,21 @@ class _JobSpec:
     seed: int
     per_image: int
     size: tuple[int, int] | None
-    fmt: str
     out: str
     max_pixels: int | None
 
 
 @dataclass(frozen=True)
 class _Task:
+    """One input and the outputs still to write for it: (k, path inside the output folder).
+
+    The paths are the ones the parent planned and checked to stay inside the folder; the
+    worker writes exactly those, never names of its own making.
+    """
+
     path: str
     key: str
-    variants: tuple[int, ...]
+    outputs: tuple[tuple[int, str], ...]
 
 
 @dataclass
@@ -353,11 +358,9 @@ class _Worker:
         )
         for index, (result, _) in enumerate(group):
             task = result.task
-            suffix = output_suffix(os.path.splitext(task.path)[1], spec.fmt)
-            for k in task.variants:
+            for k, rel in task.outputs:
                 slot = index * spec.per_image + k
-                data = encode_image(outputs[slot], suffix)
-                rel = output_relpath(task.key, k, suffix)
+                data = encode_image(outputs[slot], os.path.splitext(rel)[1])
                 target = os.path.join(spec.out, rel)  # strings: pathlib costs add up here
                 folder = os.path.dirname(target)
                 if folder not in self.folders:
@@ -695,7 +698,7 @@ def _pending(prepared: _Prepared, per_image: int) -> tuple[list[_Task], int]:
     for index, item in enumerate(prepared.items):
         names = prepared.planned[index * per_image : (index + 1) * per_image]
         missing = tuple(
-            k
+            (k, name)
             for k, name in enumerate(names)
             if name not in recorded or not (prepared.out / name).exists()
         )
@@ -783,7 +786,6 @@ def _write_outputs(
         seed=request.seed,
         per_image=per_image,
         size=prepared.size,
-        fmt=request.format,
         out=str(out.resolve()),
         max_pixels=request.max_pixels,
     )
@@ -801,7 +803,7 @@ def _write_outputs(
         # No tqdm at all unless shown: even a disabled one starts a monitor thread that
         # outlives the run, and a later run in this process could then not fork its workers.
         (
-            tqdm(total=sum(len(task.variants) for task in tasks), unit="img", desc="augcore")
+            tqdm(total=sum(len(task.outputs) for task in tasks), unit="img", desc="augcore")
             if show
             else contextlib.nullcontext()
         ) as progress,
@@ -814,7 +816,7 @@ def _write_outputs(
             for result in results:
                 written += len(result.written)
                 if progress is not None:
-                    progress.update(len(result.task.variants))
+                    progress.update(len(result.task.outputs))
                 if result.error is not None:
                     skipped.append(SkippedInput(result.task.path, result.error))
                     unreadable += 1

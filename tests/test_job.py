@@ -405,7 +405,6 @@ def default_spec(out: Path) -> _JobSpec:
         seed=0,
         per_image=1,
         size=None,
-        fmt="same",
         out=str(out),
         max_pixels=None,
     )
@@ -420,7 +419,7 @@ def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
     def batches():
         for path in sorted(data.iterdir()):
             pulled[0] += 1
-            yield (_Task(str(path), path.name, (0,)),)
+            yield (_Task(str(path), path.name, ((0, f"{path.stem}__k0.png"),)),)
 
     with _Pool(spec, 1) as pool:
         results = _execute(_Worker(spec), batches(), pool, stopping=lambda: False)
@@ -503,7 +502,8 @@ def test_a_worker_process_builds_its_pipeline_once_for_all_its_batches(tmp_path,
     try:
         job._start_worker(spec)  # the pool initializer (no parent process here: no watcher)
         for name in ("a.png", "b.png", "c.png"):
-            [result] = job._run_batch(spec, (_Task(str(data / name), name, (0,)),))
+            task = _Task(str(data / name), name, ((0, name.replace(".png", "__k0.png")),))
+            [result] = job._run_batch(spec, (task,))
             assert result.error is None
     finally:
         job._worker_for.cache_clear()
