@@ -265,6 +265,7 @@ class _FolderState:
     resume: bool
     description: str
     recorded: set[str] = field(default_factory=set)
+    present: set[str] = field(default_factory=set)  # planned, recorded, and on disk: done
     stale_paths: list[str] = field(default_factory=list)
 
 
@@ -284,8 +285,9 @@ def _inspect_folder(
             return _FolderState(False, "unreadable manifest, will be replaced")
         if manifest.header == header:
             recorded = set(_recorded_paths(manifest, out))
-            done = sum(1 for rel in planned if rel in recorded and (out / rel).exists())
-            return _FolderState(True, f"resume: {done} of {len(planned)} outputs there", recorded)
+            present = {rel for rel in planned if rel in recorded and (out / rel).exists()}
+            description = f"resume: {len(present)} of {len(planned)} outputs there"
+            return _FolderState(True, description, recorded, present)
         changed = ", ".join(_differences(manifest.header, header))
         if not overwrite:
             raise OutputConflictError(
@@ -692,16 +694,12 @@ def plan(
 
 def _pending(prepared: _Prepared, per_image: int) -> tuple[list[_Task], int]:
     """The outputs still to write, per input, and how many are already there (resume)."""
-    recorded = prepared.state.recorded
+    present = prepared.state.present
     tasks: list[_Task] = []
     already_there = 0
     for index, item in enumerate(prepared.items):
         names = prepared.planned[index * per_image : (index + 1) * per_image]
-        missing = tuple(
-            (k, name)
-            for k, name in enumerate(names)
-            if name not in recorded or not (prepared.out / name).exists()
-        )
+        missing = tuple((k, name) for k, name in enumerate(names) if name not in present)
         already_there += per_image - len(missing)
         if missing:
             tasks.append(_Task(str(item.path), item.key, missing))
