@@ -9,6 +9,7 @@ import pty
 import shutil
 import struct
 import subprocess
+import sys
 import termios
 
 import pytest
@@ -155,6 +156,18 @@ def test_report_and_replay_through_the_cli(tmp_path, capsys):
 def test_report_on_a_folder_without_a_manifest_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 1
     assert "no manifest here" in capsys.readouterr().err
+
+
+def test_python_dash_m_augcore_runs_the_cli_and_its_workers_write_the_same_bytes(tmp_path):
+    """A fresh process with no threads forks its workers; the files equal a one-process run."""
+    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(16)])
+    main(["run", str(data), "--out", str(tmp_path / "one"), "--per-image", "2", "--jobs", "1"])
+    argv = [sys.executable, "-m", "augcore", "run", str(data), "--out", str(tmp_path / "two")]
+    argv += ["--per-image", "2", "--jobs", "2"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "16 inputs x 2 = 32 outputs" in done.stdout
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
 
 
 def test_a_progress_bar_is_drawn_when_stderr_is_a_terminal(tmp_path):
