@@ -75,6 +75,95 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
     }
 }
 
+/* floor(x) exactly, in operations every clone vectorises (libm's floor and SSE2 do not):
+ * adding and removing 2^52 rounds |x| < 2^52 to an integer; larger doubles are integers. */
+static inline double ac_floor(double x)
+{
+    const double big = 4503599627370496.0;
+    const double up = (x + big) - big, down = (x - big) + big; /* both: no branch */
+    const double rounded = x < 0.0 ? down : up;
+    const double below = rounded - (rounded > x ? 1.0 : 0.0);
+    return (x < big) & (x > -big) ? below : x;
+}
+
+/* Order 1 on float32, scipy's taps exactly: on each axis the first tap floor(x) with weight
+ * w0 = 1 - (x - floor(x)), the second tap one step further. In bounds (0 <= x < n-1) the step is
+ * 1 (w_in along rows). With ``clamp`` ("nearest") every sample is resolved: scipy clamps both
+ * taps to [0, n-1], where they coincide (step 0) unless 0 <= floor(x) <= n-2; otherwise a
+ * sample not in bounds on both axes gets index -1 and is left to the caller. */
+AC_CLONES
+static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r,
+                               int32_t *restrict step_c, double *restrict w_r,
+                               double *restrict w_c, const double *restrict col_r,
+                               const double *restrict col_c, double row_r, double row_c,
+                               int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
+{
+    const double r_last = (double)(h_in - 1), c_last = (double)(w_in - 1);
+    const int32_t stride = (int32_t)w_in;
+    for (int64_t c = 0; c < w_out; c++) {
+        const double r = row_r + col_r[c], q = row_c + col_c[c];
+        const double below_r = ac_floor(r), below_c = ac_floor(q);
+        const int inside_r = (r >= 0.0) & (r < r_last), inside_c = (q >= 0.0) & (q < c_last);
+        double tap_r = below_r < 0.0 ? 0.0 : below_r, tap_c = below_c < 0.0 ? 0.0 : below_c;
+        tap_r = tap_r > r_last ? r_last : tap_r;
+        tap_c = tap_c > c_last ? c_last : tap_c;
+        w_r[c] = 1.0 - (r - below_r);
+        w_c[c] = 1.0 - (q - below_c);
+        step_r[c] = inside_r ? stride : 0;
+        step_c[c] = inside_c;
+        const int32_t first = (int32_t)tap_r * stride + (int32_t)tap_c;
+        index[c] = (clamp | (inside_r & inside_c)) ? first : -1;
+    }
+}
+
+/* scipy's order-1 sum in double: t = 0; t += (v00 wr0) wc0; t += (v01 wr0) wc1;
+ * t += (v10 wr1) wc0; t += (v11 wr1) wc1, with w1 = 1 - w0 (0 + (-0) is +0, as in scipy). */
+static inline double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0,
+                                double wc0)
+{
+    const double wr1 = 1.0 - wr0, wc1 = 1.0 - wc0;
+    double total = 0.0;
+    total += (v00 * wr0) * wc0;
+    total += (v01 * wr0) * wc1;
+    total += (v10 * wr1) * wc0;
+    total += (v11 * wr1) * wc1;
+    return total;
+}
+
+/* The samples of a row with index >= 0, as ac_row_linear_taps left them: bit-exact float32. */
+static inline void ac_linear_f32_samples(float *restrict out, const float *restrict src,
+                                         const int32_t *restrict index, const int32_t *step_r,
+                                         const int32_t *step_c, const double *w_r,
+                                         const double *w_c, int64_t w_out, int64_t channels)
+{
+    for (int64_t c = 0; c < w_out; c++) {
+        if (index[c] < 0)
+            continue;
+        const float *p = src + (int64_t)index[c] * channels;
+        const int64_t down = step_r[c] * channels, right = step_c[c] * channels;
+        for (int64_t ch = 0; ch < channels; ch++)
+            out[c * channels + ch] = (float)ac_tap_sum(p[ch], p[ch + right], p[ch + down],
+                                                       p[ch + down + right], w_r[c], w_c[c]);
+    }
+}
+
+/* ac_linear_f32_samples specialised on 1, 3 and 4 channels. */
+AC_CLONES
+static void ac_linear_f32_row(float *restrict out, const float *restrict src,
+                              const int32_t *restrict index, const int32_t *step_r,
+                              const int32_t *step_c, const double *w_r, const double *w_c,
+                              int64_t w_out, int64_t channels)
+{
+    if (channels == 1)
+        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, 1);
+    else if (channels == 3)
+        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, 3);
+    else if (channels == 4)
+        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, 4);
+    else
+        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, channels);
+}
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
