@@ -52,7 +52,8 @@ cdef extern from "_warp_simd.h" nogil:
     void ac_row_linear_taps(int32_t *index, int32_t *step_r, int32_t *step_c, double *w_r,
                             double *w_c, const double *col_r, const double *col_c, double row_r,
                             double row_c, int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
-    void ac_linear_f32_row(float *out, const float *src, const int32_t *index,
+    void ac_linear_f32_row(float *out, const float *src, const float *src_end,
+                           const int32_t *index,
                            const int32_t *step_r, const int32_t *step_c, const double *w_r,
                            const double *w_c, int64_t w_out, int64_t channels)
     void ac_bilinear_u8x4(uint8_t *out, const uint8_t *p00, const uint8_t *p01,
@@ -391,7 +392,8 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
         else:
             ac_row_linear_taps(s.index, s.step_r, s.step_c, s.w_r, s.w_c, s.col_r, s.col_c,
                                row_r, row_c, g.w_out, g.h_in, w_in, g.mode == NEAREST)
-            ac_linear_f32_row(out, src, s.index, s.step_r, s.step_c, s.w_r, s.w_c, g.w_out, ch_n)
+            ac_linear_f32_row(out, src, src_end, s.index, s.step_r, s.step_c, s.w_r, s.w_c,
+                              g.w_out, ch_n)
         for c in range(g.w_out):
             if s.index[c] >= 0:
                 continue
