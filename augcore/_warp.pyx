@@ -56,6 +56,7 @@ cdef extern from "_warp_simd.h" nogil:
                            const int32_t *index,
                            const int32_t *step_r, const int32_t *step_c, const double *w_r,
                            const double *w_c, int64_t w_out, int64_t channels)
+    double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0, double wc0)
     void ac_bilinear_u8x4(uint8_t *out, const uint8_t *p00, const uint8_t *p01,
                           const uint8_t *p10, const uint8_t *p11, float w00, float w01,
                           float w10, float w11)
@@ -304,18 +305,6 @@ cdef void warp_nearest(const Geometry *g, const double *m, Scratch *s, const uns
 
 # ---- order 1 ------------------------------------------------------------------------------
 
-cdef inline double tap_sum(double v00, double v01, double v10, double v11, double wr0,
-                           double wc0) noexcept nogil:
-    """scipy's sum over the four taps, coeff = (v * w_row) * w_col, in scipy's tap order."""
-    cdef double wr1 = 1.0 - wr0, wc1 = 1.0 - wc0
-    cdef double total = 0.0
-    total += (v00 * wr0) * wc0
-    total += (v01 * wr0) * wc1
-    total += (v10 * wr1) * wc0
-    total += (v11 * wr1) * wc1
-    return total
-
-
 cdef inline uint8_t bilinear_u8(uint8_t v00, uint8_t v01, uint8_t v10, uint8_t v11, float w00,
                                 float w01, float w10, float w11) noexcept nogil:
     """One channel exactly as a lane of ``ac_bilinear_u8x4``: float32, + 0.5, truncated."""
@@ -404,10 +393,10 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
                     px[ch] = fill
                 continue
             for ch in range(ch_n):
-                store(px + ch, tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],
-                                       src[(tr[0] * w_in + tc[1]) * ch_n + ch],
-                                       src[(tr[1] * w_in + tc[0]) * ch_n + ch],
-                                       src[(tr[1] * w_in + tc[1]) * ch_n + ch], wr[0], wc[0]))
+                store(px + ch, ac_tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],
+                                          src[(tr[0] * w_in + tc[1]) * ch_n + ch],
+                                          src[(tr[1] * w_in + tc[0]) * ch_n + ch],
+                                          src[(tr[1] * w_in + tc[1]) * ch_n + ch], wr[0], wc[0]))
 
 
 # ---- entry points -------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 /* What Cython cannot express of the warp kernel (augcore/_warp.pyx, which documents its
- * exactness rules): the index passes, compiled twice and picked at run time by GCC's
- * target_clones (AVX2 implies no FMA, so both clones compute the same bits), and SSE2 lanes
- * interpolating four uint8 channels at once. */
+ * exactness rules): the index passes and the float32 bilinear rows, compiled twice and picked at
+ * run time by GCC's target_clones (AVX2 implies no FMA, so both clones compute the same bits),
+ * AVX lanes for 3-4 float32 channels and SSE2 lanes for four uint8 channels. */
 #ifndef AUGCORE_WARP_SIMD_H
 #define AUGCORE_WARP_SIMD_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -76,17 +77,6 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
     }
 }
 
-/* floor(x) exactly, in operations every clone vectorises (libm's floor and SSE2 do not):
- * adding and removing 2^52 rounds |x| < 2^52 to an integer; larger doubles are integers. */
-static inline double ac_floor(double x)
-{
-    const double big = 4503599627370496.0;
-    const double up = (x + big) - big, down = (x - big) + big; /* both: no branch */
-    const double rounded = x < 0.0 ? down : up;
-    const double below = rounded - (rounded > x ? 1.0 : 0.0);
-    return (x < big) & (x > -big) ? below : x;
-}
-
 /* Order 1 on float32, scipy's taps exactly: on each axis the first tap floor(x) with weight
  * w0 = 1 - (x - floor(x)), the second tap one step further. In bounds (0 <= x < n-1) the step is
  * 1 (w_in along rows). With ``clamp`` ("nearest") every sample is resolved: scipy clamps both
@@ -103,7 +93,7 @@ static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r
     const int32_t stride = (int32_t)w_in;
     for (int64_t c = 0; c < w_out; c++) {
         const double r = row_r + col_r[c], q = row_c + col_c[c];
-        const double below_r = ac_floor(r), below_c = ac_floor(q);
+        const double below_r = floor(r), below_c = floor(q);
         const int inside_r = (r >= 0.0) & (r < r_last), inside_c = (q >= 0.0) & (q < c_last);
         double tap_r = below_r < 0.0 ? 0.0 : below_r, tap_c = below_c < 0.0 ? 0.0 : below_c;
         tap_r = tap_r > r_last ? r_last : tap_r;
@@ -151,7 +141,9 @@ static inline void ac_linear_f32_samples(float *restrict out, const float *restr
 #if defined(AC_DISPATCH)
 #include <immintrin.h>
 
-__attribute__((target("avx2"))) static inline __m256d ac_term(const float *p, __m256d w_row, __m256d w_col)
+#define AC_AVX2 __attribute__((target("avx2")))
+
+AC_AVX2 static inline __m256d ac_term(const float *p, __m256d w_row, __m256d w_col)
 {
     return _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(p)), w_row), w_col);
 }
@@ -159,10 +151,11 @@ __attribute__((target("avx2"))) static inline __m256d ac_term(const float *p, __
 /* ac_tap_sum on 3 or 4 channels at once, one AVX lane each (the same IEEE operations, so the
  * same bits). Loads read 4 floats: a 3-channel sample whose last tap ends the image takes the
  * scalar path. */
-__attribute__((target("avx2"))) static void
-ac_linear_f32_lanes(float *restrict out, const float *restrict src, const float *src_end,
-                    const int32_t *restrict index, const int32_t *step_r, const int32_t *step_c,
-                    const double *w_r, const double *w_c, int64_t w_out, int64_t channels)
+AC_AVX2 static void ac_linear_f32_lanes(float *restrict out, const float *restrict src,
+                                        const float *src_end, const int32_t *restrict index,
+                                        const int32_t *step_r, const int32_t *step_c,
+                                        const double *w_r, const double *w_c, int64_t w_out,
+                                        int64_t channels)
 {
     const __m256d one = _mm256_set1_pd(1.0);
     for (int64_t c = 0; c < w_out; c++) {
