@@ -52,10 +52,10 @@ cdef extern from "_warp_simd.h" nogil:
     void ac_row_linear_taps(int32_t *index, int32_t *step_r, int32_t *step_c, double *w_r,
                             double *w_c, const double *col_r, const double *col_c, double row_r,
                             double row_c, int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
-    void ac_linear_f32_row(float *out, const float *src, const float *src_end,
-                           const int32_t *index,
-                           const int32_t *step_r, const int32_t *step_c, const double *w_r,
-                           const double *w_c, int64_t w_out, int64_t channels)
+    bint ac_linear_f32_lanes(float *out, const float *src, const float *src_end,
+                             const int32_t *index, const int32_t *step_r, const int32_t *step_c,
+                             const double *w_r, const double *w_c, int64_t w_out,
+                             int64_t channels)
     double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0, double wc0)
     void ac_bilinear_u8x4(uint8_t *out, const uint8_t *p00, const uint8_t *p01,
                           const uint8_t *p10, const uint8_t *p11, float w00, float w01,
@@ -351,6 +351,35 @@ cdef void linear_u8_row(uint8_t *out, const uint8_t *src, const uint8_t *src_end
                                 w00, w01, w10, w11)
 
 
+cdef inline void linear_f32_row(float *out, const float *src, const Scratch *s,
+                                Py_ssize_t w_out, Py_ssize_t ch_n) noexcept nogil:
+    """float32 samples of a row with index >= 0, as ac_row_linear_taps left them; exact."""
+    cdef Py_ssize_t c, ch, down, right
+    cdef const float *p
+    for c in range(w_out):
+        if s.index[c] < 0:
+            continue
+        p = src + <Py_ssize_t>s.index[c] * ch_n
+        down = s.step_r[c] * ch_n
+        right = s.step_c[c] * ch_n
+        for ch in range(ch_n):
+            out[c * ch_n + ch] = <float>ac_tap_sum(p[ch], p[ch + right], p[ch + down],
+                                                   p[ch + down + right], s.w_r[c], s.w_c[c])
+
+
+cdef void linear_f32_any_row(float *out, const float *src, const Scratch *s, Py_ssize_t w_out,
+                             Py_ssize_t ch_n) noexcept nogil:
+    """``linear_f32_row`` specialised on 1, 3 and 4 channels (3 and 4 without AVX2)."""
+    if ch_n == 1:
+        linear_f32_row(out, src, s, w_out, 1)
+    elif ch_n == 3:
+        linear_f32_row(out, src, s, w_out, 3)
+    elif ch_n == 4:
+        linear_f32_row(out, src, s, w_out, 4)
+    else:
+        linear_f32_row(out, src, s, w_out, ch_n)
+
+
 cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const sample_t *src,
                       sample_t *dst) noexcept nogil:
     """Order 1 for one image: index pass, interpolation of the in-bounds samples, then
@@ -381,8 +410,9 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
         else:
             ac_row_linear_taps(s.index, s.step_r, s.step_c, s.w_r, s.w_c, s.col_r, s.col_c,
                                row_r, row_c, g.w_out, g.h_in, w_in, g.mode == NEAREST)
-            ac_linear_f32_row(out, src, src_end, s.index, s.step_r, s.step_c, s.w_r, s.w_c,
-                              g.w_out, ch_n)
+            if not ac_linear_f32_lanes(out, src, src_end, s.index, s.step_r, s.step_c, s.w_r,
+                                       s.w_c, g.w_out, ch_n):
+                linear_f32_any_row(out, src, s, g.w_out, ch_n)
         for c in range(g.w_out):
             if s.index[c] >= 0:
                 continue

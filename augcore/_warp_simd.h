@@ -121,23 +121,6 @@ static inline double ac_tap_sum(double v00, double v01, double v10, double v11, 
     return total;
 }
 
-/* The samples of a row with index >= 0, as ac_row_linear_taps left them: bit-exact float32. */
-static inline void ac_linear_f32_samples(float *restrict out, const float *restrict src,
-                                         const int32_t *restrict index, const int32_t *step_r,
-                                         const int32_t *step_c, const double *w_r,
-                                         const double *w_c, int64_t w_out, int64_t channels)
-{
-    for (int64_t c = 0; c < w_out; c++) {
-        if (index[c] < 0)
-            continue;
-        const float *p = src + (int64_t)index[c] * channels;
-        const int64_t down = step_r[c] * channels, right = step_c[c] * channels;
-        for (int64_t ch = 0; ch < channels; ch++)
-            out[c * channels + ch] = (float)ac_tap_sum(p[ch], p[ch + right], p[ch + down],
-                                                       p[ch + down + right], w_r[c], w_c[c]);
-    }
-}
-
 #if defined(AC_DISPATCH)
 #include <immintrin.h>
 
@@ -148,14 +131,15 @@ AC_AVX2 static inline __m256d ac_term(const float *p, __m256d w_row, __m256d w_c
     return _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(p)), w_row), w_col);
 }
 
-/* ac_tap_sum on 3 or 4 channels at once, one AVX lane each (the same IEEE operations, so the
- * same bits). Loads read 4 floats: a 3-channel sample whose last tap ends the image takes the
- * scalar path. */
-AC_AVX2 static void ac_linear_f32_lanes(float *restrict out, const float *restrict src,
-                                        const float *src_end, const int32_t *restrict index,
-                                        const int32_t *step_r, const int32_t *step_c,
-                                        const double *w_r, const double *w_c, int64_t w_out,
-                                        int64_t channels)
+/* Float32 order 1 on 3 or 4 channels, the samples of a row with index >= 0 as
+ * ac_row_linear_taps left them: ac_tap_sum with one AVX lane per channel (the same IEEE
+ * operations, so the same bits). Loads read 4 floats, so a 3-channel sample whose last tap ends
+ * the image is summed one channel at a time. */
+AC_AVX2 static void ac_linear_f32_avx2(float *restrict out, const float *restrict src,
+                                       const float *src_end, const int32_t *restrict index,
+                                       const int32_t *step_r, const int32_t *step_c,
+                                       const double *w_r, const double *w_c, int64_t w_out,
+                                       int64_t channels)
 {
     const __m256d one = _mm256_set1_pd(1.0);
     for (int64_t c = 0; c < w_out; c++) {
@@ -164,8 +148,9 @@ AC_AVX2 static void ac_linear_f32_lanes(float *restrict out, const float *restri
         const float *p = src + (int64_t)index[c] * channels;
         const int64_t down = step_r[c] * channels, right = step_c[c] * channels;
         if (p + down + right + 4 > src_end) {
-            ac_linear_f32_samples(out + c * channels, src, index + c, step_r + c, step_c + c,
-                                  w_r + c, w_c + c, 1, channels);
+            for (int64_t ch = 0; ch < channels; ch++)
+                out[c * channels + ch] = (float)ac_tap_sum(
+                    p[ch], p[ch + right], p[ch + down], p[ch + down + right], w_r[c], w_c[c]);
             continue;
         }
         const __m256d wr0 = _mm256_set1_pd(w_r[c]), wc0 = _mm256_set1_pd(w_c[c]);
@@ -186,29 +171,20 @@ AC_AVX2 static void ac_linear_f32_lanes(float *restrict out, const float *restri
 }
 #endif
 
-/* ac_linear_f32_samples specialised on 1, 3 and 4 channels, 3 and 4 in AVX lanes if the CPU
- * has them. */
-AC_CLONES
-static void ac_linear_f32_row(float *restrict out, const float *restrict src,
-                              const float *src_end, const int32_t *restrict index,
-                              const int32_t *step_r, const int32_t *step_c, const double *w_r,
-                              const double *w_c, int64_t w_out, int64_t channels)
+/* ac_linear_f32_avx2 where the build and the CPU allow it and there are 3 or 4 channels;
+ * otherwise 0, with nothing written: the caller sums the samples itself. */
+static inline int ac_linear_f32_lanes(float *out, const float *src, const float *src_end,
+                                      const int32_t *index, const int32_t *step_r,
+                                      const int32_t *step_c, const double *w_r,
+                                      const double *w_c, int64_t w_out, int64_t channels)
 {
 #if defined(AC_DISPATCH)
     if ((channels == 3 || channels == 4) && __builtin_cpu_supports("avx2")) {
-        ac_linear_f32_lanes(out, src, src_end, index, step_r, step_c, w_r, w_c, w_out,
-                            channels);
-        return;
+        ac_linear_f32_avx2(out, src, src_end, index, step_r, step_c, w_r, w_c, w_out, channels);
+        return 1;
     }
 #endif
-    if (channels == 1)
-        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, 1);
-    else if (channels == 3)
-        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, 3);
-    else if (channels == 4)
-        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, 4);
-    else
-        ac_linear_f32_samples(out, src, index, step_r, step_c, w_r, w_c, w_out, channels);
+    return 0;
 }
 
 #if defined(__SSE2__)
