@@ -51,7 +51,8 @@ cdef extern from "_warp_simd.h" nogil:
                              int64_t h_in, int64_t w_in, int clamp)
     void ac_row_linear_taps(int32_t *index, int32_t *step_r, int32_t *step_c, double *w_r,
                             double *w_c, const double *col_r, const double *col_c, double row_r,
-                            double row_c, int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
+                            double row_c, int64_t w_out, int64_t h_in, int64_t w_in, int clamp,
+                            int fill)
     bint ac_linear_f32_lanes(float *out, const float *src, const float *src_end,
                              const int32_t *index, const int32_t *step_r, const int32_t *step_c,
                              const double *w_r, const double *w_c, int64_t w_out,
@@ -409,7 +410,8 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
                           out_end)
         else:
             ac_row_linear_taps(s.index, s.step_r, s.step_c, s.w_r, s.w_c, s.col_r, s.col_c,
-                               row_r, row_c, g.w_out, g.h_in, w_in, g.mode == NEAREST)
+                               row_r, row_c, g.w_out, g.h_in, w_in, g.mode == NEAREST,
+                               g.mode == CONSTANT)
             if not ac_linear_f32_lanes(out, src, src_end, s.index, s.step_r, s.step_c, s.w_r,
                                        s.w_c, g.w_out, ch_n):
                 linear_f32_any_row(out, src, s, g.w_out, ch_n)
@@ -417,7 +419,7 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
             if s.index[c] >= 0:
                 continue
             px = out + c * ch_n
-            if not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
+            if s.index[c] == -2 or not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
                     and linear_taps(row_c + s.col_c[c], w_in, g.mode, tc, wc)):
                 for ch in range(ch_n):
                     px[ch] = fill

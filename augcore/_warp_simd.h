@@ -80,14 +80,16 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
 /* Order 1 on float32, scipy's taps exactly: on each axis the first tap floor(x) with weight
  * w0 = 1 - (x - floor(x)), the second tap one step further. In bounds (0 <= x < n-1) the step is
  * 1 (w_in along rows). With ``clamp`` ("nearest") every sample is resolved: scipy clamps both
- * taps to [0, n-1], where they coincide (step 0) unless 0 <= floor(x) <= n-2; otherwise a
- * sample not in bounds on both axes gets index -1 and is left to the caller. */
+ * taps to [0, n-1], where they coincide (step 0) unless 0 <= floor(x) <= n-2. With ``fill``
+ * ("constant") a sample outside [0, n-1] on either axis gets index -2: scipy's fill. Any other
+ * sample not in bounds on both axes gets -1 and is left to the caller. */
 AC_CLONES
 static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r,
                                int32_t *restrict step_c, double *restrict w_r,
                                double *restrict w_c, const double *restrict col_r,
                                const double *restrict col_c, double row_r, double row_c,
-                               int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
+                               int64_t w_out, int64_t h_in, int64_t w_in, int clamp,
+                               int fill)
 {
     const double r_last = (double)(h_in - 1), c_last = (double)(w_in - 1);
     const int32_t stride = (int32_t)w_in;
@@ -103,7 +105,8 @@ static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r
         step_r[c] = inside_r ? stride : 0;
         step_c[c] = inside_c;
         const int32_t first = (int32_t)tap_r * stride + (int32_t)tap_c;
-        index[c] = (clamp | (inside_r & inside_c)) ? first : -1;
+        const int outside = (r < 0.0) | (r > r_last) | (q < 0.0) | (q > c_last);
+        index[c] = (clamp | (inside_r & inside_c)) ? first : ((fill & outside) ? -2 : -1);
     }
 }
 
