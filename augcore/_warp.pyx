@@ -25,9 +25,10 @@ value lies that close to a .5 rounding boundary.
 
 Speed comes from splitting each output row into passes: an index pass (``_warp_simd.h``,
 branch-free and dispatched to AVX2 at run time) that resolves every in-bounds sample (and, for
-"nearest", every sample); a scalar pass applying scipy's rules to the few samples left (-1 in
-the index row); then a gather (order 0, specialised on the pixel size, 4-byte moves for RGB) or
-an interpolation (order 1).
+"nearest", every sample; for float32 order 1 also the constant fills); a gather (order 0,
+specialised on the pixel size, 4-byte moves for RGB) or an interpolation (order 1; float32 on 3
+or 4 channels sums each tap's channels in AVX lanes, the same double operations as scipy's);
+then a scalar pass applying scipy's rules to the few samples left (-1 in the index row).
 """
 
 from cpython.buffer cimport (

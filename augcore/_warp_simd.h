@@ -77,19 +77,17 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
     }
 }
 
-/* Order 1 on float32, scipy's taps exactly: on each axis the first tap floor(x) with weight
- * w0 = 1 - (x - floor(x)), the second tap one step further. In bounds (0 <= x < n-1) the step is
- * 1 (w_in along rows). With ``clamp`` ("nearest") every sample is resolved: scipy clamps both
- * taps to [0, n-1], where they coincide (step 0) unless 0 <= floor(x) <= n-2. With ``fill``
- * ("constant") a sample outside [0, n-1] on either axis gets index -2: scipy's fill. Any other
- * sample not in bounds on both axes gets -1 and is left to the caller. */
+/* Order 1 on float32, scipy's taps exactly: per axis the first tap floor(x), weight
+ * w0 = 1 - (x - floor(x)), the second tap a step of 1 further in bounds (0 <= x < n-1), else 0:
+ * for "nearest" (``clamp``, every sample resolved) scipy clamps both taps to [0, n-1]. For
+ * "constant" (``fill``) index -2 marks scipy's fill (x outside [0, n-1]); -1 is left to the
+ * caller. */
 AC_CLONES
 static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r,
                                int32_t *restrict step_c, double *restrict w_r,
                                double *restrict w_c, const double *restrict col_r,
                                const double *restrict col_c, double row_r, double row_c,
-                               int64_t w_out, int64_t h_in, int64_t w_in, int clamp,
-                               int fill)
+                               int64_t w_out, int64_t h_in, int64_t w_in, int clamp, int fill)
 {
     const double r_last = (double)(h_in - 1), c_last = (double)(w_in - 1);
     const int32_t stride = (int32_t)w_in;
@@ -126,7 +124,6 @@ static inline double ac_tap_sum(double v00, double v01, double v10, double v11, 
 
 #if defined(AC_DISPATCH)
 #include <immintrin.h>
-
 #define AC_AVX2 __attribute__((target("avx2")))
 
 AC_AVX2 static inline __m256d ac_term(const float *p, __m256d w_row, __m256d w_col)
@@ -134,10 +131,9 @@ AC_AVX2 static inline __m256d ac_term(const float *p, __m256d w_row, __m256d w_c
     return _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(p)), w_row), w_col);
 }
 
-/* Float32 order 1 on 3 or 4 channels, the samples of a row with index >= 0 as
- * ac_row_linear_taps left them: ac_tap_sum with one AVX lane per channel (the same IEEE
- * operations, so the same bits). Loads read 4 floats, so a 3-channel sample whose last tap ends
- * the image is summed one channel at a time. */
+/* The samples of a row with index >= 0 (ac_row_linear_taps), 3 or 4 float32 channels: ac_tap_sum
+ * in one AVX lane per channel, the same bits. Loads read 4 floats: a 3-channel sample whose last
+ * tap ends the image is summed channel by channel. */
 AC_AVX2 static void ac_linear_f32_avx2(float *restrict out, const float *restrict src,
                                        const float *src_end, const int32_t *restrict index,
                                        const int32_t *step_r, const int32_t *step_c,
@@ -166,7 +162,7 @@ AC_AVX2 static void ac_linear_f32_avx2(float *restrict out, const float *restric
         float *o = out + c * channels;
         if (channels == 4) {
             _mm_storeu_ps(o, sum);
-        } else {
+        } else { /* exactly 3 floats */
             _mm_storel_pi((__m64 *)o, sum);
             _mm_store_ss(o + 2, _mm_movehl_ps(sum, sum));
         }
