@@ -25,9 +25,10 @@ value lies that close to a .5 rounding boundary.
 
 Speed comes from splitting each output row into passes: an index pass (``_warp_simd.h``,
 branch-free and dispatched to AVX2 at run time) that resolves every in-bounds sample (and, for
-"nearest", every sample); a scalar pass applying scipy's rules to the few samples left (-1 in
-the index row); then a gather (order 0, specialised on the pixel size, 4-byte moves for RGB) or
-an interpolation (order 1).
+"nearest", every sample; for float32 order 1 also the constant fills); a gather (order 0,
+specialised on the pixel size, 4-byte moves for RGB) or an interpolation (order 1; float32 on 3
+or 4 channels sums each tap's channels in AVX lanes, the same double operations as scipy's);
+then a scalar pass applying scipy's rules to the few samples left (-1 in the index row).
 """
 
 from cpython.buffer cimport (
@@ -49,6 +50,15 @@ cdef extern from "_warp_simd.h" nogil:
     void ac_row_linear_index(int32_t *index, double *w_r, double *w_c, const double *col_r,
                              const double *col_c, double row_r, double row_c, int64_t w_out,
                              int64_t h_in, int64_t w_in, int clamp)
+    void ac_row_linear_taps(int32_t *index, int32_t *step_r, int32_t *step_c, double *w_r,
+                            double *w_c, const double *col_r, const double *col_c, double row_r,
+                            double row_c, int64_t w_out, int64_t h_in, int64_t w_in, int clamp,
+                            int fill)
+    bint ac_linear_f32_lanes(float *out, const float *src, const float *src_end,
+                             const int32_t *index, const int32_t *step_r, const int32_t *step_c,
+                             const double *w_r, const double *w_c, int64_t w_out,
+                             int64_t channels)
+    double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0, double wc0)
     void ac_bilinear_u8x4(uint8_t *out, const uint8_t *p00, const uint8_t *p01,
                           const uint8_t *p10, const uint8_t *p11, float w00, float w01,
                           float w10, float w11)
@@ -81,6 +91,8 @@ cdef struct Scratch:
     double *w_r  # order 1: the first tap's weight along rows
     double *w_c  # and along columns
     int32_t *index  # pixel index r * w_in + c of the (first) tap, or -1
+    int32_t *step_r  # order 1, float32: pixels from the first tap to the second along rows
+    int32_t *step_c  # and along columns
 
 
 cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out) noexcept nogil:
@@ -89,7 +101,10 @@ cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out) noexcept nogil:
     s.w_r = <double *>malloc(w_out * sizeof(double))
     s.w_c = <double *>malloc(w_out * sizeof(double))
     s.index = <int32_t *>malloc(w_out * sizeof(int32_t))
-    return 0 if s.col_r and s.col_c and s.w_r and s.w_c and s.index else -1
+    s.step_r = <int32_t *>malloc(w_out * sizeof(int32_t))
+    s.step_c = <int32_t *>malloc(w_out * sizeof(int32_t))
+    return 0 if (s.col_r and s.col_c and s.w_r and s.w_c and s.index and s.step_r
+                 and s.step_c) else -1
 
 
 cdef void scratch_free(Scratch *s) noexcept nogil:
@@ -98,6 +113,8 @@ cdef void scratch_free(Scratch *s) noexcept nogil:
     free(s.w_r)
     free(s.w_c)
     free(s.index)
+    free(s.step_r)
+    free(s.step_c)
 
 
 cdef double map_coordinate(double x, int64_t n, int mode) noexcept nogil:
@@ -290,18 +307,6 @@ cdef void warp_nearest(const Geometry *g, const double *m, Scratch *s, const uns
 
 # ---- order 1 ------------------------------------------------------------------------------
 
-cdef inline double tap_sum(double v00, double v01, double v10, double v11, double wr0,
-                           double wc0) noexcept nogil:
-    """scipy's sum over the four taps, coeff = (v * w_row) * w_col, in scipy's tap order."""
-    cdef double wr1 = 1.0 - wr0, wc1 = 1.0 - wc0
-    cdef double total = 0.0
-    total += (v00 * wr0) * wc0
-    total += (v01 * wr0) * wc1
-    total += (v10 * wr1) * wc0
-    total += (v11 * wr1) * wc1
-    return total
-
-
 cdef inline uint8_t bilinear_u8(uint8_t v00, uint8_t v01, uint8_t v10, uint8_t v11, float w00,
                                 float w01, float w10, float w11) noexcept nogil:
     """One channel exactly as a lane of ``ac_bilinear_u8x4``: float32, + 0.5, truncated."""
@@ -348,35 +353,33 @@ cdef void linear_u8_row(uint8_t *out, const uint8_t *src, const uint8_t *src_end
                                 w00, w01, w10, w11)
 
 
-cdef inline void linear_f32_row(float *out, const float *src, const int32_t *index,
-                                const double *w_r, const double *w_c, Py_ssize_t w_out,
-                                Py_ssize_t ch_n, Py_ssize_t row_step) noexcept nogil:
-    """float32 interpolation of the in-bounds samples of one row, exactly as scipy."""
-    cdef Py_ssize_t c, ch
+cdef inline void linear_f32_row(float *out, const float *src, const Scratch *s,
+                                Py_ssize_t w_out, Py_ssize_t ch_n) noexcept nogil:
+    """float32 samples of a row with index >= 0, as ac_row_linear_taps left them; exact."""
+    cdef Py_ssize_t c, ch, down, right
     cdef const float *p
     for c in range(w_out):
-        if index[c] < 0:
+        if s.index[c] < 0:
             continue
-        p = src + <Py_ssize_t>index[c] * ch_n
+        p = src + <Py_ssize_t>s.index[c] * ch_n
+        down = s.step_r[c] * ch_n
+        right = s.step_c[c] * ch_n
         for ch in range(ch_n):
-            out[c * ch_n + ch] = <float>tap_sum(p[ch], p[ch + ch_n], p[ch + row_step],
-                                                p[ch + row_step + ch_n], w_r[c], w_c[c])
+            out[c * ch_n + ch] = <float>ac_tap_sum(p[ch], p[ch + right], p[ch + down],
+                                                   p[ch + down + right], s.w_r[c], s.w_c[c])
 
 
-cdef void linear_any_row(sample_t *out, const sample_t *src, const sample_t *src_end,
-                         const Scratch *s, Py_ssize_t w_out, Py_ssize_t ch_n,
-                         Py_ssize_t row_step, const sample_t *out_end) noexcept nogil:
-    """Interpolate the in-bounds samples of one row; float32 specialised on 1, 3, 4 channels."""
-    if sample_t is uint8_t:
-        linear_u8_row(out, src, src_end, s.index, s.w_r, s.w_c, w_out, ch_n, row_step, out_end)
-    elif ch_n == 1:
-        linear_f32_row(out, src, s.index, s.w_r, s.w_c, w_out, 1, row_step)
+cdef void linear_f32_any_row(float *out, const float *src, const Scratch *s, Py_ssize_t w_out,
+                             Py_ssize_t ch_n) noexcept nogil:
+    """``linear_f32_row`` specialised on 1, 3 and 4 channels (3 and 4 without AVX2)."""
+    if ch_n == 1:
+        linear_f32_row(out, src, s, w_out, 1)
     elif ch_n == 3:
-        linear_f32_row(out, src, s.index, s.w_r, s.w_c, w_out, 3, row_step)
+        linear_f32_row(out, src, s, w_out, 3)
     elif ch_n == 4:
-        linear_f32_row(out, src, s.index, s.w_r, s.w_c, w_out, 4, row_step)
+        linear_f32_row(out, src, s, w_out, 4)
     else:
-        linear_f32_row(out, src, s.index, s.w_r, s.w_c, w_out, ch_n, row_step)
+        linear_f32_row(out, src, s, w_out, ch_n)
 
 
 cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const sample_t *src,
@@ -401,23 +404,32 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
         row_r = m[2] + <double>r * m[0]
         row_c = m[5] + <double>r * m[3]
         out = dst + r * g.w_out * ch_n
-        ac_row_linear_index(s.index, s.w_r, s.w_c, s.col_r, s.col_c, row_r, row_c, g.w_out,
-                            g.h_in, w_in, clamp)
-        linear_any_row(out, src, src_end, s, g.w_out, ch_n, w_in * ch_n, out_end)
+        if sample_t is uint8_t:
+            ac_row_linear_index(s.index, s.w_r, s.w_c, s.col_r, s.col_c, row_r, row_c, g.w_out,
+                                g.h_in, w_in, clamp)
+            linear_u8_row(out, src, src_end, s.index, s.w_r, s.w_c, g.w_out, ch_n, w_in * ch_n,
+                          out_end)
+        else:
+            ac_row_linear_taps(s.index, s.step_r, s.step_c, s.w_r, s.w_c, s.col_r, s.col_c,
+                               row_r, row_c, g.w_out, g.h_in, w_in, g.mode == NEAREST,
+                               g.mode == CONSTANT)
+            if not ac_linear_f32_lanes(out, src, src_end, s.index, s.step_r, s.step_c, s.w_r,
+                                       s.w_c, g.w_out, ch_n):
+                linear_f32_any_row(out, src, s, g.w_out, ch_n)
         for c in range(g.w_out):
             if s.index[c] >= 0:
                 continue
             px = out + c * ch_n
-            if not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
+            if s.index[c] == -2 or not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
                     and linear_taps(row_c + s.col_c[c], w_in, g.mode, tc, wc)):
                 for ch in range(ch_n):
                     px[ch] = fill
                 continue
             for ch in range(ch_n):
-                store(px + ch, tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],
-                                       src[(tr[0] * w_in + tc[1]) * ch_n + ch],
-                                       src[(tr[1] * w_in + tc[0]) * ch_n + ch],
-                                       src[(tr[1] * w_in + tc[1]) * ch_n + ch], wr[0], wc[0]))
+                store(px + ch, ac_tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],
+                                          src[(tr[0] * w_in + tc[1]) * ch_n + ch],
+                                          src[(tr[1] * w_in + tc[0]) * ch_n + ch],
+                                          src[(tr[1] * w_in + tc[1]) * ch_n + ch], wr[0], wc[0]))
 
 
 # ---- entry points -------------------------------------------------------------------------

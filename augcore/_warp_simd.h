@@ -1,16 +1,18 @@
 /* What Cython cannot express of the warp kernel (augcore/_warp.pyx, which documents its
- * exactness rules): the index passes, compiled twice and picked at run time by GCC's
- * target_clones (AVX2 implies no FMA, so both clones compute the same bits), and SSE2 lanes
- * interpolating four uint8 channels at once. */
+ * exactness rules): the index passes and the float32 bilinear rows, compiled twice and picked at
+ * run time by GCC's target_clones (AVX2 implies no FMA, so both clones compute the same bits),
+ * AVX lanes for 3-4 float32 channels and SSE2 lanes for four uint8 channels. */
 #ifndef AUGCORE_WARP_SIMD_H
 #define AUGCORE_WARP_SIMD_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 /* Build with -DAUGCORE_NO_CPU_DISPATCH to compile only the baseline code (e.g. to test it). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) && \
     !defined(AUGCORE_NO_CPU_DISPATCH)
+#define AC_DISPATCH 1
 #define AC_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define AC_CLONES
@@ -73,6 +75,115 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
         w_c[c] = 1.0 - (q - (double)c0);
         index[c] = (clamp | inside) ? r0 * stride + c0 : -1;
     }
+}
+
+/* Order 1 on float32, scipy's taps exactly: per axis the first tap floor(x), weight
+ * w0 = 1 - (x - floor(x)), the second tap a step of 1 further in bounds (0 <= x < n-1), else 0:
+ * for "nearest" (``clamp``, every sample resolved) scipy clamps both taps to [0, n-1]. For
+ * "constant" (``fill``) index -2 marks scipy's fill (x outside [0, n-1]); -1 is left to the
+ * caller. */
+AC_CLONES
+static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r,
+                               int32_t *restrict step_c, double *restrict w_r,
+                               double *restrict w_c, const double *restrict col_r,
+                               const double *restrict col_c, double row_r, double row_c,
+                               int64_t w_out, int64_t h_in, int64_t w_in, int clamp, int fill)
+{
+    const double r_last = (double)(h_in - 1), c_last = (double)(w_in - 1);
+    const int32_t stride = (int32_t)w_in;
+    for (int64_t c = 0; c < w_out; c++) {
+        const double r = row_r + col_r[c], q = row_c + col_c[c];
+        const double below_r = floor(r), below_c = floor(q);
+        const int inside_r = (r >= 0.0) & (r < r_last), inside_c = (q >= 0.0) & (q < c_last);
+        double tap_r = below_r < 0.0 ? 0.0 : below_r, tap_c = below_c < 0.0 ? 0.0 : below_c;
+        tap_r = tap_r > r_last ? r_last : tap_r;
+        tap_c = tap_c > c_last ? c_last : tap_c;
+        w_r[c] = 1.0 - (r - below_r);
+        w_c[c] = 1.0 - (q - below_c);
+        step_r[c] = inside_r ? stride : 0;
+        step_c[c] = inside_c;
+        const int32_t first = (int32_t)tap_r * stride + (int32_t)tap_c;
+        const int outside = (r < 0.0) | (r > r_last) | (q < 0.0) | (q > c_last);
+        index[c] = (clamp | (inside_r & inside_c)) ? first : ((fill & outside) ? -2 : -1);
+    }
+}
+
+/* scipy's order-1 sum in double: t = 0; t += (v00 wr0) wc0; t += (v01 wr0) wc1;
+ * t += (v10 wr1) wc0; t += (v11 wr1) wc1, with w1 = 1 - w0 (0 + (-0) is +0, as in scipy). */
+static inline double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0,
+                                double wc0)
+{
+    const double wr1 = 1.0 - wr0, wc1 = 1.0 - wc0;
+    double total = 0.0;
+    total += (v00 * wr0) * wc0;
+    total += (v01 * wr0) * wc1;
+    total += (v10 * wr1) * wc0;
+    total += (v11 * wr1) * wc1;
+    return total;
+}
+
+#if defined(AC_DISPATCH)
+#include <immintrin.h>
+#define AC_AVX2 __attribute__((target("avx2")))
+
+AC_AVX2 static inline __m256d ac_term(const float *p, __m256d w_row, __m256d w_col)
+{
+    return _mm256_mul_pd(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(p)), w_row), w_col);
+}
+
+/* The samples of a row with index >= 0 (ac_row_linear_taps), 3 or 4 float32 channels: ac_tap_sum
+ * in one AVX lane per channel, the same bits. Loads read 4 floats: a 3-channel sample whose last
+ * tap ends the image is summed channel by channel. */
+AC_AVX2 static void ac_linear_f32_avx2(float *restrict out, const float *restrict src,
+                                       const float *src_end, const int32_t *restrict index,
+                                       const int32_t *step_r, const int32_t *step_c,
+                                       const double *w_r, const double *w_c, int64_t w_out,
+                                       int64_t channels)
+{
+    const __m256d one = _mm256_set1_pd(1.0);
+    for (int64_t c = 0; c < w_out; c++) {
+        if (index[c] < 0)
+            continue;
+        const float *p = src + (int64_t)index[c] * channels;
+        const int64_t down = step_r[c] * channels, right = step_c[c] * channels;
+        if (p + down + right + 4 > src_end) {
+            for (int64_t ch = 0; ch < channels; ch++)
+                out[c * channels + ch] = (float)ac_tap_sum(
+                    p[ch], p[ch + right], p[ch + down], p[ch + down + right], w_r[c], w_c[c]);
+            continue;
+        }
+        const __m256d wr0 = _mm256_set1_pd(w_r[c]), wc0 = _mm256_set1_pd(w_c[c]);
+        const __m256d wr1 = _mm256_sub_pd(one, wr0), wc1 = _mm256_sub_pd(one, wc0);
+        __m256d total = _mm256_add_pd(_mm256_setzero_pd(), ac_term(p, wr0, wc0));
+        total = _mm256_add_pd(total, ac_term(p + right, wr0, wc1));
+        total = _mm256_add_pd(total, ac_term(p + down, wr1, wc0));
+        total = _mm256_add_pd(total, ac_term(p + down + right, wr1, wc1));
+        const __m128 sum = _mm256_cvtpd_ps(total);
+        float *o = out + c * channels;
+        if (channels == 4) {
+            _mm_storeu_ps(o, sum);
+        } else { /* exactly 3 floats */
+            _mm_storel_pi((__m64 *)o, sum);
+            _mm_store_ss(o + 2, _mm_movehl_ps(sum, sum));
+        }
+    }
+}
+#endif
+
+/* ac_linear_f32_avx2 where the build and the CPU allow it and there are 3 or 4 channels;
+ * otherwise 0, with nothing written: the caller sums the samples itself. */
+static inline int ac_linear_f32_lanes(float *out, const float *src, const float *src_end,
+                                      const int32_t *index, const int32_t *step_r,
+                                      const int32_t *step_c, const double *w_r,
+                                      const double *w_c, int64_t w_out, int64_t channels)
+{
+#if defined(AC_DISPATCH)
+    if ((channels == 3 || channels == 4) && __builtin_cpu_supports("avx2")) {
+        ac_linear_f32_avx2(out, src, src_end, index, step_r, step_c, w_r, w_c, w_out, channels);
+        return 1;
+    }
+#endif
+    return 0;
 }
 
 #if defined(__SSE2__)
