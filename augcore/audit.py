@@ -24,6 +24,7 @@ from augcore.errors import InputImageError, ManifestError
 from augcore.imageio import encode_image, file_sha256, read_image, sha256_hex, write_atomic
 from augcore.manifest import MANIFEST_NAME, Manifest, read_manifest
 from augcore.sources import safe_output_path
+from augcore.transform import is_number
 
 if TYPE_CHECKING:
     from augcore.pipeline import Pipeline
@@ -86,10 +87,6 @@ class Report:
         return "\n".join(lines)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def report(out: str | os.PathLike[str]) -> Report:
     """Summarise the steps recorded in ``out/manifest.jsonl``."""
     out = Path(out)
@@ -103,7 +100,7 @@ def report(out: str | os.PathLike[str]) -> Report:
                 stats.outputs += 1
                 seen_here.add(step["name"])
             for param, value in step.get("params", {}).items():
-                if _is_number(value):
+                if is_number(value):
                     stats.params[param].add(float(value))
     return Report(out=out, outputs=len(manifest.entries), transforms=list(by_name.values()))
 
@@ -126,6 +123,7 @@ class ReplayResult:
     missing: list[str] = field(default_factory=list)
     irreproducible: list[str] = field(default_factory=list)
     unsampled: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
     unreadable_sources: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
 
@@ -136,6 +134,7 @@ class ReplayResult:
             or self.missing
             or self.irreproducible
             or self.unsampled
+            or self.corrupt
             or self.unreadable_sources
         )
 
@@ -151,6 +150,7 @@ class ReplayResult:
             f"record is not what (seed, key, k) samples with the header's chain: {path}"
             for path in self.unsampled
         ]
+        found += [f"record unusable: {reason}" for reason in self.corrupt]
         found += [f"source unreadable: {reason}" for reason in self.unreadable_sources]
         verdict = "all match" if self.ok else "MISMATCH"
         found.append(
@@ -232,5 +232,8 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
             continue
         for entry in entries:
             result.checked += 1
-            _replay_entry(entry, image, pipeline, seed, out, check, result)
+            try:
+                _replay_entry(entry, image, pipeline, seed, out, check, result)
+            except ManifestError as exc:  # one bad record must not hide the state of the rest
+                result.corrupt.append(str(exc))
     return result

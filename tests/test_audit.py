@@ -114,6 +114,21 @@ def test_a_forged_record_file_and_checksum_are_caught_by_resampling(finished_run
     assert not result.ok
 
 
+def test_an_unusable_record_is_named_and_the_others_are_still_checked(finished_run):
+    manifest = finished_run / "manifest.jsonl"
+    lines = manifest.read_text().splitlines()
+    entry = json.loads(lines[1])
+    entry["record"]["steps"][0]["params"] = {"no such parameter": 1.0}
+    lines[1] = json.dumps(entry)
+    manifest.write_text("\n".join(lines) + "\n")
+    result = augcore.replay(finished_run)
+    assert len(result.corrupt) == 1
+    assert entry["record"]["steps"][0]["name"] in result.corrupt[0]
+    assert result.matched == result.checked - 1 == 11
+    assert not result.ok
+    assert any(line.startswith("record unusable: ") for line in result.lines())
+
+
 def test_replay_refuses_manifest_paths_that_leave_the_folder(finished_run, tmp_path):
     manifest = finished_run / "manifest.jsonl"
     lines = manifest.read_text().splitlines()
