@@ -38,6 +38,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from bench_common import SEED_SCRIPT_SETTINGS, bench_folder_last
 from PIL import Image
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -69,15 +70,7 @@ def keras_seed_loop(listing: Path, out: Path) -> None:
     from keras.src.legacy.preprocessing.image import ImageDataGenerator
     from keras.utils import img_to_array
 
-    datagen = ImageDataGenerator(
-        rotation_range=40,
-        width_shift_range=0.2,
-        height_shift_range=0.2,
-        shear_range=0.2,
-        zoom_range=0.2,
-        horizontal_flip=True,
-        fill_mode="nearest",
-    )
+    datagen = ImageDataGenerator(**SEED_SCRIPT_SETTINGS)
     with open(listing) as handle:
         names = [line.strip() for line in handle.readlines()]
     for line in names:
@@ -247,10 +240,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--inputs", type=int, default=INPUTS)
     args = parser.parse_args()
-    # Running this file puts bench/ first on sys.path, where bench/keras.py would pass for the
-    # `keras` package: drop that entry so `import keras` finds the real one.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    bench_folder_last()
     tools: dict[str, Callable[[Path, Path], None]] = {}
     if available("keras") and available("jax"):
         tools[f"keras {available('keras')} ImageDataGenerator (seed loop)"] = keras_seed_loop

@@ -17,24 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from bench_common import SEED_SCRIPT_SETTINGS, bench_folder_last
 
 from augcore.keras import ImageDataGenerator
 
-SEED_SCRIPT_ARGS = dict(
-    rotation_range=40,
-    width_shift_range=0.2,
-    height_shift_range=0.2,
-    shear_range=0.2,
-    zoom_range=0.2,
-    horizontal_flip=True,
-    fill_mode="nearest",
-)
 SIDES = (28, 256)
 TARGETS = {28: 3.0, 256: 10.0}
 
@@ -59,15 +49,12 @@ def median_times_us(runs: list[Callable[[], object]], budget_s: float) -> list[t
 def keras_generator() -> object | None:
     """Keras 3's legacy ImageDataGenerator with the seed's settings, or None if not installed."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    # Running this file puts bench/ first on sys.path, where this very file would pass for the
-    # `keras` package: drop that entry so `import keras` finds the real one.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    bench_folder_last()
     try:
         from keras.src.legacy.preprocessing.image import ImageDataGenerator as KerasGenerator
     except ImportError:
         return None
-    return KerasGenerator(**SEED_SCRIPT_ARGS)
+    return KerasGenerator(**SEED_SCRIPT_SETTINGS)
 
 
 def main() -> int:
@@ -75,7 +62,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     args = parser.parse_args()
     budget = 0.3 if args.quick else 3.0
-    ours = ImageDataGenerator(**SEED_SCRIPT_ARGS)
+    ours = ImageDataGenerator(**SEED_SCRIPT_SETTINGS)
     theirs = keras_generator()
     rng = np.random.default_rng(0)
     print("random_transform, seed-script settings, float32 RGB, one image per call;")

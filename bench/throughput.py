@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from bench_common import bench_folder_last
 
 ROTATE_DEGREES = 40.0
 SHIFT_FRACTION = 0.2
@@ -116,10 +117,7 @@ def albumentations_runner(images: np.ndarray) -> tuple[str, Callable[[], object]
 
 def keras_runner(images: np.ndarray) -> tuple[str, Callable[[], object]] | None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    # Running this file puts bench/ first on sys.path, and bench/keras.py would then shadow
-    # the real keras package.
-    bench_folder = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != bench_folder]
+    bench_folder_last()
     try:
         from keras.src.legacy.preprocessing.image import ImageDataGenerator
     except ImportError as error:
