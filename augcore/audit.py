@@ -24,7 +24,7 @@ from augcore.errors import InputImageError, ManifestError
 from augcore.imageio import encode_image, file_sha256, read_image, sha256_hex, write_atomic
 from augcore.manifest import MANIFEST_NAME, Manifest, read_manifest
 from augcore.sources import safe_output_path
-from augcore.transform import is_number
+from augcore.validation import is_number
 
 if TYPE_CHECKING:
     from augcore.pipeline import Pipeline

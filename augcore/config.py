@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from augcore.errors import ConfigError
-from augcore.transform import Transform, did_you_mean, is_integer, is_number, validate_options
+from augcore.transform import Transform, did_you_mean, validate_options
+from augcore.validation import FILL_MODES, is_integer, is_number
 
 if TYPE_CHECKING:
     from augcore.manager import PluginManager
 
-FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 ORDERS = (0, 1)
 PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps")
 STEP_KEYS = ("transform", "p")

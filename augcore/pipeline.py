@@ -48,8 +48,8 @@ from augcore.transform import (
     Params,
     compose,
     identity_matrices,
-    is_integer,
 )
+from augcore.validation import is_integer
 from augcore.warp import warp_affine_batch
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"

@@ -23,6 +23,7 @@ import numpy as np
 
 from augcore.errors import ConfigError, PluginContractError
 from augcore.seeding import Draws
+from augcore.validation import is_integer, is_number
 
 ParamKind = Literal["range", "float", "int", "bool", "choice"]
 PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
@@ -156,18 +157,6 @@ class Param:
 
 def _fmt(value: float) -> str:
     return "-inf" if value == -math.inf else "inf" if value == math.inf else f"{value:g}"
-
-
-def is_number(value: Any) -> bool:
-    """A real number given as Python or numpy int or float; bools are not numbers here."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def is_integer(value: Any) -> bool:
-    """A Python or numpy integer that is not a bool."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _jsonable(value: Any) -> Any:

@@ -29,8 +29,8 @@ from augcore.keras._affine import (
 from augcore.keras._image import check_data_format
 from augcore.keras._iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
 from augcore.keras._saving import SaveLedger, json_ready
+from augcore.validation import FILL_MODES
 
-FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 # Constructor settings recorded with every saved image (as resolved: zoom_range as a pair).
 _DESCRIBED_SETTINGS = (
     "featurewise_center", "samplewise_center", "featurewise_std_normalization",
