@@ -34,6 +34,7 @@ from augcore.errors import (
     StreamOptionError,
     UnsafePathError,
     WarpOptionError,
+    WorkerLostError,
 )
 from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
@@ -85,6 +86,7 @@ __all__ = [
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
+    "WorkerLostError",
     "__version__",
     "hookimpl",
     "plan",

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from augcore.errors import InputImageError, ManifestError
-from augcore.imageio import encode_image, file_sha256, read_image, sha256_hex, write_atomic
+from augcore.imageio import encode_image, file_sha256, read_image, sha256_hex
 from augcore.manifest import MANIFEST_NAME, Manifest, read_manifest
+from augcore.safefile import write_atomic
 from augcore.sources import safe_output_path
 from augcore.validation import is_number
 

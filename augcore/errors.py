@@ -86,6 +86,10 @@ class ManifestError(AugcoreError, ValueError):
     """A manifest is missing, corrupt, or does not describe this output folder."""
 
 
+class WorkerLostError(AugcoreError, RuntimeError):
+    """A worker process died mid-run (the OOM killer, a signal); the run can be resumed."""
+
+
 class ReplayMismatchError(AugcoreError):
     """Replaying a manifest produced bytes that differ from the files on disk."""
 

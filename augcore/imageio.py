@@ -3,19 +3,20 @@
 Reading always returns uint8 ``(H, W)`` (L), ``(H, W, 3)`` (RGB) or ``(H, W, 4)`` (RGBA), with
 the EXIF orientation applied. Other modes are converted by a fixed, documented rule
 (docs/job.md, "Input images") or refused with an InputImageError naming the file and the reason.
-Writing encodes in memory with fixed options, so equal arrays always give equal bytes, then
-places the file atomically (temporary file in the target folder + ``os.replace``).
+Only regular files are opened (augcore.safefile). Writing encodes in memory with fixed options,
+so equal arrays always give equal bytes; augcore.safefile places the file atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
 import os
-import secrets
 import struct
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,12 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from augcore.errors import InputImageError
+from augcore.safefile import NotRegularFileError, explain, open_regular
 
 READ_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 )
 OUTPUT_FORMATS = ("same", "png", "jpg", "tif", "webp")
-TEMP_PREFIX = ".augcore-"
-TEMP_SUFFIX = ".tmp"
 
 _KEPT_MODES = frozenset({"L", "RGB", "RGBA"})
 # Other modes: Pillow's conversion to the nearest kept mode (the table in docs/job.md).
@@ -76,50 +76,59 @@ def output_suffix(source_suffix: str, fmt: str) -> str:
     return f".{fmt}"
 
 
-def _pillow_limit(max_pixels: int | None) -> int | None:
+def pixel_limit(max_pixels: int | None) -> int | None:
+    """The most pixels an image may have: ``max_pixels``, else Pillow's ``MAX_IMAGE_PIXELS``."""
     return Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
 
 
-def _open(path: Path, max_pixels: int | None) -> Image.Image:
+@contextlib.contextmanager
+def _opened(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
     """Open lazily (header only) and apply the pixel limit of this call.
 
-    Pillow itself refuses images above twice its global ``MAX_IMAGE_PIXELS`` whatever this
-    call's limit; that refusal is reported the same way.
+    Only a regular file is opened (augcore.safefile): a FIFO or device is refused without
+    being opened. Pillow itself refuses images above twice its global ``MAX_IMAGE_PIXELS``
+    whatever this call's limit; that refusal is reported the same way.
     """
     try:
-        with warnings.catch_warnings():
-            # Pillow warns above its global limit; this call enforces its own limit below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+        handle = open_regular(path)
+    except NotRegularFileError as exc:
+        raise InputImageError(f"{exc}; only regular files are read") from None
     except FileNotFoundError:
         raise InputImageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputImageError(f"{path}: is a directory, not an image file") from None
     except PermissionError:
         raise InputImageError(f"{path}: permission denied") from None
-    except Image.DecompressionBombError as exc:
-        raise InputImageError(f"{path}: refused as a decompression bomb ({exc})") from None
-    except UnidentifiedImageError:
-        size = path.stat().st_size
-        what = "empty file" if size == 0 else "not an image Pillow can read"
-        raise InputImageError(f"{path}: {what}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputImageError(f"{path}: cannot read the image header ({exc})") from None
-    limit = _pillow_limit(max_pixels)
-    width, height = image.size
-    if limit is not None and width * height > limit:
-        image.close()
-        raise InputImageError(
-            f"{path}: {width}x{height} = {width * height} pixels is more than the limit of "
-            f"{limit} (possible decompression bomb); raise max_pixels if the file is trusted"
-        )
-    return image
+    except OSError as exc:
+        raise InputImageError(f"{path}: cannot open ({explain(exc)})") from None
+    with handle:
+        try:
+            with warnings.catch_warnings():
+                # Pillow warns above its global limit; this call enforces its own limit below.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(handle)
+        except Image.DecompressionBombError as exc:
+            raise InputImageError(f"{path}: refused as a decompression bomb ({exc})") from None
+        except UnidentifiedImageError:
+            size = os.fstat(handle.fileno()).st_size
+            what = "empty file" if size == 0 else "not an image Pillow can read"
+            raise InputImageError(f"{path}: {what}") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise InputImageError(f"{path}: cannot read the image header ({exc})") from None
+        with image:
+            limit = pixel_limit(max_pixels)
+            width, height = image.size
+            if limit is not None and width * height > limit:
+                raise InputImageError(
+                    f"{path}: {width}x{height} = {width * height} pixels is more than the limit "
+                    f"of {limit} (possible decompression bomb); raise max_pixels if the file is "
+                    "trusted"
+                )
+            yield image
 
 
 def probe_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> str:
     """Check an input cheaply (header only); return its mode. Truncation shows only on decode."""
     path = Path(path)
-    with _open(path, max_pixels) as image:
+    with _opened(path, max_pixels) as image:
         _target_mode(image, path)
         return image.mode
 
@@ -163,7 +172,7 @@ def read_image(
     Resizing is bicubic, on the decoded 8-bit image, as the seed script's ``img.resize`` does.
     """
     path = Path(path)
-    with _open(path, max_pixels) as image:
+    with _opened(path, max_pixels) as image:
         target = _target_mode(image, path)
         try:
             image.load()
@@ -262,31 +271,9 @@ def sha256_hex(data: bytes) -> str:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a regular file's bytes (a FIFO or device is refused, never opened)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Place ``data`` at ``path`` all at once: readers see the old file or the whole new one.
-
-    The temporary file lives in the target folder (same file system, so the rename is atomic)
-    and is hidden, with a prefix that lets an interrupted run's leftovers be swept up safely.
-    """
-    folder, name = os.path.split(os.fspath(path))
-    temporary = os.path.join(folder, f"{TEMP_PREFIX}{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
-    # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            written = os.write(descriptor, data)  # no buffered file object: one call, usually
-            while written < len(data):
-                written += os.write(descriptor, data[written:])
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

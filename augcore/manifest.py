@@ -1,8 +1,11 @@
 """The run manifest: one JSON header line, then one JSON line per written output.
 
-The file is append-only and every line is flushed as soon as it is written, so a process killed
-at any moment leaves at most one torn last line. Readers drop such a line; the writer cuts it off
-before appending, so a resumed run never glues a new entry onto half of an old one.
+The header is placed atomically (augcore.safefile.write_atomic, synced), so the file either does
+not exist or starts with a whole header. After it the file is append-only and every batch of
+lines is flushed as soon as it is written, so a process killed at any moment leaves at most one
+torn last line. Readers drop such a line; the writer cuts it off before appending, so a resumed
+run never glues a new entry onto half of an old one. ``sync`` makes the lines written so far
+survive a power loss. Only a regular file is read as a manifest (a FIFO is refused, not opened).
 Schema: docs/manifest.md.
 """
 
@@ -17,6 +20,14 @@ from types import TracebackType
 from typing import Any
 
 from augcore.errors import ManifestError
+from augcore.safefile import (
+    NotRegularFileError,
+    explain,
+    fault_point,
+    read_regular,
+    write_all,
+    write_atomic,
+)
 
 MANIFEST_NAME = "manifest.jsonl"
 FORMAT_KEY = "augcore_manifest"
@@ -31,6 +42,10 @@ class Manifest:
     entries: list[dict[str, Any]] = field(default_factory=list)
     torn_tail: bool = False
     """True when an incomplete last line (a run killed mid-write) was dropped."""
+    damaged: list[str] = field(default_factory=list)
+    """Lines that are not JSON objects ("line N: why"), when read with ``strict=False``."""
+    line_numbers: list[int] = field(default_factory=list)
+    """The file line of each entry (the header is line 1)."""
 
 
 def _encode(record: dict[str, Any], what: str, path: Path) -> bytes:
@@ -79,17 +94,29 @@ def _parse_header(line: bytes, path: Path) -> dict[str, Any]:
     return header
 
 
-def read_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read a manifest, tolerating only a torn last line; any other damage is a ManifestError."""
+def header_line(header: dict[str, Any]) -> bytes:
+    """The first line of a manifest with ``header`` (to compare with a file's first bytes)."""
+    return _header_line(header, Path(MANIFEST_NAME))
+
+
+def read_manifest(path: str | os.PathLike[str], *, strict: bool = True) -> Manifest:
+    """Read a manifest, tolerating a torn last line.
+
+    With ``strict`` (the default) any other damage is a ManifestError naming the line; without
+    it, damaged lines are listed in ``Manifest.damaged`` and the others are read (audits use
+    this, so one bad line does not hide the state of the rest).
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError:
         raise ManifestError(
             f"{path}: no manifest here (was this folder written by augcore run?)"
         ) from None
+    except NotRegularFileError as exc:
+        raise ManifestError(f"{exc}; a manifest is a regular file") from None
     except OSError as exc:
-        raise ManifestError(f"{path}: cannot read the manifest ({exc.strerror})") from exc
+        raise ManifestError(f"{path}: cannot read the manifest ({explain(exc)})") from exc
     lines = data.split(b"\n")
     torn = lines.pop() != b""  # text after the last newline was never finished
     if not lines:
@@ -99,10 +126,16 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         try:
             entry = json.loads(line)
         except ValueError as exc:
-            raise ManifestError(f"{path}: line {number} is corrupt ({exc})") from exc
-        if not isinstance(entry, dict):
-            raise ManifestError(f"{path}: line {number} is not a JSON object")
-        manifest.entries.append(entry)
+            problem = f"line {number} is corrupt ({exc})"
+        else:
+            if isinstance(entry, dict):
+                manifest.entries.append(entry)
+                manifest.line_numbers.append(number)
+                continue
+            problem = f"line {number} is not a JSON object"
+        if strict:
+            raise ManifestError(f"{path}: {problem}")
+        manifest.damaged.append(problem)
     return manifest
 
 
@@ -131,24 +164,30 @@ class ManifestWriter:
         self.close()
 
     def open(self) -> None:
-        header_line = _header_line(self.header, self.path)
+        ours = _header_line(self.header, self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
         try:
-            handle.seek(0)
-            existing = handle.read()
-            complete = existing.rfind(b"\n") + 1  # bytes up to the last finished line
-            ours = json.loads(header_line)["header"]  # as JSON would read it back
-            if complete and _parse_header(existing[: existing.index(b"\n")], self.path) != ours:
+            existing = read_regular(self.path)
+        except FileNotFoundError:
+            existing = b""
+        except NotRegularFileError as exc:
+            raise ManifestError(f"{exc}; a manifest is a regular file") from None
+        complete = existing.rfind(b"\n") + 1  # bytes up to the last finished line
+        if not complete:  # no manifest, or a header torn by a crash (or an older augcore)
+            write_atomic(self.path, ours, durable=True)
+        else:
+            first = _parse_header(existing[: existing.index(b"\n")], self.path)
+            if first != json.loads(ours)["header"]:  # compared as JSON reads it back
                 raise ManifestError(
                     f"{self.path}: the existing manifest belongs to a different run; "
                     "refusing to append to it"
                 )
-            if complete != len(existing):
+        handle = open(self.path, "r+b")  # noqa: SIM115 - closed in close()
+        try:
+            if complete and complete != len(existing):
+                fault_point("manifest-truncate")
                 handle.truncate(complete)  # drop the torn line a killed run left behind
-            if not complete:
-                handle.write(header_line)
-            handle.flush()
+            handle.seek(0, os.SEEK_END)
         except BaseException:
             handle.close()
             raise
@@ -165,10 +204,22 @@ class ManifestWriter:
         data = b"".join(lines)
         if data.count(b"\n") != len(lines) or (lines and not data.endswith(b"\n")):
             raise ManifestError(f"{self.path}: write_lines takes lines made by encode_entry")
-        self._file.write(data)
+        if not data:
+            return
         self._file.flush()
+        write_all(self._file.fileno(), data, "manifest-append")
+
+    def sync(self) -> None:
+        """Make every line written so far survive a power loss."""
+        if self._file is not None:
+            fault_point("manifest-sync")
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
+        """Sync and close; the lines written are then durable."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            try:
+                self.sync()
+            finally:
+                self._file.close()
+                self._file = None

@@ -4,6 +4,9 @@ The rules (docs/job.md, "Keys and names"):
 
 - A directory source is walked recursively (sorted, hidden entries, symlinked folders and the
   output folder skipped, image extensions only); a file's key is its path relative to it.
+- Only regular files are inputs. FIFOs, sockets, devices, broken links, symbolic-link loops and
+  folders that cannot be listed are returned as bad sources with the reason, never opened and
+  never dropped silently.
 - Files named directly and the lines of a ``--from-list`` file form one group whose root is the
   deepest folder containing all of them; their keys are paths relative to that root.
 - Keys are made unique in discovery order: when a key's output stem (the key without its
@@ -15,6 +18,8 @@ The rules (docs/job.md, "Keys and names"):
 
 from __future__ import annotations
 
+import codecs
+import errno
 import os
 import stat
 from collections.abc import Iterable, Sequence
@@ -24,6 +29,7 @@ from pathlib import Path
 
 from augcore.errors import InputImageError, UnsafePathError
 from augcore.imageio import READ_EXTENSIONS
+from augcore.safefile import NotRegularFileError, explain, kind_of, read_regular
 
 KEY_SEPARATOR = "__k"
 
@@ -56,47 +62,79 @@ def samples_dir() -> Path:
 
 
 def read_list(path: str | os.PathLike[str]) -> list[str]:
-    """The paths in a list file: one a line, surrounding spaces and blank lines ignored."""
+    """The paths in a list file: one a line, surrounding spaces and blank lines ignored.
+
+    The file must be UTF-8 text; a UTF-8 byte-order mark at its start is allowed and dropped.
+    Anything else (UTF-16, Latin-1 bytes, a FIFO instead of a file) is refused by name.
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+        data = read_regular(path)
     except FileNotFoundError:
         raise InputImageError(f"{path}: list file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
-        raise InputImageError(f"{path}: cannot read the list file ({reason})") from None
-    return [line.strip() for line in lines if line.strip()]
+    except NotRegularFileError as exc:
+        raise InputImageError(f"{exc}; a list file must be a regular text file") from None
+    except OSError as exc:
+        raise InputImageError(f"{path}: cannot read the list file ({explain(exc)})") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputImageError(
+            f"{path}: the list file is UTF-16 text; save it as UTF-8 (one path a line)"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputImageError(
+            f"{path}: the list file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+            f"{line}); save it as UTF-8"
+        ) from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _has_image_extension(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in READ_EXTENSIONS
 
 
-def _walk(root: Path, skip: str | None) -> list[Path]:
+def _why_not_readable(path: str) -> str | None:
+    """Why a path found or named as an input cannot be one (stat only, never opened), or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return "a broken symbolic link" if os.path.islink(path) else "no such file or directory"
+        return explain(OSError(exc.errno, exc.strerror))
+    except ValueError:  # a NUL byte in the name
+        return "the path contains a NUL byte"
+    if not stat.S_ISREG(mode):
+        return f"{kind_of(mode)}, not a regular file; only regular files are read"
+    return None
+
+
+def _walk(root: Path, skip: str | None, bad: list[BadSource]) -> list[Path]:
+    """Image files below ``root``; anything unusable found on the way is added to ``bad``."""
     found = []
     if skip is not None and os.path.realpath(root) == skip:
         return found
-    for folder, subfolders, files in os.walk(root):  # os.walk does not follow symlinked folders
-        subfolders[:] = [
+
+    def unlistable(error: OSError) -> None:
+        reason = f"cannot list this folder ({explain(OSError(error.errno, error.strerror))})"
+        bad.append(BadSource(str(error.filename), reason))
+
+    for folder, subfolders, files in os.walk(root, onerror=unlistable):  # symlinked folders are
+        subfolders[:] = [  # not followed: no loops, no escaping the tree
             name
             for name in subfolders
             if not name.startswith(".") and os.path.realpath(os.path.join(folder, name)) != skip
         ]
-        found.extend(
-            Path(folder, name)
-            for name in files
-            if not name.startswith(".") and _has_image_extension(name)
-        )
+        for name in files:
+            if name.startswith(".") or not _has_image_extension(name):
+                continue
+            path = os.path.join(folder, name)
+            reason = _why_not_readable(path)
+            if reason is None:
+                found.append(Path(path))
+            else:
+                bad.append(BadSource(path, reason))
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
-
-
-def _check_file(path: str, mode: int) -> str | None:
-    """Why a directly named file (``mode`` from its stat) cannot be an input, or None."""
-    if not stat.S_ISREG(mode):
-        return "not a regular file"
-    if not _has_image_extension(path):
-        return f"unknown image extension (expected one of {' '.join(sorted(READ_EXTENSIONS))})"
-    return None
 
 
 def _relative_keys(paths: Sequence[Path]) -> list[str]:
@@ -143,22 +181,25 @@ def discover(
     if from_list is not None:
         named += read_list(from_list)
     for name in named:
-        path = os.path.abspath(name)
         try:
+            path = os.path.abspath(name)
             mode = os.stat(path).st_mode
-        except OSError:
-            bad.append(BadSource(name, "no such file or directory"))
+        except (OSError, ValueError):
+            bad.append(BadSource(name, _why_not_readable(name) or "cannot be read"))
             continue
         if stat.S_ISDIR(mode):
             roots.append(Path(path))
-        elif (reason := _check_file(path, mode)) is None:
-            loose.append(Path(path))
-        else:
+        elif (reason := _why_not_readable(path)) is not None:
             bad.append(BadSource(name, reason))
+        elif not _has_image_extension(path):
+            extensions = " ".join(sorted(READ_EXTENSIONS))
+            bad.append(BadSource(name, f"unknown image extension (expected one of {extensions})"))
+        else:
+            loose.append(Path(path))
     found = [
         (path, path.relative_to(root).as_posix())
         for root in roots
-        for path in _walk(root, skip_real)
+        for path in _walk(root, skip_real, bad)
     ]
     found += zip(loose, _relative_keys(loose), strict=True)
     keys = unique_keys(key for _, key in found)

@@ -19,8 +19,8 @@ from augcore.imageio import (
     probe_image,
     read_image,
     sha256_hex,
-    write_atomic,
 )
+from augcore.safefile import write_atomic
 
 EXIF_ORIENTATION = 0x0112
 
@@ -128,7 +128,7 @@ def test_truncated_files_are_refused_on_decode(tmp_path):
 def test_missing_files_and_folders_are_refused(tmp_path):
     with pytest.raises(InputImageError, match="no such file"):
         read_image(tmp_path / "nope.png")
-    with pytest.raises(InputImageError, match="is a directory"):
+    with pytest.raises(InputImageError, match="is a folder, not a regular file"):
         read_image(tmp_path)
 
 

@@ -22,6 +22,7 @@ from augcore.errors import (
     UnsafePathError,
 )
 from augcore.imageio import OUTPUT_FORMATS
+from augcore.safefile import explain
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -53,8 +54,12 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         except KeyboardInterrupt:
             print("augcore: interrupted; rerun the same command to resume", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            raise  # the reader went away: augcore.cli.main ends quietly
         except (AugcoreError, ValueError, OSError) as exc:
-            print(f"augcore: error: {exc}", file=sys.stderr)
+            # A raw OS error (errno text) gets a sentence saying what to do next.
+            text = explain(exc) if isinstance(exc, OSError) and exc.errno else str(exc)
+            print(f"augcore: error: {text}", file=sys.stderr)
             return next(code for kind, code in _EXIT_FOR_ERROR if isinstance(exc, kind))
 
     return run_guarded
@@ -104,7 +109,11 @@ def _run(args: argparse.Namespace) -> int:
     from augcore.job import run
 
     quiet = True if args.quiet else None  # None: a progress bar only on a terminal
-    summary = run(**_shared(args), jobs=args.jobs, on_error=args.on_error, quiet=quiet)
+    summary = run(
+        **_shared(args), jobs=args.jobs, on_error=args.on_error, quiet=quiet, verify=args.verify
+    )
+    for note in summary.notes:
+        print(f"augcore: note: {note}", file=sys.stderr)
     for skipped in summary.skipped:
         print(f"augcore: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if not args.quiet:
@@ -139,6 +148,12 @@ def register(subparsers: Any) -> None:
     )
     run_parser.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary line"
+    )
+    run_parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="on a resume, check every recorded output's sha256 (not only its size) and "
+        "write again any that differs",
     )
     run_parser.set_defaults(func=guarded(_run))
 

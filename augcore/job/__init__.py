@@ -21,13 +21,14 @@ import pickle
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from augcore.errors import InputImageError
+from augcore.errors import InputImageError, WorkerLostError
 from augcore.job.execute import JobSpec, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
 from augcore.job.local import LocalPool
@@ -36,12 +37,15 @@ from augcore.job.plan import (
     Prepared,
     Request,
     SkippedInput,
+    as_sources,
     check_job_options,
     parse_size,
     pending,
     prepare,
 )
+from augcore.job.write import Recorder
 from augcore.manifest import MANIFEST_NAME, ManifestWriter
+from augcore.safefile import fault_point
 from augcore.sources import SourceItem
 
 __all__ = ["Plan", "RunSummary", "SkippedInput", "parse_size", "plan", "run"]
@@ -60,6 +64,7 @@ class RunSummary:
     already_there: int
     skipped: list[SkippedInput]
     seconds: float
+    notes: list[str] = field(default_factory=list)
 
     @property
     def outputs(self) -> int:
@@ -92,6 +97,7 @@ class Plan:
     examples: list[tuple[str, str]]
     outputs: int
     state: str
+    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         lines = [
@@ -104,11 +110,12 @@ class Plan:
         if len(self.examples) < self.outputs:
             lines.append(f"  ... and {self.outputs - len(self.examples)} more")
         lines += [f"will skip {skip.path}: {skip.reason}" for skip in self.skipped]
+        lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
 def plan(
-    sources: Sequence[PathLike] = (),
+    sources: PathLike | Sequence[PathLike] = (),
     out: PathLike = "augmented",
     *,
     per_image: int,
@@ -147,7 +154,8 @@ def plan(
         >>> p = augcore.plan(["photos/"], "augmented", per_image=3, seed=0)  # doctest: +SKIP
         >>> print(p.describe())  # doctest: +SKIP
     """
-    check_job_options(per_image, seed, format, "skip", None)
+    check_job_options(per_image, seed, format, "skip", None, max_pixels)
+    sources = as_sources(sources)
     request = Request.of(locals())
     prepared = prepare(request, on_error="skip", planning=True)
     shown = [
@@ -162,11 +170,12 @@ def plan(
         examples=shown,
         outputs=len(prepared.items) * per_image,
         state=prepared.state.description,
+        notes=prepared.notes,
     )
 
 
 def run(
-    sources: Sequence[PathLike] = (),
+    sources: PathLike | Sequence[PathLike] = (),
     out: PathLike = "augmented",
     *,
     per_image: int,
@@ -181,6 +190,7 @@ def run(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    verify: bool = False,
 ) -> RunSummary:
     """Write exactly ``per_image`` variants of every readable input into ``out``.
 
@@ -189,7 +199,8 @@ def run(
     call resumes (or does nothing when the run is complete).
 
     Args:
-        sources: image files and folders (walked recursively).
+        sources: image files and folders (walked recursively); a single str or path is one
+            source.
         out: the output folder; created if missing.
         per_image: variants written per input (K >= 1).
         seed: the run seed (>= 0).
@@ -202,7 +213,10 @@ def run(
         quiet: None shows a progress bar only when stderr is a terminal.
         from_list: a text file naming one input a line.
         samples: include the sample images shipped with augcore.
-        max_pixels: refuse inputs above this many pixels (default: Pillow's limit).
+        max_pixels: refuse inputs (and a ``size``) above this many pixels (default: Pillow's
+            limit).
+        verify: on a resume, also check each recorded output's sha256 (not only its size)
+            and write again any that differs.
 
     Returns:
         A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
@@ -211,7 +225,10 @@ def run(
         JobOptionError: a bad option value, before anything is read.
         InputImageError: a bad input with ``on_error="stop"`` (outputs written so far are kept
             and recorded), no inputs at all, or an unreadable list file.
-        OutputConflictError: ``out`` holds another run, files in the way, or is in use.
+        OutputConflictError: ``out`` holds another run, files in the way, is in use, or is a
+            source folder itself.
+        WorkerLostError: a worker process died (e.g. killed when memory ran out); what was
+            written is recorded and the same call resumes.
         UnsafePathError: an output would land outside ``out``.
         ConfigError: the chain config is invalid.
 
@@ -222,13 +239,17 @@ def run(
     See docs/job.md.
     """
     started = time.perf_counter()
-    check_job_options(per_image, seed, format, on_error, jobs)
+    check_job_options(per_image, seed, format, on_error, jobs, max_pixels)
+    sources = as_sources(sources)
     request = Request.of(locals())
-    prepared = prepare(request, on_error=on_error, planning=False)
+    prepared = prepare(request, on_error=on_error, planning=False, verify=verify)
+    fault_point("mkdir")
     prepared.out.mkdir(parents=True, exist_ok=True)
     with exclusive(prepared.out):
         # Another run may have finished in this folder since the checks: look again.
-        prepared.state = inspect_folder(prepared.out, prepared.header, prepared.planned, overwrite)
+        prepared.state = inspect_folder(
+            prepared.out, prepared.header, prepared.planned, overwrite, verify
+        )
         return _write_outputs(prepared, request, jobs, on_error, quiet, started)
 
 
@@ -273,19 +294,31 @@ def _write_outputs(
         ) as progress,
     ):
         worker = Worker(spec, prepared.pipeline)
-        for results in run_in_order(worker, batches(tasks, workers), pool, lambda: bool(failure)):
-            manifest.write_lines(
-                [line for result in results for rel, line in result.written if rel not in recorded]
-            )
-            for result in results:
-                written += len(result.written)
-                if progress is not None:
-                    progress.update(len(result.task.outputs))
-                if result.error is not None:
-                    skipped.append(SkippedInput(result.task.path, result.error))
-                    unreadable += 1
-                    if on_error == "stop" and not failure:
-                        failure.append(result.error)
+        recorder = Recorder(spec.out, manifest)
+        try:
+            for results in run_in_order(
+                worker, batches(tasks, workers), pool, lambda: bool(failure)
+            ):
+                for result in results:
+                    recorder.add(result.written, recorded)
+                    written += len(result.written)
+                    if progress is not None:
+                        progress.update(len(result.task.outputs))
+                    if result.error is not None:
+                        skipped.append(SkippedInput(result.task.path, result.error))
+                        unreadable += 1
+                        if on_error == "stop" and not failure:
+                            failure.append(result.error)
+        except BrokenProcessPool:
+            recorder.flush()
+            raise WorkerLostError(
+                f"a worker process died while augmenting (killed by the system, e.g. when "
+                f"memory ran out, or by a signal); the {already_there + written} outputs "
+                f"finished so far are kept and recorded in {out / MANIFEST_NAME}; rerun the "
+                "same command to resume (with fewer --jobs or a smaller --size if memory ran "
+                "out)"
+            ) from None
+        recorder.flush()
     if failure:
         raise InputImageError(
             f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "
@@ -300,4 +333,5 @@ def _write_outputs(
         already_there=already_there,
         skipped=skipped,
         seconds=time.perf_counter() - started,
+        notes=prepared.notes,
     )

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from augcore.errors import ManifestError, OutputConflictError
-from augcore.imageio import TEMP_PREFIX, TEMP_SUFFIX
-from augcore.manifest import MANIFEST_NAME, Manifest, read_manifest
+from augcore.imageio import file_sha256
+from augcore.manifest import MANIFEST_NAME, Manifest, header_line, read_manifest
+from augcore.safefile import TEMP_PREFIX, TEMP_SUFFIX, fault_point, read_regular
 from augcore.sources import check_output_paths, safe_output_path
+from augcore.validation import is_integer
 
 
 @dataclass
@@ -37,7 +40,7 @@ class FolderState:
 def _recorded_paths(manifest: Manifest, out: Path) -> list[str]:
     """The output paths a manifest lists, each checked to be a safe path inside ``out``."""
     paths = [entry.get("path") for entry in manifest.entries]
-    for number, path in enumerate(paths, start=2):
+    for number, path in zip(manifest.line_numbers, paths, strict=True):
         if not isinstance(path, str):
             raise ManifestError(f"{out / MANIFEST_NAME}: line {number} has no output path")
     check_output_paths(out, paths)
@@ -48,12 +51,45 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 
+def _is_done(path: Path, entry: dict[str, Any], verify: bool) -> bool:
+    """Whether a recorded output is really there: a regular file of the recorded size (any
+    size but 0 for manifests that predate sizes), and with ``verify`` the recorded sha256."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    size = entry.get("bytes")
+    if (info.st_size != size) if is_integer(size) else (info.st_size == 0):
+        return False
+    return not verify or file_sha256(path) == entry.get("sha256")
+
+
+def _unfinished_header(path: Path, header: dict[str, Any]) -> bool:
+    """True when ``path`` holds a beginning of this run's header line and nothing else: a start
+    interrupted by an older augcore, which wrote the header in place (now it is renamed in)."""
+    try:
+        data = read_regular(path)
+    except OSError:
+        return False
+    return b"\n" not in data and header_line(header).startswith(data)
+
+
 def inspect_folder(
-    out: Path, header: dict[str, Any], planned: Sequence[str], overwrite: bool
+    out: Path,
+    header: dict[str, Any],
+    planned: Sequence[str],
+    overwrite: bool,
+    verify: bool = False,
 ) -> FolderState:
-    """Decide between a new run, a resume, and a refusal, without changing anything."""
+    """Decide between a new run, a resume, and a refusal, without changing anything.
+
+    A resume counts as done the planned outputs the manifest records that are on disk with the
+    recorded size (``verify``: and checksum); the others are written again, to the same bytes.
+    """
     manifest_path = out / MANIFEST_NAME
-    if manifest_path.exists():
+    if os.path.lexists(manifest_path) and not _unfinished_header(manifest_path, header):
         try:
             manifest = read_manifest(manifest_path)
         except ManifestError as exc:
@@ -63,10 +99,14 @@ def inspect_folder(
                 ) from None
             return FolderState(False, "unreadable manifest, will be replaced")
         if manifest.header == header:
-            recorded = set(_recorded_paths(manifest, out))
-            present = {rel for rel in planned if rel in recorded and (out / rel).exists()}
+            recorded = dict(zip(_recorded_paths(manifest, out), manifest.entries, strict=True))
+            present = {
+                rel
+                for rel in planned
+                if rel in recorded and _is_done(out / rel, recorded[rel], verify)
+            }
             description = f"resume: {len(present)} of {len(planned)} outputs there"
-            return FolderState(True, description, recorded, present)
+            return FolderState(True, description, set(recorded), present)
         changed = ", ".join(_differences(manifest.header, header))
         if not overwrite:
             raise OutputConflictError(
@@ -76,7 +116,7 @@ def inspect_folder(
             )
         stale = _recorded_paths(manifest, out)
         return FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
-    clashes = [rel for rel in planned if os.path.exists(os.path.join(out, rel))]
+    clashes = [rel for rel in planned if os.path.lexists(os.path.join(out, rel))]
     if clashes and not overwrite:
         raise OutputConflictError(
             f"{out} already has {len(clashes)} of this run's output names but no manifest of it "
@@ -88,8 +128,10 @@ def inspect_folder(
 def clear_for_new_run(out: Path, state: FolderState) -> None:
     """Remove the previous run's files (only those its manifest lists) and its manifest."""
     for rel in state.stale_paths:
+        fault_point("unlink")
         safe_output_path(out, rel).unlink(missing_ok=True)
     if not state.resume:
+        fault_point("unlink")
         (out / MANIFEST_NAME).unlink(missing_ok=True)
 
 
@@ -97,6 +139,7 @@ def sweep_temporaries(out: Path) -> None:
     """Delete temporary files an interrupted run left (never finished outputs)."""
     for leftover in out.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
         if leftover.is_file():
+            fault_point("unlink")
             leftover.unlink()
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from augcore.errors import InputImageError, JobOptionError, OutputConflictError
-from augcore.imageio import OUTPUT_FORMATS, output_suffix, probe_image
+from augcore.imageio import OUTPUT_FORMATS, output_suffix, pixel_limit, probe_image
 from augcore.job.execute import Task
 from augcore.job.folder import FolderState, inspect_folder
+from augcore.safefile import NAME_MAX, name_fits
 from augcore.sources import BadSource, SourceItem, check_output_paths, discover, output_relpath
 from augcore.validation import is_integer
 
@@ -36,11 +37,16 @@ class SkippedInput:
     reason: str
 
 
-def parse_size(size: str | Sequence[int] | None) -> tuple[int, int] | None:
+def parse_size(
+    size: str | Sequence[int] | None, max_pixels: int | None = None
+) -> tuple[int, int] | None:
     """``"28x28"`` or ``(28, 28)`` -> (width, height); None keeps the input size.
 
+    The size is held to the same pixel limit as inputs (``max_pixels``, else Pillow's), so a
+    typo such as ``100000x100000`` is refused instead of exhausting memory.
+
     Raises:
-        JobOptionError: not two positive integers.
+        JobOptionError: not two positive integers, or more pixels than the limit.
     """
     if size is None:
         return None
@@ -51,17 +57,47 @@ def parse_size(size: str | Sequence[int] | None) -> tuple[int, int] | None:
         except ValueError:
             raise JobOptionError(f"size {size!r} is not WIDTHxHEIGHT, e.g. 28x28") from None
     else:
-        try:
-            parsed = tuple(int(value) for value in size)
-        except (TypeError, ValueError):
-            raise JobOptionError(f"size {size!r} must be two positive integers") from None
+        values = list(size) if isinstance(size, Sequence) else [size]
+        if not all(is_integer(value) for value in values):
+            raise JobOptionError(f"size {size!r} must be two positive integers (width, height)")
+        parsed = tuple(int(value) for value in values)
     if len(parsed) != 2 or min(parsed) < 1:
         raise JobOptionError(f"size {size!r} must be two positive integers WIDTHxHEIGHT")
+    limit = pixel_limit(max_pixels)
+    if limit is not None and parsed[0] * parsed[1] > limit:
+        raise JobOptionError(
+            f"size {parsed[0]}x{parsed[1]} = {parsed[0] * parsed[1]} pixels is more than the "
+            f"limit of {limit} (the same limit as for inputs); choose a smaller --size, or raise "
+            "max_pixels if you have the memory"
+        )
     return parsed[0], parsed[1]
 
 
+def as_sources(sources: PathLike | Sequence[PathLike]) -> list[PathLike]:
+    """The sources of a call: a single str or path is ONE source, not a sequence of letters.
+
+    Raises:
+        JobOptionError: an entry that is not a str or path.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        return [sources]
+    if isinstance(sources, bytes) or not isinstance(sources, Sequence):
+        raise JobOptionError(
+            f"sources must be a path or a list of paths, got {type(sources).__name__}"
+        )
+    for source in sources:
+        if not isinstance(source, (str, os.PathLike)):
+            raise JobOptionError(f"each source must be a str or path, got {source!r}")
+    return list(sources)
+
+
 def check_job_options(
-    per_image: object, seed: object, fmt: object, on_error: object, jobs: object
+    per_image: object,
+    seed: object,
+    fmt: object,
+    on_error: object,
+    jobs: object,
+    max_pixels: object = None,
 ) -> None:
     """Refuse bad job options before anything is read or written.
 
@@ -78,6 +114,8 @@ def check_job_options(
         raise JobOptionError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     if jobs is not None and (not is_integer(jobs) or jobs < 1):  # type: ignore[operator]
         raise JobOptionError(f"jobs must be a positive integer, got {jobs!r}")
+    if max_pixels is not None and (not is_integer(max_pixels) or max_pixels < 1):  # type: ignore[operator]
+        raise JobOptionError(f"max_pixels must be a positive integer, got {max_pixels!r}")
 
 
 @dataclass(frozen=True)
@@ -114,6 +152,7 @@ class Prepared:
     pipeline: Any
     size: tuple[int, int] | None
     planned: list[str]  # per input, its per_image output names in k order
+    notes: list[str]  # what the user should know that is not an error
 
 
 def _build_pipeline(config: Any) -> Any:
@@ -156,11 +195,61 @@ def run_header(
     return json.loads(json.dumps(header))  # exactly what reading it back will give
 
 
-def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
+def _where_out_is(out: Path, sources: Sequence[PathLike]) -> list[str]:
+    """Notes on an output folder inside a source (or a source inside it).
+
+    Raises:
+        OutputConflictError: ``out`` is a source folder itself.
+    """
+    real_out = Path(os.path.realpath(out))
+    notes = []
+    for source in sources:
+        real = Path(os.path.realpath(source))
+        if not real.is_dir():
+            continue
+        if real == real_out:
+            raise OutputConflictError(
+                f"--out {out} is the source folder {source} itself: outputs would be mixed "
+                "with the inputs; choose another --out (e.g. a sibling folder)"
+            )
+        if real_out.is_relative_to(real):
+            notes.append(
+                f"--out {out} is inside the source folder {source}; it is not read as input"
+            )
+        elif real.is_relative_to(real_out):
+            notes.append(f"the source folder {source} is inside --out {out}")
+    return notes
+
+
+def _name_limit(out: Path) -> int:
+    """The longest file name (bytes) the file system of ``out`` (or its nearest parent) takes."""
+    folder = out
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return min(NAME_MAX, os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX
+
+
+def _too_long(names: Sequence[str], limit: int) -> str | None:
+    """Why one of an input's output names cannot be created, or None."""
+    for name in names:
+        last = name.rsplit("/", 1)[-1]
+        if not name_fits(last, limit):
+            return (
+                f"its output name {last!r} would be {len(os.fsencode(last))} bytes, more than "
+                f"the {limit} a file name may have here; rename the input to a shorter name"
+            )
+    return None
+
+
+def prepare(request: Request, *, on_error: str, planning: bool, verify: bool = False) -> Prepared:
     """Every check ``run`` makes before writing; ``planning`` also reads each input's header."""
     out = Path(request.out)
     per_image = request.per_image
-    parsed_size = parse_size(request.size)
+    parsed_size = parse_size(request.size, request.max_pixels)
+    notes = _where_out_is(out, request.sources)
     discovery = discover(
         request.sources, from_list=request.from_list, samples=request.samples, skip=out
     )
@@ -169,16 +258,23 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
             "no input images found (give files, folders, --from-list or --samples)"
         )
     bad: list[BadSource] = list(discovery.bad)
-    items = discovery.items
-    if planning:
-        readable = []
-        for item in items:
+    items: list[SourceItem] = []
+    planned: list[str] = []
+    limit = _name_limit(out)
+    for item in discovery.items:
+        suffix = output_suffix(item.path.suffix, request.format)
+        names = [output_relpath(item.key, k, suffix) for k in range(per_image)]
+        reason = _too_long(names, limit)
+        if reason is None and planning:
             try:
                 probe_image(item.path, max_pixels=request.max_pixels)
-                readable.append(item)
             except InputImageError as exc:
-                bad.append(BadSource(str(item.path), str(exc)))
-        items = readable
+                reason = str(exc)
+        if reason is None:
+            items.append(item)
+            planned += names
+        else:
+            bad.append(BadSource(str(item.path), reason))
     skipped = [SkippedInput(entry.path, entry.reason) for entry in bad]
     if skipped and on_error == "stop" and not planning:
         listing = "\n".join(f"  {entry.path}: {entry.reason}" for entry in skipped)
@@ -187,11 +283,6 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
             "fix or remove them, or pass --on-error skip to go on without them"
         )
     pipeline = _build_pipeline(request.config)
-    planned = [
-        output_relpath(item.key, k, output_suffix(item.path.suffix, request.format))
-        for item in items
-        for k in range(per_image)
-    ]
     if out.exists() and not out.is_dir():
         raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
     check_output_paths(out, planned)
@@ -199,12 +290,12 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
     state = FolderState(False, "new")
     if out.is_dir():
         try:
-            state = inspect_folder(out, header, planned, request.overwrite)
+            state = inspect_folder(out, header, planned, request.overwrite, verify)
         except OutputConflictError as exc:
             if not planning:
                 raise
             state = FolderState(False, f"run would be refused: {exc}")
-    return Prepared(out, header, items, skipped, state, pipeline, parsed_size, planned)
+    return Prepared(out, header, items, skipped, state, pipeline, parsed_size, planned, notes)
 
 
 def pending(prepared: Prepared, per_image: int) -> tuple[list[Task], int]:
