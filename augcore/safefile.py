@@ -12,8 +12,10 @@
 - **Every write is a fault point.** ``fault_point`` names each write, rename, append and sync the
   job makes. With ``AUGCORE_FAULT_AT=N`` in the environment, the N-th fault point a process
   reaches ends that process at once (``os._exit``), half-way through the write for writes of
-  data; ``AUGCORE_FAULT_TRACE=FILE`` appends each point's name to FILE. Tests use these to crash
-  a run at every write it makes; nothing else sets them.
+  data; ``AUGCORE_FAULT_ROLE=main`` or ``worker`` limits that to the run's main process or to
+  its pool workers (each counts its own points); ``AUGCORE_FAULT_TRACE=FILE`` appends each
+  point's process, role and name to FILE. Tests use these to crash a run at every write it
+  makes; nothing else sets them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import functools
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import BinaryIO
 
 TEMP_PREFIX = ".augcore-"
@@ -224,6 +226,13 @@ def sync_files(root: str | os.PathLike[str], paths: Iterable[str]) -> None:
 
 # --- fault points (tests) ------------------------------------------------------------------------
 _reached = [0]
+_role = ["main"]
+
+
+def become_worker() -> None:
+    """Mark this process as a pool worker for fault points; it counts its own from zero."""
+    _role[0] = "worker"
+    _reached[0] = 0
 
 
 def _fault_here(point: str) -> bool:
@@ -232,10 +241,13 @@ def _fault_here(point: str) -> bool:
     at = os.environ.get("AUGCORE_FAULT_AT")
     if trace is None and at is None:
         return False
+    role = os.environ.get("AUGCORE_FAULT_ROLE")
+    if role is not None and role != _role[0]:
+        return False
     _reached[0] += 1
     if trace is not None:
         with open(trace, "a", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()} {point}\n")
+            handle.write(f"{os.getpid()} {_role[0]} {point}\n")
     return at is not None and _reached[0] == int(at)
 
 
@@ -243,14 +255,3 @@ def fault_point(point: str) -> None:
     """Mark a write the job is about to make; ends the process here when a test asks."""
     if _fault_here(point):
         os._exit(FAULT_EXIT)
-
-
-@contextlib.contextmanager
-def fault_counting_from_zero() -> Iterator[None]:
-    """Count fault points from zero inside the block (for a test that runs several jobs)."""
-    saved = _reached[0]
-    _reached[0] = 0
-    try:
-        yield
-    finally:
-        _reached[0] = saved

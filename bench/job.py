@@ -13,6 +13,8 @@ the same inputs, wall clock from reading the list to the last file written:
   threads make workers come from a forkserver, started once in the warm-up round) and as
   ``python -m augcore run`` in a fresh process (interpreter start, imports, forked workers).
 
+The durability line prices issue 12's syncs (each manifest line appended only after its file
+is synced; one ``syncfs`` per batch of outputs): the time spent inside fsync/syncfs per run.
 Each figure is the best of ``--repeats`` interleaved rounds, each into a fresh folder. The table
 is printed twice: outputs on disk (the real case) and on a RAM file system (/dev/shm, where file
 creation is cheap, to show compute alone). Two context lines say what no tool can beat: the
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -115,6 +117,47 @@ def augcore_run(jobs: int) -> Callable[[Path, Path], None]:
             jobs=jobs,
             quiet=True,
         )
+
+    return run
+
+
+SYNC_SECONDS: dict[str, list[float]] = {}  # tool -> seconds spent in fsync/syncfs, per round
+
+
+@contextlib.contextmanager
+def sync_clock(spent: list[float]) -> Iterator[None]:
+    """Add to ``spent`` the seconds this process spends in fsync and syncfs (issue 12's
+    durability: the header, one syncfs per batch of outputs, the manifest at the end)."""
+    import augcore.safefile
+
+    fsync, find_syncfs = os.fsync, augcore.safefile._syncfs
+    syncfs = find_syncfs()
+
+    def timed(function: Callable[[int], object]) -> Callable[[int], object]:
+        def call(descriptor: int) -> object:
+            started = time.perf_counter()
+            try:
+                return function(descriptor)
+            finally:
+                spent[-1] += time.perf_counter() - started
+
+        return call
+
+    spent.append(0.0)
+    os.fsync = timed(fsync)  # type: ignore[assignment]
+    augcore.safefile._syncfs = lambda: None if syncfs is None else timed(syncfs)
+    try:
+        yield
+    finally:
+        os.fsync, augcore.safefile._syncfs = fsync, find_syncfs
+
+
+def augcore_timed(jobs: int) -> Callable[[Path, Path], None]:
+    """``augcore_run`` that also notes the time spent making outputs durable."""
+
+    def run(listing: Path, out: Path) -> None:
+        with sync_clock(SYNC_SECONDS.setdefault(f"augcore --jobs {jobs}", [])):
+            augcore_run(jobs)(listing, out)
 
     return run
 
@@ -225,6 +268,13 @@ def compare(
         f"\naugcore --jobs 2 / --jobs 1: {two / one:.2f}x (target >= 1.7x); two processes got "
         f"{parallel_headroom():.2f}x on pure CPU work on this machine just now"
     )
+    for jobs in (1, 2):
+        spent = sorted(SYNC_SECONDS.pop(f"augcore --jobs {jobs}")[1:])  # round 0: warm-up
+        share = 100 * spent[len(spent) // 2] / best[f"augcore --jobs {jobs}"]
+        print(
+            f"durability: augcore --jobs {jobs} spends {1000 * spent[len(spent) // 2]:.0f} ms "
+            f"(median) in fsync/syncfs = {share:.1f}% of its best run (target <= 10%)"
+        )
     command_one = expected / best["augcore CLI --jobs 1 (fresh process)"]
     command_two = expected / best["augcore CLI --jobs 2 (fresh process)"]
     print(f"augcore CLI (fresh process) --jobs 2 / --jobs 1: {command_two / command_one:.2f}x")
@@ -250,8 +300,8 @@ def main() -> int:
         tools[f"Augmentor {available('Augmentor')} process() x{PER_IMAGE}"] = augmentor_process
     else:
         print("Augmentor not installed: skipping its row", file=sys.stderr)
-    tools["augcore --jobs 1"] = augcore_run(1)
-    tools["augcore --jobs 2"] = augcore_run(2)
+    tools["augcore --jobs 1"] = augcore_timed(1)
+    tools["augcore --jobs 2"] = augcore_timed(2)
     tools["augcore CLI --jobs 1 (fresh process)"] = augcore_command(1)
     tools["augcore CLI --jobs 2 (fresh process)"] = augcore_command(2)
 

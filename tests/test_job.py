@@ -466,8 +466,11 @@ def test_list_entries_with_dotdot_and_symlinked_inputs_still_write_inside_out(tm
     assert not list((tmp_path / "elsewhere").glob("*__k*"))
 
 
-def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path, monkeypatch):
     fcntl = pytest.importorskip("fcntl", reason="folder locks are POSIX flock")
+    from augcore.job import folder
+
+    monkeypatch.setattr(folder, "LOCK_WAIT", 0.2)
     data = make_tree(tmp_path / "data", ("a.png",))
     out = tmp_path / "out"
     out.mkdir()
@@ -480,6 +483,22 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
     finally:
         os.close(held)
     assert augcore.run([data], out, per_image=1, seed=0, jobs=1).written == 1
+
+
+def test_a_run_waits_for_a_lock_released_within_the_wait(tmp_path):
+    """The workers of a killed run hold its lock until they exit: a rerun waits for them."""
+    fcntl = pytest.importorskip("fcntl", reason="folder locks are POSIX flock")
+    data = make_tree(tmp_path / "data", ("a.png",))
+    out = tmp_path / "out"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    release = threading.Timer(0.3, os.close, args=(held,))
+    release.start()
+    try:
+        assert augcore.run([data], out, per_image=1, seed=0, jobs=1).written == 1
+    finally:
+        release.join()
 
 
 def test_a_worker_process_builds_its_pipeline_once_for_all_its_batches(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,7 @@ def _is_done(path: Path, entry: dict[str, Any], verify: bool) -> bool:
     """Whether a recorded output is really there: a regular file of the recorded size (any
     size but 0 for manifests that predate sizes), and with ``verify`` the recorded sha256."""
     try:
-        info = path.stat()
+        info = path.lstat()  # a link is never a file augcore wrote
     except OSError:
         return False
     if not stat.S_ISREG(info.st_mode):
@@ -143,12 +144,18 @@ def sweep_temporaries(out: Path) -> None:
             leftover.unlink()
 
 
+LOCK_WAIT = 5.0  # seconds a run waits for the lock before it refuses
+
+
 @contextlib.contextmanager
 def exclusive(out: Path) -> Iterator[None]:
     """Hold an advisory lock on the output folder for a whole run, so two runs never interleave.
 
     POSIX ``flock`` on the folder itself (no lock file to leave behind); where ``fcntl`` does not
-    exist (Windows) runs are not locked.
+    exist (Windows) runs are not locked. Forked worker processes share the lock, so it is held
+    until the last process of a run has ended: when a run's main process is killed, its workers
+    still finishing a write keep the folder theirs until they exit (a moment later), and a rerun
+    started at once waits up to LOCK_WAIT seconds for them instead of refusing.
     """
     try:
         import fcntl
@@ -157,12 +164,18 @@ def exclusive(out: Path) -> Iterator[None]:
         return
     descriptor = os.open(out, os.O_RDONLY)
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputConflictError(
-                f"{out}: another augcore run is writing into this folder; wait for it to finish"
-            ) from None
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputConflictError(
+                        f"{out}: another augcore run is writing into this folder; wait for it "
+                        "to finish"
+                    ) from None
+                time.sleep(0.05)
         yield
     finally:
-        os.close(descriptor)  # closing releases the lock
+        os.close(descriptor)  # closing releases the lock (once no worker shares it)

@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from augcore.job.execute import JobSpec, Task, TaskResult, run_batch, worker_for
+from augcore.safefile import become_worker
 
 
 def start_worker(spec: JobSpec) -> None:
@@ -27,6 +28,7 @@ def start_worker(spec: JobSpec) -> None:
     no chance to shut the pool down), so a watcher thread exits when the parent's sentinel
     closes. A worker killed mid-write leaves only a hidden temporary file, swept on resume.
     """
+    become_worker()
     worker_for(spec)
     parent = multiprocessing.parent_process()
     if parent is not None:

@@ -57,8 +57,8 @@ class Recorder:
     the same bytes, by the resume.
     """
 
-    SYNC_OUTPUTS = 512
-    SYNC_SECONDS = 0.5
+    SYNC_OUTPUTS = 1024
+    SYNC_SECONDS = 1.0
 
     def __init__(self, out: str, manifest: ManifestWriter) -> None:
         self.out = out

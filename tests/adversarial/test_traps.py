@@ -35,8 +35,9 @@ def test_an_output_size_over_the_pixel_limit_is_refused_before_reading(tmp_path,
 
 
 def test_the_cli_refuses_a_huge_size_with_exit_2(tmp_path, capsys):
+    """Through ``plan``: on a version without the guard, ``run`` would be OOM-killed here."""
     data = make_tree(tmp_path / "data", ("a.png",))
-    argv = ["run", str(data), "--out", str(tmp_path / "out"), "--per-image", "1"]
+    argv = ["plan", str(data), "--out", str(tmp_path / "out"), "--per-image", "1"]
     assert main([*argv, "--size", "100000x100000"]) == 2
     assert "more than the limit" in capsys.readouterr().err
 
