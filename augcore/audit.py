@@ -24,8 +24,8 @@ from augcore.errors import InputImageError, ManifestError
 from augcore.imageio import encode_image, file_sha256, read_image, sha256_hex
 from augcore.manifest import MANIFEST_NAME, Manifest, read_manifest
 from augcore.safefile import write_atomic
-from augcore.sources import safe_output_path
-from augcore.validation import is_number
+from augcore.sources import check_output_paths, safe_output_path
+from augcore.validation import is_integer, is_number
 
 if TYPE_CHECKING:
     from augcore.pipeline import Pipeline
@@ -65,6 +65,8 @@ class Report:
     out: Path
     outputs: int
     transforms: list[TransformStats]
+    damaged: list[str] = field(default_factory=list)
+    """Manifest lines that could not be counted ("line N: why")."""
 
     def table(self) -> str:
         width = max([len(stats.name) for stats in self.transforms] + [9])
@@ -85,25 +87,63 @@ class Report:
                     else ""
                 )
                 lines.append(f"{lead}  {name:<12} {numbers}".rstrip())
+        if self.damaged:
+            lines.append(f"{len(self.damaged)} damaged manifest line(s) not counted:")
+            lines += [f"  {problem}" for problem in self.damaged]
         return "\n".join(lines)
 
 
+def _count(entry: dict[str, Any], by_name: dict[str, TransformStats]) -> None:
+    """Add one entry's steps to the statistics; ManifestError if its record is malformed."""
+    steps = _record_of(entry)["steps"]
+    if not all(
+        isinstance(step, dict)
+        and isinstance(step.get("name"), str)
+        and isinstance(step.get("params", {}), dict)
+        for step in steps
+    ):
+        raise ManifestError("a step of its record is not {name, params}")
+    seen_here = set()
+    for step in steps:
+        stats = by_name.setdefault(step["name"], TransformStats(step["name"]))
+        if step["name"] not in seen_here:
+            stats.outputs += 1
+            seen_here.add(step["name"])
+        for param, value in step.get("params", {}).items():
+            number = _finite(value)
+            if number is not None:
+                stats.params[param].add(number)
+
+
+def _finite(value: Any) -> float | None:
+    """A recorded parameter as a finite float, or None (not a number, or beyond float range)."""
+    if not is_number(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def report(out: str | os.PathLike[str]) -> Report:
-    """Summarise the steps recorded in ``out/manifest.jsonl``."""
+    """Summarise the steps recorded in ``out/manifest.jsonl``.
+
+    A damaged line (not JSON, or a malformed record) is named in ``Report.damaged`` and the
+    others are still counted.
+    """
     out = Path(out)
-    manifest = read_manifest(out / MANIFEST_NAME)
+    manifest = read_manifest(out / MANIFEST_NAME, strict=False)
     by_name: dict[str, TransformStats] = {}
-    for entry in manifest.entries:
-        seen_here = set()
-        for step in _record_of(entry)["steps"]:
-            stats = by_name.setdefault(step["name"], TransformStats(step["name"]))
-            if step["name"] not in seen_here:
-                stats.outputs += 1
-                seen_here.add(step["name"])
-            for param, value in step.get("params", {}).items():
-                if is_number(value):
-                    stats.params[param].add(float(value))
-    return Report(out=out, outputs=len(manifest.entries), transforms=list(by_name.values()))
+    damaged = list(manifest.damaged)
+    counted = 0
+    for number, entry in zip(manifest.line_numbers, manifest.entries, strict=True):
+        try:
+            _count(entry, by_name)
+            counted += 1
+        except ManifestError as exc:
+            damaged.append(f"line {number}: {exc}")
+    return Report(out=out, outputs=counted, transforms=list(by_name.values()), damaged=damaged)
 
 
 def _record_of(entry: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +167,15 @@ class ReplayResult:
     corrupt: list[str] = field(default_factory=list)
     unreadable_sources: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    unrecorded: list[str] = field(default_factory=list)
+    """Outputs the header's plan says the run had to write, with no manifest line."""
+    extra: list[str] = field(default_factory=list)
+    """Manifest lines for outputs the header's plan does not have."""
+    duplicated: list[str] = field(default_factory=list)
+    """Outputs recorded more than once (each checked once)."""
+    skipped_inputs: list[str] = field(default_factory=list)
+    """Planned outputs of inputs that cannot be read now (skipped by ``--on-error skip``)."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -137,6 +186,9 @@ class ReplayResult:
             or self.unsampled
             or self.corrupt
             or self.unreadable_sources
+            or self.unrecorded
+            or self.extra
+            or self.duplicated
         )
 
     def lines(self) -> list[str]:
@@ -153,6 +205,14 @@ class ReplayResult:
         ]
         found += [f"record unusable: {reason}" for reason in self.corrupt]
         found += [f"source unreadable: {reason}" for reason in self.unreadable_sources]
+        found += [
+            f"unrecorded (planned by the header, no manifest line): {path}"
+            for path in self.unrecorded
+        ]
+        found += [f"extra (recorded, not in the header's plan): {path}" for path in self.extra]
+        found += [f"duplicated (recorded more than once): {path}" for path in self.duplicated]
+        found += [f"not written, input unreadable now: {reason}" for reason in self.skipped_inputs]
+        found += [f"note: {note}" for note in self.notes]
         verdict = "all match" if self.ok else "MISMATCH"
         found.append(
             f"replay: {self.matched} of {self.checked} outputs match byte for byte, "
@@ -201,7 +261,59 @@ def _replay_entry(
 
 def _size_of(manifest: Manifest) -> tuple[int, int] | None:
     size = manifest.header.get("size")
-    return (int(size[0]), int(size[1])) if size else None
+    if size is None:
+        return None
+    if not (isinstance(size, list) and len(size) == 2 and all(is_integer(v) for v in size)):
+        raise ManifestError(f"the header's size {size!r} is not [width, height]")
+    return size[0], size[1]
+
+
+_FIELDS = {"path": str, "source": str, "key": str, "sha256": str, "k": int}
+
+
+def _usable_entries(manifest: Manifest, result: ReplayResult) -> list[dict[str, Any]]:
+    """The entries to replay, each path once; malformed and repeated lines are named."""
+    first_line: dict[str, int] = {}
+    usable = []
+    for number, entry in zip(manifest.line_numbers, manifest.entries, strict=True):
+        wrong = [name for name, kind in _FIELDS.items() if not isinstance(entry.get(name), kind)]
+        if wrong:
+            result.corrupt.append(f"line {number}: no valid {', '.join(wrong)}")
+            continue
+        path = entry["path"]
+        if path in first_line:
+            result.duplicated.append(f"{path} (lines {first_line[path]} and {number})")
+            continue
+        first_line[path] = number
+        usable.append(entry)
+    return usable
+
+
+def _compare_with_plan(
+    manifest: Manifest, out: Path, recorded: set[str], result: ReplayResult
+) -> None:
+    """Name the outputs the header's plan has and the manifest lacks, and the reverse."""
+    from augcore.job.plan import planned_by
+
+    planned, why = planned_by(manifest.header, out)
+    if planned is None:
+        result.notes.append(f"not compared with the run's plan: {why}")
+        return
+    result.extra += sorted(recorded - planned.keys())
+    unreadable: dict[str, str | None] = {}
+    for path, source in planned.items():
+        if path in recorded:
+            continue
+        if source not in unreadable:
+            try:
+                read_image(source)  # decoded: a truncated input is found, as the run found it
+                unreadable[source] = None
+            except InputImageError as exc:
+                unreadable[source] = str(exc)
+        if unreadable[source] is None:
+            result.unrecorded.append(path)
+        else:
+            result.skipped_inputs.append(f"{path}: {unreadable[source]}")
 
 
 def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
@@ -210,6 +322,9 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
     Each output is rebuilt from its source and its recorded parameters alone
     (``Pipeline.apply_record``) and compared with the recorded sha256 and with the file; its
     (seed, key, k) is also sampled afresh with the header's chain and compared with the record.
+    The manifest is also compared with what the header's plan says the run had to write:
+    outputs without a line (unrecorded), lines for outputs not in the plan (extra) and outputs
+    recorded twice (duplicated) are named. A damaged line is named and the others still checked.
 
     Args:
         out: the ``--out`` folder of a run (it holds ``manifest.jsonl``).
@@ -219,37 +334,46 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
 
     Returns:
         A ``ReplayResult``: counts, and the paths found tampered, missing, irreproducible,
-        mis-recorded or unusable; ``ok`` is True when every output matched.
+        mis-recorded, unusable, unrecorded, extra or duplicated; ``ok`` is True when every
+        output matched and the manifest holds exactly the planned outputs.
 
     Raises:
         ManifestError: no manifest, or one whose header cannot be replayed.
         ConfigError: the header's chain no longer builds (an unknown transform...).
+        UnsafePathError: a recorded path would leave ``out``.
 
     Example:
         >>> result = augcore.replay("augmented", check=True)  # doctest: +SKIP
-        >>> print("\n".join(result.lines()))  # doctest: +SKIP
+        >>> print("\\n".join(result.lines()))  # doctest: +SKIP
     """
     from augcore.pipeline import Pipeline
 
     out = Path(out)
-    manifest = read_manifest(out / MANIFEST_NAME)
-    if "chain" not in manifest.header:
+    manifest = read_manifest(out / MANIFEST_NAME, strict=False)
+    if not isinstance(manifest.header.get("chain"), dict):
         raise ManifestError(f"{out / MANIFEST_NAME}: the header has no chain config to replay")
     pipeline = Pipeline.from_config(manifest.header["chain"])
-    size = _size_of(manifest)
+    try:
+        size = _size_of(manifest)
+    except ManifestError as exc:
+        raise ManifestError(f"{out / MANIFEST_NAME}: {exc}") from None
     seed = manifest.header.get("seed")
     result = ReplayResult(out=out)
+    result.corrupt += [f"{out / MANIFEST_NAME}: {problem}" for problem in manifest.damaged]
+    entries = _usable_entries(manifest, result)
+    check_output_paths(out, [entry["path"] for entry in entries])
+    _compare_with_plan(manifest, out, {entry["path"] for entry in entries}, result)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry in manifest.entries:
-        by_source[str(entry.get("source"))].append(entry)
-    for source, entries in by_source.items():
+    for entry in entries:
+        by_source[entry["source"]].append(entry)
+    for source, group in by_source.items():
         try:
             image = read_image(source, size=size)
         except InputImageError as exc:
-            result.checked += len(entries)
+            result.checked += len(group)
             result.unreadable_sources.append(str(exc))
             continue
-        for entry in entries:
+        for entry in group:
             result.checked += 1
             try:
                 _replay_entry(entry, image, pipeline, seed, out, check, result)

@@ -310,3 +310,36 @@ def pending(prepared: Prepared, per_image: int) -> tuple[list[Task], int]:
         if missing:
             tasks.append(Task(str(item.path), item.key, missing))
     return tasks, already_there
+
+
+def planned_by(header: dict[str, Any], out: Path) -> tuple[dict[str, str] | None, str]:
+    """What the run a manifest header describes had to write: {output path: source path}.
+
+    The header's sources are discovered again, by the rules the run used; the result is trusted
+    only when it gives the run's input digest (``inputs_sha256``). Otherwise, or when the header
+    lacks what discovery needs, returns None and the reason.
+    """
+    try:
+        per_image, fmt = header["per_image"], header["format"]
+        sources, from_list = header["sources"], header["from_list"]
+        if not (is_integer(per_image) and fmt in OUTPUT_FORMATS and isinstance(sources, list)):
+            raise TypeError("malformed")
+        samples = bool(header["samples"])
+        discovery = discover(sources, from_list=from_list, samples=samples, skip=out)
+    except (KeyError, TypeError, InputImageError) as exc:
+        return None, f"the header does not say which inputs the run had ({exc})"
+    limit = _name_limit(out)
+    planned: dict[str, str] = {}
+    items = []
+    for item in discovery.items:
+        suffix = output_suffix(item.path.suffix, fmt)
+        names = [output_relpath(item.key, k, suffix) for k in range(per_image)]
+        if _too_long(names, limit) is None:
+            items.append(item)
+            planned.update(dict.fromkeys(names, str(item.path)))
+    if _inputs_digest(items) != header.get("inputs_sha256"):
+        return None, (
+            "the inputs found at the header's sources now differ from the run's "
+            "(inputs_sha256), so which outputs the run planned cannot be known"
+        )
+    return planned, ""
