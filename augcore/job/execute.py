@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from augcore.errors import InputImageError
+from augcore.errors import AugcoreError, InputImageError, ManifestError
 from augcore.imageio import encode_image, read_image
 from augcore.job.write import output_entry, write_output
 
@@ -136,19 +136,32 @@ class Worker:
 
     def _augment(self, group: Sequence[tuple[TaskResult, np.ndarray]]) -> None:
         spec = self.spec
-        outputs, records = self.pipeline.augment_batch(
-            [image for _, image in group],
-            seed=spec.seed,
-            keys=[result.task.key for result, _ in group],
-            variants=spec.per_image,
-        )
+        try:
+            outputs, records = self.pipeline.augment_batch(
+                [image for _, image in group],
+                seed=spec.seed,
+                keys=[result.task.key for result, _ in group],
+                variants=spec.per_image,
+            )
+        except AugcoreError as exc:  # e.g. a chain whose sampled values overflow a matrix
+            for result, _ in group:
+                result.error = f"{result.task.path}: the chain cannot augment it ({exc})"
+            return
         for index, (result, _) in enumerate(group):
             task = result.task
             for k, rel in task.outputs:
                 slot = index * spec.per_image + k
                 data = encode_image(outputs[slot], os.path.splitext(rel)[1])
+                try:  # the line first: a record JSON cannot hold must not leave a file behind
+                    line = output_entry(rel, task.path, task.key, k, data, records[slot].to_dict())
+                except ManifestError as exc:
+                    result.error = (
+                        f"{task.path}: output {k}'s record cannot be written to the manifest "
+                        f"({exc}); the chain sampled a value JSON cannot hold (inf or NaN): "
+                        "narrow the ranges in the config"
+                    )
+                    break
                 write_output(spec.out, rel, data, self.folders)
-                line = output_entry(rel, task.path, task.key, k, data, records[slot].to_dict())
                 result.written.append((rel, line))
 
 

@@ -27,6 +27,7 @@ from augcore.validation import is_integer
 
 PathLike = str | os.PathLike[str]
 ON_ERROR = ("stop", "skip")
+SEED_LIMIT = 2**64  # seeds are 64-bit (augcore.seeding)
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ def check_job_options(
     """
     if not is_integer(per_image) or per_image < 1:  # type: ignore[operator]
         raise JobOptionError(f"per_image must be a positive integer, got {per_image!r}")
-    if not is_integer(seed) or seed < 0:  # type: ignore[operator]
-        raise JobOptionError(f"seed must be a non-negative integer, got {seed!r}")
+    if not is_integer(seed) or not 0 <= seed < SEED_LIMIT:  # type: ignore[operator]
+        raise JobOptionError(f"seed must be an integer in [0, 2**64), got {seed!r}")
     if fmt not in OUTPUT_FORMATS:
         raise JobOptionError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     if on_error not in ON_ERROR:
