@@ -24,7 +24,7 @@ pool is built per call, which costs more than the warp itself on small images.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Literal
 
@@ -38,16 +38,21 @@ from augcore._warp_checks import (
     batch_length,
     canvas,
     mode_code,
+    projective_rows,
     run,
     stack_batch,
     threads_and_executor,
 )
+from augcore.errors import MatrixError
 
 __all__ = [
     "MAX_OUTPUT_PIXELS",
     "FillMode",
+    "is_affine",
     "warp_affine",
     "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
 ]
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
@@ -98,11 +103,8 @@ def warp_affine(
         array([[ 0,  2],
                [ 8, 10]], dtype=uint8)
     """
-    source = as_channels_last(image, "image")
-    size = canvas(output_shape, source)
-    rows = affine_rows(as_float_array(matrix, "matrix")[None], size, "matrix")
-    mode = mode_code(order, fill_mode, cval, source.dtype)
-    return run(source, image, False, size, rows, out, (int(order), mode, float(cval), False))
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_one(image, matrix, options, _affine_rows)
 
 
 def warp_affine_batch(
@@ -152,13 +154,159 @@ def warp_affine_batch(
         >>> small.shape
         (8, 16, 16, 3)
     """
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_many(images, matrices, options, threads, executor, _affine_rows)
+
+
+def warp_perspective(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    *,
+    output_shape: tuple[int, int] | None = None,
+    order: int = 0,
+    fill_mode: FillMode = "nearest",
+    cval: float = 0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Warp one image with a 3x3 projective pull map.
+
+    Output pixel (r, c) samples the input at (x, y) = ((m00 r + m01 c + m02) / w,
+    (m10 r + m11 c + m12) / w), w = m20 r + m21 c + m22, evaluated as the module docstring
+    says. w must be > 0 over the whole output canvas: a map with w <= 0 somewhere folds the
+    image through infinity and is refused. A matrix whose last row is [0, 0, 1] takes the
+    affine kernel (``is_affine``), which gives the very same bytes, faster.
+
+    Args:
+        image: (H, W) or channels-last (H, W, C) array, uint8 or float32.
+        matrix: 3x3 projective pull map (row/column coordinates, output -> input); its scale
+            is kept as given (w is not normalised), and its sign must make w positive.
+        output_shape, order, fill_mode, cval, out: as for ``warp_affine``.
+
+    Returns:
+        The warped image, (H', W'[, C]), of the image's dtype (``out`` if given).
+
+    Raises:
+        MatrixError: ``matrix`` is not 3x3, holds NaN/inf, folds the image (w <= 0 at some
+            output pixel) or maps output pixels absurdly far.
+        ImageShapeError, ImageDtypeError, WarpOptionError, OutputArrayError: as for
+            ``warp_affine``.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> image = np.arange(16, dtype=np.float32).reshape(4, 4)
+        >>> tilt = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.25, 1.0]])
+        >>> augcore.warp_perspective(image, tilt, order=1)[3]  # row 3 samples (3 / w, c / w)
+        array([12.      , 10.4     ,  9.333333,  8.571428], dtype=float32)
+    """
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_one(image, matrix, options, _pull_rows)
+
+
+def warp_perspective_batch(
+    images: np.ndarray | Sequence[np.ndarray],
+    matrices: np.ndarray,
+    *,
+    output_shape: tuple[int, int] | None = None,
+    order: int = 0,
+    fill_mode: FillMode = "nearest",
+    cval: float = 0,
+    out: np.ndarray | None = None,
+    threads: int = 1,
+    executor: Executor | None = None,
+) -> np.ndarray:
+    """Warp N same-shape images, each with its own 3x3 projective pull map.
+
+    Image ``i`` of the result is exactly ``warp_perspective(images[i], matrices[i], ...)``;
+    ``threads`` and ``executor`` work as in ``warp_affine_batch``. A batch whose matrices are
+    all affine takes the affine kernel.
+
+    Args:
+        images: (N, H, W[, C]) array, or a sequence of N same-shape, same-dtype arrays.
+        matrices: (N, 3, 3) projective pull maps, one per image.
+        output_shape, order, fill_mode, cval, out, threads, executor: as for
+            ``warp_affine_batch``.
+
+    Returns:
+        The warped batch, (N, H', W'[, C]), of the images' dtype (``out`` if given).
+
+    Raises:
+        The errors of ``warp_perspective`` and ``warp_affine_batch``.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> images = np.ones((2, 6, 6), dtype=np.uint8)
+        >>> tilt = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.05, 0.0, 1.0]])
+        >>> warped = augcore.warp_perspective_batch(images, [tilt, tilt], output_shape=(3, 9))
+        >>> warped.shape
+        (2, 3, 9)
+    """
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_many(images, matrices, options, threads, executor, _pull_rows)
+
+
+def is_affine(matrix: np.ndarray) -> bool:
+    """True for a 2x3 matrix, a 3x3 one whose last row is exactly [0, 0, 1], or an (N, 3, 3)
+    stack of those: what ``warp_perspective`` sends to the affine kernel.
+
+    Raises:
+        MatrixError: ``matrix`` is not 2x3, 3x3 or (N, 2|3, 3) numbers.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> augcore.is_affine(np.eye(3)), augcore.is_affine([[1, 0, 0], [0, 1, 0], [0, 1e-9, 1]])
+        (True, False)
+    """
+    array = as_float_array(matrix, "matrix")
+    stack = array[None] if array.ndim == 2 else array
+    if stack.ndim != 3 or stack.shape[1:] not in ((2, 3), (3, 3)):
+        raise MatrixError(f"matrix must be 2x3, 3x3 or (N, 3, 3), got shape {array.shape}.")
+    return stack.shape[1] == 2 or bool(np.all(stack[:, 2] == (0.0, 0.0, 1.0)))
+
+
+def _pull_rows(array: np.ndarray, size: tuple[int, int], name: str) -> tuple[np.ndarray, bool]:
+    """Kernel rows for 3x3 pull maps and whether they need the projective kernel."""
+    if array.ndim == 3 and array.shape[1:] == (3, 3) and is_affine(array):
+        return affine_rows(array, size, name), False
+    return projective_rows(array, size, name), True
+
+
+def _affine_rows(array: np.ndarray, size: tuple[int, int], name: str) -> tuple[np.ndarray, bool]:
+    return affine_rows(array, size, name), False
+
+
+# (output_shape, order, fill_mode, cval, out), as the public functions received them.
+_Options = tuple[object, object, object, object, object]
+_RowMaker = Callable[[np.ndarray, tuple[int, int], str], tuple[np.ndarray, bool]]
+
+
+def _warp_one(image: object, matrix: object, options: _Options, rows_of: _RowMaker) -> np.ndarray:
+    output_shape, order, fill_mode, cval, out = options
+    source = as_channels_last(image, "image")
+    size = canvas(output_shape, source)
+    rows, projective = rows_of(as_float_array(matrix, "matrix")[None], size, "matrix")
+    mode = mode_code(order, fill_mode, cval, source.dtype)  # checks order and cval too
+    kernel_options = (int(order), mode, float(cval))
+    return run(source, image, False, size, rows, out, (*kernel_options, projective))
+
+
+def _warp_many(
+    images: object,
+    matrices: object,
+    options: _Options,
+    threads: object,
+    executor: object,
+    rows_of: _RowMaker,
+) -> np.ndarray:
+    output_shape, order, fill_mode, cval, out = options
     batch = stack_batch(images)
     source = as_channels_last(batch, "images", batch=True)
     array = as_float_array(matrices, "matrices")
     batch_length(source, array)
     size = canvas(output_shape, source)
-    rows = affine_rows(array, size, "matrices")
-    mode = mode_code(order, fill_mode, cval, source.dtype)
+    rows, projective = rows_of(array, size, "matrices")
+    mode = mode_code(order, fill_mode, cval, source.dtype)  # checks order and cval too
+    kernel_options = (int(order), mode, float(cval))
     chunks = threads_and_executor(threads, executor)
-    options = (int(order), mode, float(cval), False)
-    return run(source, batch, True, size, rows, out, options, chunks, executor)
+    return run(
+        source, batch, True, size, rows, out, (*kernel_options, projective), chunks, executor
+    )

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from warp_oracle import scipy_warp
+from warp_oracle import random_image, scipy_warp
 
 import augcore
 
@@ -15,12 +15,6 @@ MODES = ("nearest", "constant", "reflect", "wrap")
 DTYPES = (np.uint8, np.float32)
 SHAPES = ((1, 1), (1, 9), (9, 1), (2, 2), (23, 37), (30, 17, 3), (16, 21, 4), (12, 9, 1))
 KINDS = ("rotate45", "rotate90", "rotate180", "rotate", "scale", "shear", "flip", "out_of_frame")
-
-
-def random_image(rng, shape, dtype):
-    if dtype == np.uint8:
-        return rng.integers(0, 256, size=shape, dtype=np.uint8)
-    return rng.normal(0.0, 50.0, size=shape).astype(np.float32)
 
 
 def about_centre(linear, shape, translation=(0.0, 0.0)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from warp_oracle import scipy_warp
+from warp_oracle import random_image, scipy_warp
 
 import augcore
 from augcore.warp import MAX_OUTPUT_PIXELS
@@ -19,12 +19,6 @@ CANVASES = [
     ((1, 9, 3), (5, 4)),
     ((16, 16, 3), (1, 31)),
 ]
-
-
-def random_image(rng, shape, dtype):
-    if dtype == np.uint8:
-        return rng.integers(0, 256, size=shape, dtype=np.uint8)
-    return rng.normal(0.0, 50.0, size=shape).astype(np.float32)
 
 
 def canvas_maps(rng, in_shape, out_shape):

@@ -1,4 +1,5 @@
-"""The independent oracles the warp tests compare augcore's kernel with: scipy.ndimage.
+"""The independent oracles the warp tests compare augcore's kernel with (scipy.ndimage), and
+their random test images.
 
 Shared by tests/test_warp*.py (pytest puts tests/ on ``sys.path``).
 """
@@ -7,6 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+
+
+def random_image(rng, shape, dtype):
+    """Test pixels: any uint8 value, or float32 around 0 with both signs."""
+    if dtype == np.uint8:
+        return rng.integers(0, 256, size=shape, dtype=np.uint8)
+    return rng.normal(0.0, 50.0, size=shape).astype(np.float32)
 
 
 def per_channel(image, one):
