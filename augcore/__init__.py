@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
 import augcore.manifest
+import augcore.plugins.canvas
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
 from augcore.audit import ReplayResult, Report, replay, report
