@@ -49,7 +49,7 @@ from augcore.transform import (
     compose,
     identity_matrices,
 )
-from augcore.validation import is_integer
+from augcore.validation import require_int
 from augcore.warp import warp_affine_batch
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
@@ -262,7 +262,10 @@ def _segments(leaves: Sequence[_Leaf]) -> list[_Segment]:
 
 def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
     if not isinstance(image, np.ndarray):
-        raise ImageShapeError(f"{what} must be a numpy array, got {type(image).__name__}")
+        raise ImageDtypeError(
+            f"{what} must be a numpy array, got {type(image).__name__}; "
+            "convert it with numpy.asarray(...)"
+        )
     if image.dtype not in IMAGE_DTYPES:
         raise ImageDtypeError(
             f"{what} has dtype {image.dtype}; augcore handles uint8 and float32 "
@@ -273,11 +276,6 @@ def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
         layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
         raise ImageShapeError(f"{what} has shape {image.shape}; expected non-empty {layout}")
     return np.ascontiguousarray(image)
-
-
-def _check_count(name: str, value: Any, minimum: int) -> None:
-    if not is_integer(value) or value < minimum:
-        raise AugmentOptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 class Pipeline:
@@ -333,7 +331,7 @@ class Pipeline:
         """Output k of ``image`` (identified by ``key``) and its record."""
         image = _check_image(image, "image")
         seed = check_seed(seed)
-        _check_count("k", k, minimum=0)
+        require_int("k", k, minimum=0, error=AugmentOptionError)
         roots = output_streams(seed, key_hashes([key]), np.array([k], np.uint64))
         outs, results, fused = self._run(image[None], roots, threads=1)
         records = Records(seed, [key], 1, self._leaves, results, self._segments, fused, int(k))
@@ -359,8 +357,8 @@ class Pipeline:
         keys = list(map(str, range(count))) if keys is None else list(keys)
         if len(keys) != count:
             raise BatchLengthError(f"got {count} images but {len(keys)} keys; pass one key each")
-        _check_count("variants", variants, minimum=1)
-        _check_count("threads", threads, minimum=1)
+        require_int("variants", variants, minimum=1, error=AugmentOptionError)
+        require_int("threads", threads, minimum=1, error=AugmentOptionError)
         seed = check_seed(seed)
         hashes = np.repeat(key_hashes(keys), variants)
         roots = output_streams(seed, hashes, np.tile(np.arange(variants, dtype=np.uint64), count))
@@ -374,6 +372,11 @@ class Pipeline:
         """The images as one (N, H, W[, C]) array, and whether it is a new one (ours to write)."""
         if isinstance(images, np.ndarray):
             return _check_image(images, "images", batch=True), False
+        if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
+            raise ImageDtypeError(
+                "images must be an (N, H, W[, C]) numpy array or a sequence of arrays, "
+                f"got {type(images).__name__}"
+            )
         images = list(images)
         if not images:
             raise ImageShapeError("images is empty; pass at least one image")

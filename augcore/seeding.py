@@ -24,8 +24,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from augcore.errors import AugmentOptionError
+from augcore.validation import require_int
 
 _MASK64 = (1 << 64) - 1
+MAX_SEED = _MASK64  #: seeds are integers in [0, MAX_SEED]
 _GOLDEN = 0x9E3779B97F4A7C15
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
 _MUL2 = np.uint64(0x94D049BB133111EB)
@@ -88,15 +90,9 @@ def key_hash(key: str) -> int:
     return int(key_hashes([key])[0])
 
 
-def check_seed(seed: int) -> int:
+def check_seed(seed: int, error: type[Exception] = AugmentOptionError) -> int:
     """Seeds are integers in [0, 2**64); bools and floats are refused so typos do not pass."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise AugmentOptionError(
-            f"seed must be an int in [0, 2**64), got {type(seed).__name__}: {seed!r}"
-        )
-    if not 0 <= int(seed) <= _MASK64:
-        raise AugmentOptionError(f"seed must be in [0, 2**64), got {seed}")
-    return int(seed)
+    return require_int("seed", seed, minimum=0, maximum=MAX_SEED, error=error)
 
 
 def output_streams(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
