@@ -29,12 +29,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from augcore._deprecation import renamed_keyword, warn_renamed
 from augcore.errors import ImageDtypeError, ImageShapeError, StreamOptionError
-from augcore.pipeline import IMAGE_DTYPES, Pipeline, Record
+from augcore.pipeline import IMAGE_DTYPES, Pipeline
+from augcore.record import Record
 from augcore.seeding import check_seed, mix64_int
 from augcore.validation import require_int
 
-# Mixed into the shuffle generator's seed so the batch order never shares a random stream with
+# Mixed into the shuffle generator's seed so the batch order never shares random numbers with
 # the augmentation parameters derived from the same user seed.
 _SHUFFLE_DOMAIN = 0x5348_5546  # "SHUF"
 _EPOCH_DOMAIN = 0x4550_4F43_0000_0000  # "EPOC": keeps epoch seeds apart from small user seeds
@@ -46,7 +48,7 @@ class Batch(NamedTuple):
     """One step's worth of augmented images.
 
     ``images[j]`` was made from source image ``indices[j]`` and is described by ``records[j]``;
-    with ``variants=K`` each source image appears K times in a row (k = 0..K-1), all made
+    with ``per_image=K`` each source image appears K times in a row (k = 0..K-1), all made
     with the seed ``AugmentStream.epoch_seed(epoch)``.
     """
 
@@ -162,7 +164,7 @@ class AugmentStream:
         seed: int,
         batch_size: int = 32,
         epochs: int = 1,
-        variants: int = 1,
+        per_image: int | None = None,
         shuffle: bool = True,
         drop_last: bool = False,
         keys: Sequence[str] | None = None,
@@ -170,18 +172,22 @@ class AugmentStream:
         mode: str | None = "RGB",
         threads: int = 1,
         prefetch: int = 2,
+        variants: int | None = None,
     ) -> None:
+        per_image = renamed_keyword(
+            "AugmentStream", ("variants", variants), ("per_image", per_image), 1, StreamOptionError
+        )
         check_seed(seed, StreamOptionError)
         require_int("batch_size", batch_size, minimum=1, error=StreamOptionError)
         require_int("epochs", epochs, minimum=1, error=StreamOptionError)
-        require_int("variants", variants, minimum=1, error=StreamOptionError)
+        require_int("per_image", per_image, minimum=1, error=StreamOptionError)
         require_int("threads", threads, minimum=1, error=StreamOptionError)
         require_int("prefetch", prefetch, minimum=0, error=StreamOptionError)
         self.pipeline = Pipeline.default() if pipeline is None else pipeline
         self.seed = seed
         self.batch_size = batch_size
         self.epochs = epochs
-        self.variants = variants
+        self.per_image = per_image
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.threads = threads
@@ -196,8 +202,14 @@ class AugmentStream:
             )
 
     @property
+    def variants(self) -> int:
+        """Deprecated name of ``per_image``."""
+        warn_renamed("AugmentStream.variants", "AugmentStream.per_image")
+        return self.per_image
+
+    @property
     def num_images(self) -> int:
-        """Source images per epoch (each yields ``variants`` outputs)."""
+        """Source images per epoch (each yields ``per_image`` outputs)."""
         return len(self._source)
 
     @property
@@ -270,10 +282,10 @@ class AugmentStream:
             images,
             seed=self.epoch_seed(epoch),
             keys=keys,
-            variants=self.variants,
+            per_image=self.per_image,
             threads=self.threads,
         )
-        return Batch(augmented, records, np.repeat(positions, self.variants), epoch)
+        return Batch(augmented, records, np.repeat(positions, self.per_image), epoch)
 
 
 def _make_source(
