@@ -78,7 +78,33 @@ def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
 
 
 class Pipeline:
-    """A chain of transform steps and groups plus the warp options its fused warps use."""
+    """A chain of steps (transforms and groups) plus the options its fused warps use.
+
+    Args:
+        steps: the chain: ``Transform`` instances (each fires with p=1), ``Step(transform,
+            p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
+        order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
+        fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
+        cval: the fill value for ``fill_mode="constant"``.
+
+    Raises:
+        ConfigError: a step that is not a transform, Step or group, or a bad warp option.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> from augcore.plugins.geometric import FlipHorizontal, Rotate
+        >>> from augcore.plugins.pixel import Brightness
+        >>> pipeline = augcore.Pipeline(
+        ...     [Rotate(degrees=30), augcore.Step(FlipHorizontal(), p=0.5), Brightness()],
+        ...     order=1, fill_mode="reflect")
+        >>> image = np.full((32, 48, 3), 100, np.uint8)
+        >>> out, record = pipeline.augment(image, seed=0, key="cat.png", k=1)
+        >>> out.shape, [step["name"] for step in record.steps]
+        ((32, 48, 3), ['rotate', 'brightness'])
+
+    The same (seed, key, k) always gives the same output and record, in any batch, order or
+    process; ``apply_record`` replays a record without drawing anything.
+    """
 
     def __init__(
         self,
@@ -104,8 +130,8 @@ class Pipeline:
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
-        nodes, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(nodes, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+        steps, warp = parse_config(load_config(config), manager or PluginManager())
+        return cls(steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
 
     @classmethod
     def default(cls, manager: PluginManager | None = None) -> Pipeline:
@@ -113,6 +139,7 @@ class Pipeline:
         return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False))
 
     def to_config(self) -> dict[str, Any]:
+        """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
         return chain_to_config(self.steps, self.warp)
 
     def __repr__(self) -> str:
@@ -127,7 +154,32 @@ class Pipeline:
     def augment(
         self, image: np.ndarray, *, seed: int, key: str, k: int = 0
     ) -> tuple[np.ndarray, Record]:
-        """Output k of ``image`` (identified by ``key``) and its record."""
+        """Output ``k`` of ``image``, identified by ``key``, and its record.
+
+        Args:
+            image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
+            seed: the run's seed, an integer in [0, 2**64).
+            key: a stable string naming the source (e.g. its path relative to the dataset
+                root); with ``seed`` and ``k`` it is the output's identity.
+            k: the variant index, an integer >= 0.
+
+        Returns:
+            ``(out, record)``: the augmented image (same shape and dtype as ``image``) and the
+            ``Record`` of what was applied (``record.to_dict()`` is its JSON form).
+
+        Raises:
+            ImageDtypeError: ``image`` is not a numpy array, or not uint8/float32.
+            ImageShapeError: ``image`` is not 2-D or 3-D, or has an empty axis.
+            AugmentOptionError: a bad ``seed``, ``key`` or ``k``.
+            PluginContractError: a transform returned data that breaks the contract.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline.default()
+            >>> out, record = pipeline.augment(np.zeros((8, 8), np.uint8), seed=0, key="a.png")
+            >>> (record.seed, record.key, record.k), record.steps[0]["name"]
+            ((0, 'a.png', 0), 'rotate')
+        """
         image = _check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
@@ -148,11 +200,41 @@ class Pipeline:
         threads: int = 1,
         variants: int | None = None,
     ) -> tuple[np.ndarray, RecordSequence]:
-        """``variants`` outputs of each image: ``outs[i * variants + k]`` is variant k of image i.
+        """``per_image`` outputs of each image, augmented together in vectorised steps.
 
-        ``keys`` (one stable string per image) default to "0", "1", ... - fine in a training
-        loop, but pass real keys wherever outputs must be traceable. Results equal ``augment``
-        for the same (seed, key, k), whatever the batch, its order or ``threads``.
+        Output ``i * per_image + k`` is variant k of image i, and equals
+        ``augment(images[i], seed=seed, key=keys[i], k=k)`` bit for bit, whatever the batch,
+        its order or ``threads``.
+
+        Args:
+            images: an (N, H, W[, C]) uint8/float32 array, or a sequence of same-shape,
+                same-dtype (H, W[, C]) arrays. Never modified.
+            seed: the run's seed, an integer in [0, 2**64).
+            keys: one stable string per image; default "0", "1", ... (fine in a training
+                loop; pass real keys wherever outputs must be traceable).
+            per_image: outputs per image, an integer >= 1 (default 1).
+            threads: threads the warp kernel may use, >= 1.
+            variants: deprecated name of ``per_image``.
+
+        Returns:
+            ``(outs, records)``: an (N * per_image, H, W[, C]) array of the input dtype, and a
+            ``RecordSequence`` (a lazy ``Sequence[Record]``) of the same length.
+
+        Raises:
+            ImageDtypeError: ``images`` (or one of them) is not a numpy array of uint8/float32.
+            ImageShapeError: wrong rank, an empty axis, no images, or mixed shapes/dtypes.
+            BatchLengthError: ``keys`` does not have one key per image.
+            AugmentOptionError: a bad ``seed``, ``per_image``, ``threads`` or key.
+            PluginContractError: a transform returned data that breaks the contract.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline.default()
+            >>> images = np.zeros((2, 8, 8, 3), np.uint8)
+            >>> outs, records = pipeline.augment_batch(
+            ...     images, seed=0, keys=["cat.png", "dog.png"], per_image=3)
+            >>> outs.shape, len(records), (records[4].key, records[4].k)
+            ((6, 8, 8, 3), 6, ('dog.png', 1))
         """
         batch, owned = self._stack(images)
         count = batch.shape[0]
@@ -285,7 +367,7 @@ class Pipeline:
             record = Record.from_dict(record)
         image = _check_image(image, "image")
         shape: ImageShape = image.shape
-        leaves = [self._leaf_for(applied) for applied in record.steps]
+        leaves = [self._leaf_for(entry) for entry in record.steps]
         params = [
             decode_params(leaf, entry["params"], shape, f"record step {index} ({entry['name']!r})")
             for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
@@ -317,9 +399,8 @@ class Pipeline:
                 self._apply_pixel(working, leaf, Sampled(np.ones(1, dtype=bool), params[index]))
         return working.writable()[0]
 
-    def _leaf_for(self, applied: Mapping[str, Any]) -> Leaf:
+    def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
         """The leaf an applied step names: on disk its "step" key is the transform position."""
-        entry = applied
         position = entry["step"]
         if not 0 <= position < len(self._leaves):
             raise ManifestError(

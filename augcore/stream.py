@@ -149,11 +149,44 @@ def _converted(image: np.ndarray, mode: str | None) -> np.ndarray:
 class AugmentStream:
     """Yields ``Batch`` objects for ``epochs`` epochs; ``len()`` counts batches over all epochs.
 
-    ``source`` is an (N, H, W[, C]) uint8/float32 array (a ``np.memmap`` works and is read one
-    batch at a time), any sequence of same-shape images (read lazily by index), or a folder of
-    image files (decoded per batch; ``resize=(height, width)`` makes mixed sizes batchable,
-    ``mode`` is the Pillow colour mode every file is converted to). ``keys`` names array images
-    (default: their index as a string); folder images are keyed by their relative path.
+    Args:
+        source: an (N, H, W[, C]) uint8/float32 array (a ``np.memmap`` works and is read one
+            batch at a time), any sequence of same-shape images (read lazily by index), or a
+            folder of image files (decoded per batch).
+        pipeline: the chain to apply; default ``Pipeline.default()``.
+        seed: the seed of epoch 0, an integer in [0, 2**64); later epochs hash their own.
+        batch_size: source images per batch (each gives ``per_image`` outputs).
+        epochs: how many passes over the source one iteration makes.
+        per_image: outputs per source image in every batch, >= 1 (default 1).
+        shuffle: visit the source in a new order each epoch (drawn from ``(seed, epoch)``).
+        drop_last: leave out the last, smaller batch of each epoch.
+        keys: identity keys of array images (default: their index as a string); folder
+            images are keyed by their path relative to the folder.
+        resize: ``(height, width)`` every folder image is resized to, so mixed sizes batch.
+        mode: the Pillow colour mode folder images are converted to (None keeps each file's).
+        threads: threads the warp kernel may use.
+        prefetch: batches made ahead in a background thread (0: none, made on demand).
+        variants: deprecated name of ``per_image``.
+
+    Yields:
+        ``Batch(images, records, indices, epoch)``: ``images[j]`` was made from source image
+        ``indices[j]`` (look labels up with it) and is described by ``records[j]``.
+
+    Raises:
+        StreamOptionError: a bad option, an empty source or a missing folder.
+        ImageShapeError, ImageDtypeError: source images that cannot be batched (raised when
+            the batch holding them is made).
+        InputImageError: a folder file that cannot be decoded (when its batch is made).
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> images = np.zeros((10, 8, 8, 3), np.uint8)
+        >>> stream = augcore.AugmentStream(images, seed=7, batch_size=4, epochs=2, per_image=2)
+        >>> len(stream), stream.batches_per_epoch
+        (6, 3)
+        >>> batch = stream.batch(0, 0)
+        >>> batch.images.shape, batch.indices.tolist()
+        ((8, 8, 8, 3), [0, 0, 1, 1, 6, 6, 3, 3])
     """
 
     def __init__(
