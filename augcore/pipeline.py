@@ -27,19 +27,16 @@ from augcore.contract import checked_matrices, checked_params, checked_pixels
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
-    ImageDtypeError,
-    ImageShapeError,
     ManifestError,
 )
 from augcore.manager import PluginManager
 from augcore.record import Record, RecordSequence, Sampled, decode_params
 from augcore.seeding import Draws, check_seed, key_hashes, output_roots
 from augcore.transform import GeometricTransform, ImageShape, compose, identity_matrices
-from augcore.validation import require_int
+from augcore.validation import check_image, require_int, stack_images
 from augcore.warp import warp_affine_batch
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
-IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 
 
 class _WorkingImages:
@@ -57,24 +54,6 @@ class _WorkingImages:
         if not self.owned:
             self.array, self.owned = self.array.copy(), True
         return self.array
-
-
-def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise ImageDtypeError(
-            f"{what} must be a numpy array, got {type(image).__name__}; "
-            "convert it with numpy.asarray(...)"
-        )
-    if image.dtype not in IMAGE_DTYPES:
-        raise ImageDtypeError(
-            f"{what} has dtype {image.dtype}; augcore handles uint8 and float32 "
-            "(convert with .astype(np.float32) or to uint8 first)"
-        )
-    dims = (3, 4) if batch else (2, 3)
-    if image.ndim not in dims or 0 in image.shape:
-        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
-        raise ImageShapeError(f"{what} has shape {image.shape}; expected non-empty {layout}")
-    return np.ascontiguousarray(image)
 
 
 class Pipeline:
@@ -180,7 +159,7 @@ class Pipeline:
             >>> (record.seed, record.key, record.k), record.steps[0]["name"]
             ((0, 'a.png', 0), 'rotate')
         """
-        image = _check_image(image, "image")
+        image = check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
         roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
@@ -236,7 +215,7 @@ class Pipeline:
             >>> outs.shape, len(records), (records[4].key, records[4].k)
             ((6, 8, 8, 3), 6, ('dog.png', 1))
         """
-        batch, owned = self._stack(images)
+        batch, owned = stack_images(images)
         count = batch.shape[0]
         keys = list(map(str, range(count))) if keys is None else list(keys)
         if len(keys) != count:
@@ -256,28 +235,6 @@ class Pipeline:
             seed, keys, per_image, self._leaves, results, self._chain.segments, fused
         )
         return outs, records
-
-    @staticmethod
-    def _stack(images: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, bool]:
-        """The images as one (N, H, W[, C]) array, and whether it is a new one (ours to write)."""
-        if isinstance(images, np.ndarray):
-            return _check_image(images, "images", batch=True), False
-        if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
-            raise ImageDtypeError(
-                "images must be an (N, H, W[, C]) numpy array or a sequence of arrays, "
-                f"got {type(images).__name__}"
-            )
-        images = list(images)
-        if not images:
-            raise ImageShapeError("images is empty; pass at least one image")
-        checked = [_check_image(image, f"images[{i}]") for i, image in enumerate(images)]
-        shapes = {(image.shape, image.dtype) for image in checked}
-        if len(shapes) != 1:
-            raise ImageShapeError(
-                f"images must share one shape and dtype, got {sorted(map(str, shapes))}; "
-                "resize them first or call augment per image"
-            )
-        return np.stack(checked), True
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
@@ -365,7 +322,7 @@ class Pipeline:
         """
         if not isinstance(record, Record):
             record = Record.from_dict(record)
-        image = _check_image(image, "image")
+        image = check_image(image, "image")
         shape: ImageShape = image.shape
         leaves = [self._leaf_for(entry) for entry in record.steps]
         params = [

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-import queue
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,16 +29,16 @@ import numpy as np
 
 from augcore._deprecation import renamed_keyword, warn_renamed
 from augcore.errors import ImageDtypeError, ImageShapeError, StreamOptionError
-from augcore.pipeline import IMAGE_DTYPES, Pipeline
+from augcore.pipeline import Pipeline
+from augcore.prefetch import prefetched
 from augcore.record import Record
 from augcore.seeding import check_seed, mix64_int
-from augcore.validation import require_int
+from augcore.validation import IMAGE_DTYPES, require_int
 
 # Mixed into the shuffle generator's seed so the batch order never shares random numbers with
 # the augmentation parameters derived from the same user seed.
 _SHUFFLE_DOMAIN = 0x5348_5546  # "SHUF"
 _EPOCH_DOMAIN = 0x4550_4F43_0000_0000  # "EPOC": keeps epoch seeds apart from small user seeds
-_POLL_SECONDS = 0.05
 FOLDER_MODES = ("L", "RGB", "RGBA", None)
 
 
@@ -295,7 +293,7 @@ class AugmentStream:
             epochs = range(epoch, epoch + 1)
         if self.prefetch == 0:
             return self._batches(epochs)
-        return _prefetched(lambda: self._batches(epochs), self.prefetch)
+        return prefetched(lambda: self._batches(epochs), self.prefetch)
 
     def _batches(self, epochs: range) -> Iterator[Batch]:
         for epoch in epochs:
@@ -370,53 +368,3 @@ def _checked_size(resize: tuple[int, int] | None) -> tuple[int, int] | None:
             f"resize must be (height, width) in positive pixels, not {resize!r}"
         )
     return (resize[0], resize[1])
-
-
-class _ProducerFailed(NamedTuple):
-    error: BaseException
-
-
-_END = object()
-
-
-def _prefetched(produce: Callable[[], Iterator[Batch]], depth: int) -> Iterator[Batch]:
-    """Runs ``produce`` in a thread at most ``depth`` items ahead of the consumer.
-
-    The kernel releases the GIL, so the next batch is augmented while the training step runs.
-    Closing the returned generator (or dropping it) stops and joins the thread.
-    """
-    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=_POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in produce():
-                if not offer(item):
-                    return
-        except BaseException as error:
-            offer(_ProducerFailed(error))
-            return
-        offer(_END)
-
-    producer = threading.Thread(target=run, name="augcore-stream-prefetch", daemon=True)
-    producer.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, _ProducerFailed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        producer.join()
