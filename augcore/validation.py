@@ -4,9 +4,9 @@ One home for them, so that a config, a kernel call, a job option and a Keras arg
 and refuse exactly the same values. The predicates (``is_number``, ``is_integer``) leave the
 error to the caller; ``require_int`` raises the exception class its caller passes, so each
 boundary keeps its own ``augcore.errors`` class while the rule and the wording stay one.
-``check_image`` and ``stack_images`` are the one check of images handed to augcore: not an
-array or a wrong dtype is an ``ImageDtypeError``, a wrong rank or empty axis an
-``ImageShapeError``.
+``check_image`` and ``stack_images`` are the one check of images handed to the pipeline: not
+an array, a wrong rank or an empty axis is an ``ImageShapeError``, a wrong dtype an
+``ImageDtypeError``, as in the warp's checks (``augcore._warp_checks``).
 """
 
 from __future__ import annotations
@@ -61,11 +61,12 @@ def require_int(
 def check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
     """``image`` as a C-contiguous uint8/float32 array of rank 2-3 (4 with ``batch``), non-empty.
 
-    Not an array, or a dtype other than uint8/float32: ``ImageDtypeError``; a wrong rank or an
-    empty axis: ``ImageShapeError`` (docs/glossary.md, "One error per kind of mistake").
+    Not an array, a wrong rank or an empty axis: ``ImageShapeError``; a dtype other than
+    uint8/float32: ``ImageDtypeError`` (as the warp does; docs/glossary.md, "One error per
+    kind of mistake").
     """
     if not isinstance(image, np.ndarray):
-        raise ImageDtypeError(
+        raise ImageShapeError(
             f"{what} must be a numpy array, got {type(image).__name__}; "
             "convert it with numpy.asarray(...)"
         )
@@ -86,7 +87,7 @@ def stack_images(images: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray,
     if isinstance(images, np.ndarray):
         return check_image(images, "images", batch=True), False
     if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
-        raise ImageDtypeError(
+        raise ImageShapeError(
             "images must be an (N, H, W[, C]) numpy array or a sequence of arrays, "
             f"got {type(images).__name__}"
         )

@@ -124,9 +124,10 @@ def test_a_group_error_in_a_config_names_the_group_once() -> None:
     lambda: CHAIN.augment_batch(5, seed=0),
     lambda: CHAIN.augment_batch([IMAGES[0], "not an image"], seed=0),
     lambda: augcore.warp_affine([[1, 2]], np.eye(3)),
+    lambda: augcore.warp_affine_batch([IMAGES[0], [[1, 2]]], np.eye(3)[None].repeat(2, 0)),
 ])  # fmt: skip
 def test_not_an_array_is_one_error_everywhere(call) -> None:
-    with pytest.raises(augcore.ImageDtypeError, match="numpy array"):
+    with pytest.raises(augcore.ImageShapeError, match="numpy array"):
         call()
 
 
