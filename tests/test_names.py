@@ -87,6 +87,12 @@ def test_group_steps_is_members_with_a_warning() -> None:
     some = SomeOf([Brightness(), Contrast()], n=[0, 1])
     with pytest.warns(DeprecationWarning, match="SomeOf.steps is deprecated"):
         assert some.steps == some.members
+    with pytest.warns(DeprecationWarning, match=r"OneOf\(steps=...\) is deprecated"):
+        assert OneOf(steps=[Brightness(), Contrast()]) == group
+    with pytest.warns(DeprecationWarning, match=r"SomeOf\(steps=...\) is deprecated"):
+        assert SomeOf(steps=[Brightness(), Contrast()], n=[0, 1]) == some
+    with pytest.raises(augcore.ConfigError, match="needs a non-empty list of members"):
+        OneOf()
 
 
 def test_the_chain_model_is_built_normalised_and_stays_frozen() -> None:
