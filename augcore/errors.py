@@ -62,7 +62,7 @@ class ConfigError(AugcoreError, ValueError):
 
 
 class AugmentOptionError(AugcoreError, ValueError, TypeError):
-    """``augment``/``augment_batch`` got a bad seed, source key, k, variants or threads.
+    """``augment``/``augment_batch`` got a bad seed, source key, k, per_image or threads.
 
     Both a ValueError and a TypeError: a wrong value and a wrong type are caught either way.
     """
