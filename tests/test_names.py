@@ -7,6 +7,7 @@ docs/glossary.md lists every rename tested here.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pluggy
@@ -112,6 +113,8 @@ def test_the_chain_model_is_built_normalised_and_stays_frozen() -> None:
     assert dataclasses.replace(step, p=0.25) == Step(Rotate(), p=0.25)
     assert hash(group) == hash(OneOf([Step(Rotate()), Contrast()], weights=(1.0, 3.0), p=0.0))
     assert repr(some) == f"SomeOf(members=({step!r},), n=(1, 1), p=1.0)"
+    pipeline = Pipeline([group, some])  # job workers receive pipelines pickled
+    assert pickle.loads(pickle.dumps(pipeline)) == pipeline
 
 
 def test_a_group_error_in_a_config_names_the_group_once() -> None:
