@@ -19,12 +19,6 @@ Exactness rules, from Reduce.c:
   times ``1.0 / (box width * box height)``.
 """
 
-from cpython.buffer cimport (
-    PyBUF_C_CONTIGUOUS,
-    PyBUF_WRITABLE,
-    PyBuffer_Release,
-    PyObject_GetBuffer,
-)
 from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport calloc, free
 
@@ -127,46 +121,39 @@ cdef void reduce_f32(const float *src, float *dst, const Boxes *b) noexcept nogi
                 dst[(y * b.w_out + x) * b.channels + k] = <float>total
 
 
-def reduce_batch(src, dst, Py_ssize_t count, tuple shape, Py_ssize_t fy, Py_ssize_t fx,
-                 Py_ssize_t itemsize):
+def reduce_batch(const unsigned char[::1] src, unsigned char[::1] dst, Py_ssize_t count,
+                 tuple shape, Py_ssize_t fy, Py_ssize_t fx, Py_ssize_t itemsize):
     """Box-reduce ``count`` images of ``shape`` (H, W, C) from ``src`` into ``dst``.
 
-    Both are C-contiguous, (count, H, W, C) and (count, ceil(H / fy), ceil(W / fx), C), of
-    one dtype with ``itemsize`` 1 (uint8) or 4 (float32); fy, fx >= 1 with fy fx < 2^24
-    (a factor beyond its axis makes one partial box of the whole axis, as in Pillow).
+    Both are the bytes (a flat uint8 view) of C-contiguous (count, H, W, C) and
+    (count, ceil(H / fy), ceil(W / fx), C) arrays of one dtype with ``itemsize`` 1 (uint8) or
+    4 (float32); fy, fx >= 1 with fy fx < 2^24 (a factor beyond its axis makes one partial box
+    of the whole axis, as in Pillow).
     """
-    cdef Py_buffer src_buf, dst_buf
     cdef Boxes b
     cdef Py_ssize_t i, in_size, out_size
     cdef int status = 0
     b.h, b.w, b.channels = shape
     b.fy, b.fx = fy, fx
-    b.h_out = (b.h + fy - 1) // fy if fy > 0 else 0
-    b.w_out = (b.w + fx - 1) // fx if fx > 0 else 0
+    if not (fy >= 1 and fx >= 1 and fy * fx < (1 << 24) and b.channels >= 1
+            and itemsize in (1, 4) and count >= 0):
+        raise ValueError("augcore._reduce.reduce_batch: bad sizes")
+    b.h_out = (b.h + fy - 1) // fy
+    b.w_out = (b.w + fx - 1) // fx
     in_size = b.h * b.w * b.channels
     out_size = b.h_out * b.w_out * b.channels
-    if not (fy >= 1 and fx >= 1 and b.channels >= 1 and itemsize in (1, 4)
-            and count >= 0 and fy * fx < (1 << 24)):
-        raise ValueError("augcore._reduce.reduce_batch: bad sizes")
-    PyObject_GetBuffer(src, &src_buf, PyBUF_C_CONTIGUOUS)
-    try:
-        PyObject_GetBuffer(dst, &dst_buf, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE)
-        try:
-            if src_buf.len < count * in_size * itemsize or dst_buf.len < count * out_size * itemsize:
-                raise ValueError("augcore._reduce.reduce_batch: buffers do not match the sizes")
-            with nogil:
-                for i in range(count):
-                    if itemsize == 1:
-                        status = reduce_u8(<const uint8_t *>src_buf.buf + i * in_size,
-                                           <uint8_t *>dst_buf.buf + i * out_size, &b)
-                        if status != 0:
-                            break
-                    else:
-                        reduce_f32(<const float *>src_buf.buf + i * in_size,
-                                   <float *>dst_buf.buf + i * out_size, &b)
-        finally:
-            PyBuffer_Release(&dst_buf)
-    finally:
-        PyBuffer_Release(&src_buf)
+    if src.shape[0] < count * in_size * itemsize or dst.shape[0] < count * out_size * itemsize:
+        raise ValueError("augcore._reduce.reduce_batch: buffers do not match the sizes")
+    if count == 0:
+        return
+    with nogil:
+        for i in range(count):
+            if itemsize == 1:
+                status = reduce_u8(&src[0] + i * in_size, &dst[0] + i * out_size, &b)
+                if status != 0:
+                    break
+            else:
+                reduce_f32(<const float *>&src[0] + i * in_size,
+                           <float *>&dst[0] + i * out_size, &b)
     if status != 0:
         raise MemoryError("augcore box reduce: out of memory for its row of sums")

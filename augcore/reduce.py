@@ -110,5 +110,13 @@ def _reduce_into(source: np.ndarray, factors: tuple[int, int], flat: bool) -> np
     count, height, width, channels = source.shape
     fy, fx = factors
     out = np.empty((count, -(-height // fy), -(-width // fx), channels), dtype=source.dtype)
-    _reduce.reduce_batch(source, out, count, (height, width, channels), fy, fx, source.itemsize)
+    _reduce.reduce_batch(
+        source.reshape(-1).view(np.uint8),
+        out.reshape(-1).view(np.uint8),
+        count,
+        (height, width, channels),
+        fy,
+        fx,
+        source.itemsize,
+    )
     return out[..., 0] if flat else out
