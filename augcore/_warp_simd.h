@@ -80,8 +80,8 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
 /* Order 1 on float32, scipy's taps exactly: per axis the first tap floor(x), weight
  * w0 = 1 - (x - floor(x)), the second tap a step of 1 further in bounds (0 <= x < n-1), else 0:
  * for "nearest" (``clamp``, every sample resolved) scipy clamps both taps to [0, n-1]. For
- * "constant" (``fill``) index -2 marks scipy's fill (x outside [0, n-1]); -1 is left to the
- * caller. */
+ * "constant" (``fill``) index -2 (FILL_SAMPLE in _warp.pyx) marks scipy's fill (x outside
+ * [0, n-1]); -1 (UNRESOLVED) is left to the caller. */
 AC_CLONES
 static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r,
                                int32_t *restrict step_c, double *restrict w_r,
@@ -121,6 +121,17 @@ static void ac_row_projective(double *restrict x_r, double *restrict x_c,
         const double w = row_w + t_w[c];
         x_r[c] = (row_r + t_r[c]) / w;
         x_c[c] = (row_c + t_c[c]) / w;
+    }
+}
+
+/* Ask for every step-th source pixel of a row of order-0 indices (a fill, -1, asks for pixel 0):
+ * read-only, no temporal locality hint (the gather reads each pixel once or twice, soon). */
+static inline void ac_prefetch_pixels(const unsigned char *src, const int32_t *index,
+                                      int64_t w_out, int64_t pixel_bytes, int64_t step)
+{
+    for (int64_t c = 0; c < w_out; c += step) {
+        const int64_t at = index[c] < 0 ? 0 : index[c];
+        __builtin_prefetch(src + at * pixel_bytes, 0, 0);
     }
 }
 
