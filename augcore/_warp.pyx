@@ -46,7 +46,7 @@ from libc.string cimport memcpy
 cdef extern from "_warp_simd.h" nogil:
     void ac_row_nearest_index(int32_t *index, const double *col_r, const double *col_c,
                               double row_r, double row_c, int64_t w_out, int64_t h_in,
-                              int64_t w_in, int clamp)
+                              int64_t w_in, int clamp, int span)
     void ac_row_linear_index(int32_t *index, double *w_r, double *w_c, const double *col_r,
                              const double *col_c, double row_r, double row_c, int64_t w_out,
                              int64_t h_in, int64_t w_in, int clamp)
@@ -295,21 +295,22 @@ cdef inline void gather_row(unsigned char *out, const unsigned char *src, const 
         memcpy(out + c * pixel_bytes, fill if at < 0 else src + at * pixel_bytes, pixel_bytes)
 
 
-cdef void gather_row_rgb(unsigned char *out, const unsigned char *src, const int32_t *index,
-                         const unsigned char *fill, Py_ssize_t w_out,
-                         int32_t last_pixel) noexcept nogil:
+cdef inline void gather_row_rgb(unsigned char *out, const unsigned char *src,
+                                const int32_t *index, const unsigned char *fill,
+                                Py_ssize_t w_out, int32_t last_pixel,
+                                bint resolved) noexcept nogil:
     """3-byte pixels (RGB uint8) move as 4 bytes: one load and one store instead of two each.
 
     The extra byte lands on the next pixel of the same row, which is written right after; the
     row's last pixel, and any read of the source's last pixel, use exact 3-byte moves. ``fill``
-    has at least 4 readable bytes.
+    has at least 4 readable bytes. ``resolved`` (a constant after inlining): no index is -1.
     """
     cdef Py_ssize_t c
     cdef int32_t at
     cdef const unsigned char *pixel
     for c in range(w_out - 1):
         at = index[c]
-        pixel = fill if at < 0 else src + <Py_ssize_t>at * 3
+        pixel = src + <Py_ssize_t>at * 3 if resolved or at >= 0 else fill
         if at == last_pixel:
             memcpy(out + c * 3, pixel, 3)
         else:
@@ -321,14 +322,17 @@ cdef void gather_row_rgb(unsigned char *out, const unsigned char *src, const int
 
 cdef void gather_any_row(unsigned char *out, const unsigned char *src, const int32_t *index,
                          const unsigned char *fill, Py_ssize_t w_out, Py_ssize_t pixel_bytes,
-                         int32_t last_pixel) noexcept nogil:
-    """Dispatch to a copy of ``gather_row`` specialised on the common pixel sizes."""
+                         int32_t last_pixel, bint resolved) noexcept nogil:
+    """Dispatch to a copy of ``gather_row`` specialised on the common pixel sizes (and RGB
+    rows on whether every index is resolved, as "nearest" leaves them)."""
     if pixel_bytes == 1:
         gather_row(out, src, index, fill, w_out, 1)
     elif pixel_bytes == 2:
         gather_row(out, src, index, fill, w_out, 2)
+    elif pixel_bytes == 3 and resolved:
+        gather_row_rgb(out, src, index, fill, w_out, last_pixel, True)
     elif pixel_bytes == 3:
-        gather_row_rgb(out, src, index, fill, w_out, last_pixel)
+        gather_row_rgb(out, src, index, fill, w_out, last_pixel, False)
     elif pixel_bytes == 4:
         gather_row(out, src, index, fill, w_out, 4)
     elif pixel_bytes == 8:
@@ -348,7 +352,7 @@ cdef void nearest_index_row(const Geometry *g, const double *m, Scratch *s, Py_s
     cdef double row_r, row_c
     row_terms(g, m, s, r, &row_r, &row_c)
     ac_row_nearest_index(index, s.col_r, s.col_c, row_r, row_c, g.w_out, g.h_in, g.w_in,
-                         g.mode == NEAREST)
+                         g.mode == NEAREST, not g.projective)
     if g.mode == REFLECT or g.mode == WRAP:
         for c in range(g.w_out):
             if index[c] < 0:
@@ -379,7 +383,7 @@ cdef void warp_nearest(const Geometry *g, const double *m, Scratch *s, const uns
                 ac_prefetch_pixels(src, s.ring + (ahead % slots) * g.w_out, g.w_out, pixel_bytes,
                                    PREFETCH_STEP)
         gather_any_row(dst + r * g.w_out * pixel_bytes, src, s.ring + (r % slots) * g.w_out,
-                       fill, g.w_out, pixel_bytes, last_pixel)
+                       fill, g.w_out, pixel_bytes, last_pixel, g.mode == NEAREST)
 
 
 # ---- order 1 ------------------------------------------------------------------------------
