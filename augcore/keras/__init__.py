@@ -16,20 +16,29 @@ from augcore.keras._affine import (
     flip_axis,
     transform_matrix_offset_center,
 )
+from augcore.keras._dataframe import DataFrameIterator
+from augcore.keras._errors import ArgumentTypeError, BatchIndexError, FolderNotFoundError
+from augcore.keras._files import DirectoryIterator
 from augcore.keras._generator import ImageDataGenerator
 from augcore.keras._image import array_to_img, img_to_array, load_img, save_img
-from augcore.keras._iterators import (
-    DataFrameIterator,
-    DirectoryIterator,
-    Iterator,
-    NumpyArrayIterator,
+from augcore.keras._iterators import Iterator, NumpyArrayIterator
+from augcore.keras._legacy import (
+    random_brightness,
+    random_channel_shift,
+    random_rotation,
+    random_shear,
+    random_shift,
+    random_zoom,
 )
 from augcore.keras._saving import MANIFEST_NAME
 
 __all__ = [
     "MANIFEST_NAME",
+    "ArgumentTypeError",
+    "BatchIndexError",
     "DataFrameIterator",
     "DirectoryIterator",
+    "FolderNotFoundError",
     "ImageDataGenerator",
     "Iterator",
     "NumpyArrayIterator",
@@ -40,6 +49,12 @@ __all__ = [
     "flip_axis",
     "img_to_array",
     "load_img",
+    "random_brightness",
+    "random_channel_shift",
+    "random_rotation",
+    "random_shear",
+    "random_shift",
+    "random_zoom",
     "save_img",
     "transform_matrix_offset_center",
 ]

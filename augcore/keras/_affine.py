@@ -85,20 +85,19 @@ def keras_affine_matrix(
 
 
 def _check_axes(x: np.ndarray, row_axis: int, col_axis: int, channel_axis: int) -> None:
+    """Keras's checks, in Keras's order, with its messages."""
     axes = {row_axis, col_axis, channel_axis}
     if len(axes) != 3:
-        raise ImageShapeError(
-            f"row_axis, col_axis and channel_axis must be distinct, got "
-            f"{row_axis}, {col_axis}, {channel_axis}."
-        )
+        raise ImageShapeError("'row_axis', 'col_axis', and 'channel_axis' must be distinct")
     if axes != {0, 1, 2}:
-        raise ImageShapeError(f"invalid axis indices {sorted(axes - {0, 1, 2})}; use 0, 1 and 2.")
+        raise ImageShapeError(f"Invalid axis' indices: {axes - {0, 1, 2}}")
     if x.ndim != 3:
         raise ImageShapeError(
-            f"expected a single multi-channel 2-D image (rank 3), got shape {x.shape}."
+            "Input arrays must be multi-channel 2D images. "
+            f"(Got shape {x.shape}; pass one image with a channel axis.)"
         )
     if channel_axis not in (0, 2):
-        raise ImageShapeError(f"channel_axis must be 0 or 2 (first or last), got {channel_axis}.")
+        raise ImageShapeError("Channels are allowed and the first and last dimensions.")
 
 
 def warp_channels(
@@ -106,14 +105,17 @@ def warp_channels(
 ) -> np.ndarray:
     """Warp all channels in one kernel call, converting dtypes the kernel lacks.
 
-    uint8 and float32 run as they are; other float dtypes (float64, float16) are warped in
-    float32 and cast back, so order-1 results then match Keras's float64 to about 1e-5 relative.
+    uint8 and float32 run as they are. Other floats (float64, float16) are warped in float32 and
+    cast back, so order-1 results match Keras's float64 to about 1e-5 relative. Other integer
+    dtypes are warped in float32 and rounded as scipy rounds into an integer array (half away
+    from zero, clipped to the dtype): Keras's result for values below 2**24 in magnitude, except
+    order-1 pixels whose value lies within float32 precision of a .5 rounding boundary.
     """
     dtype = x.dtype
     if dtype not in _KERNEL_DTYPES:
-        if not np.issubdtype(dtype, np.floating):
+        if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)):
             raise ImageDtypeError(
-                f"apply_affine_transform supports uint8 and floating-point images, got {dtype}; "
+                f"apply_affine_transform supports integer and floating-point images, got {dtype}; "
                 "convert with x.astype('float32')."
             )
         x = x.astype(np.float32)
@@ -123,7 +125,17 @@ def warp_channels(
         channels_last = np.ascontiguousarray(np.moveaxis(x, channel_axis, -1))
         warped = warp_affine(channels_last, matrix, order=order, fill_mode=fill_mode, cval=cval)
         warped = np.moveaxis(warped, -1, channel_axis)
+    if np.issubdtype(dtype, np.integer) and dtype not in _KERNEL_DTYPES:
+        return _round_like_scipy(warped, dtype)
     return warped.astype(dtype, copy=False)
+
+
+def _round_like_scipy(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """scipy.ndimage's float-to-integer store: ``(type)(v > 0 ? v + 0.5 : v - 0.5)``."""
+    wide = values.astype(np.float64)
+    rounded = np.where(wide > 0, np.floor(wide + 0.5), np.ceil(wide - 0.5))
+    limits = np.iinfo(dtype)
+    return np.clip(rounded, limits.min, limits.max).astype(dtype)
 
 
 def apply_affine_transform(
@@ -144,7 +156,8 @@ def apply_affine_transform(
     """Keras's ``apply_affine_transform``: same arguments, same pixels (see the module notes).
 
     ``order`` is 0 or 1 and ``fill_mode`` one of nearest/constant/reflect/wrap (the kernel's).
-    With identity parameters the input is returned as is, as Keras does.
+    The result has the input's dtype (integer images are rounded as scipy rounds them). With
+    identity parameters the input is returned as is, as Keras does.
     """
     x = np.asarray(x)
     _check_axes(x, row_axis, col_axis, channel_axis)
