@@ -23,4 +23,4 @@ class ArgumentTypeError(AugcoreError, TypeError):
 
 
 class FolderNotFoundError(AugcoreError, FileNotFoundError):
-    """``flow_from_directory`` was given a folder that does not exist (Keras: FileNotFoundError)."""
+    """``flow_from_directory`` got a path that is not a folder (raised as ``os.listdir`` does)."""

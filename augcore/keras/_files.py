@@ -7,6 +7,7 @@ labels for every ``class_mode`` and the messages follow Keras 3's legacy iterato
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from collections.abc import Generator
@@ -197,15 +198,11 @@ class DirectoryIterator(BatchFromFilesMixin):
         )
         self.directory = directory
         check_class_mode(class_mode, self.allowed_class_modes)
-        directory = os.fspath(directory)
         if not os.path.isdir(directory):
-            problem = (
-                "Not a directory" if os.path.exists(directory) else "No such file or directory"
-            )
-            raise FolderNotFoundError(
-                f"{problem}: {directory!r}. flow_from_directory needs a folder holding one "
-                "subfolder per class."
-            )
+            # os.listdir's error, as Keras lets it through: errno, strerror and the path given
+            code = errno.ENOTDIR if os.path.exists(directory) else errno.ENOENT
+            raise FolderNotFoundError(code, os.strerror(code), directory)
+        directory = os.fspath(directory)
         self.class_mode = class_mode
         self.dtype = dtype
         if not classes:
