@@ -1,11 +1,15 @@
 """``ImageDataGenerator``: Keras's constructor, methods and results, on augcore's kernel.
 
+The class is assembled from three parts: this module (settings, random parameters and their
+application), ``_normalization`` (``standardize``, ``fit``) and ``_flows`` (the iterators).
+
 Randomness is the one deliberate difference in mechanism (not in values): Keras draws from the
 global numpy RNG and calls ``np.random.seed(seed)`` when given a seed. Here a seed creates
-``np.random.RandomState(seed)`` for that call, which yields exactly the same numbers, and
-``seed=None`` draws from a RandomState owned by this generator (seeded from the OS). The global
-numpy RNG is never read or reseeded, so other code that seeds it is unaffected, and
-``np.random.seed(...)`` does not make an unseeded augcore.keras call repeatable: pass ``seed``.
+``np.random.RandomState(seed)`` for that call, which yields exactly the same numbers; without a
+seed, draws come from the batch being built (inside an iterator, see ``_random``) or from a
+RandomState owned by this generator (seeded from the OS). The global numpy RNG is never read or
+reseeded, so other code that seeds it is unaffected, and ``np.random.seed(...)`` does not make an
+unseeded augcore.keras call repeatable: pass ``seed``.
 """
 
 from __future__ import annotations
@@ -25,10 +29,8 @@ from augcore.keras._affine import (
     flip_axis,
     keras_affine_matrix,
 )
-from augcore.keras._dataframe import DataFrameIterator
-from augcore.keras._files import DirectoryIterator
+from augcore.keras._flows import Flows
 from augcore.keras._image import DEFAULT_DATA_FORMAT
-from augcore.keras._iterators import NumpyArrayIterator
 from augcore.keras._normalization import Normalization
 from augcore.keras._random import rng_for
 from augcore.keras._saving import SaveLedger, json_ready
@@ -58,7 +60,7 @@ def _as_dtype(dtype: Any) -> np.dtype:
     raise ConfigError(f"dtype={dtype!r} is not a numpy dtype; use e.g. 'float32'.")
 
 
-class ImageDataGenerator(Normalization):
+class ImageDataGenerator(Normalization, Flows):
     """Drop-in for ``keras.preprocessing.image.ImageDataGenerator`` (Keras >= 2.9 semantics).
 
     Every argument means what it means in Keras; ``fill_mode`` must be one of nearest, constant,
@@ -199,140 +201,6 @@ class ImageDataGenerator(Normalization):
                 "overrides setting of `samplewise_center`.",
                 stacklevel=3,
             )
-
-    # --- iterators ---------------------------------------------------------------------------
-    def flow(
-        self,
-        x: Any,
-        y: Any = None,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        sample_weight: Any = None,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        ignore_class_split: bool = False,
-        subset: str | None = None,
-    ) -> NumpyArrayIterator:
-        """Batches of augmented arrays; ``save_to_dir`` also writes them (see the docs)."""
-        return NumpyArrayIterator(
-            x,
-            y,
-            self,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sample_weight=sample_weight,
-            seed=seed,
-            data_format=self.data_format,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            ignore_class_split=ignore_class_split,
-            subset=subset,
-            dtype=self.dtype,
-        )
-
-    def flow_from_directory(
-        self,
-        directory: Any,
-        target_size: tuple[int, int] = (256, 256),
-        color_mode: str = "rgb",
-        classes: list[str] | None = None,
-        class_mode: str | None = "categorical",
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        follow_links: bool = False,
-        subset: str | None = None,
-        interpolation: str = "nearest",
-        keep_aspect_ratio: bool = False,
-    ) -> DirectoryIterator:
-        """Batches of augmented images read from one subfolder per class."""
-        return DirectoryIterator(
-            directory,
-            self,
-            target_size=target_size,
-            color_mode=color_mode,
-            keep_aspect_ratio=keep_aspect_ratio,
-            classes=classes,
-            class_mode=class_mode,
-            data_format=self.data_format,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            follow_links=follow_links,
-            subset=subset,
-            interpolation=interpolation,
-            dtype=self.dtype,
-        )
-
-    def flow_from_dataframe(
-        self,
-        dataframe: Any,
-        directory: Any = None,
-        x_col: str = "filename",
-        y_col: Any = "class",
-        weight_col: str | None = None,
-        target_size: tuple[int, int] = (256, 256),
-        color_mode: str = "rgb",
-        classes: list[str] | None = None,
-        class_mode: str | None = "categorical",
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        subset: str | None = None,
-        interpolation: str = "nearest",
-        validate_filenames: bool = True,
-        **kwargs: Any,
-    ) -> DataFrameIterator:
-        """Batches of augmented images listed in a pandas DataFrame (install the keras extra)."""
-        for deprecated in ("has_ext", "sort", "drop_duplicates"):
-            if deprecated in kwargs:
-                warnings.warn(
-                    f"{deprecated} is deprecated in Keras and ignored here.",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-        if class_mode == "other":
-            warnings.warn(
-                '`class_mode="other"` is deprecated, please use `class_mode="raw"`.',
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            class_mode = "raw"
-        return DataFrameIterator(
-            dataframe,
-            directory,
-            self,
-            x_col=x_col,
-            y_col=y_col,
-            weight_col=weight_col,
-            target_size=target_size,
-            color_mode=color_mode,
-            classes=classes,
-            class_mode=class_mode,
-            data_format=self.data_format,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            subset=subset,
-            interpolation=interpolation,
-            validate_filenames=validate_filenames,
-            dtype=self.dtype,
-        )
 
     # --- random transforms -------------------------------------------------------------------
     def get_random_transform(self, img_shape: tuple[int, ...], seed: int | None = None) -> dict:
