@@ -141,6 +141,14 @@ def test_errors_have_keras_type_and_wording(name: str, api: types.SimpleNamespac
     assert str(error).startswith(keras_message)
 
 
+def test_random_zoom_and_brightness_without_a_length_are_type_errors() -> None:
+    """Keras's ``len(zoom_range)`` raises TypeError on a bare number."""
+    with pytest.raises(TypeError, match="zoom_range"):
+        augcore.keras.random_zoom(CHANNELS_FIRST, 0.5)
+    with pytest.raises(TypeError, match="brightness_range"):
+        augcore.keras.random_brightness(CHANNELS_LAST, 1.5)
+
+
 def test_past_the_end_is_also_an_index_error() -> None:
     iterator = ImageDataGenerator().flow(X, batch_size=2)
     with pytest.raises(IndexError, match="Sequence has length 3"):

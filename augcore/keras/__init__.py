@@ -1,10 +1,12 @@
 """Keras ``ImageDataGenerator`` drop-in: change one import, keep the script.
 
 ``from augcore.keras import ImageDataGenerator, array_to_img, img_to_array, load_img`` replaces
-``from keras.preprocessing.image import ...`` (removed in Keras 3). Results match Keras 3's legacy
-implementation, geometry quirks included; the differences (``save_to_dir`` names and manifest,
-randomness without the global numpy RNG) are in docs/migrating-from-keras.md. Neither Keras nor
-any deep-learning framework is needed.
+``from keras.preprocessing.image import ...`` (removed in Keras 3). Results, errors and the
+legacy ``random_*`` functions match Keras 3's legacy implementation, geometry quirks included;
+the differences (``save_to_dir`` names and manifest, randomness without the global numpy RNG,
+and the smaller ones) are in docs/migrating-from-keras.md. Neither Keras nor any deep-learning
+framework is needed; while Keras is imported, the iterators are also Keras 3 ``PyDataset``s, so
+``model.fit(datagen.flow(x, y))`` works.
 """
 
 from __future__ import annotations
