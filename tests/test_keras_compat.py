@@ -41,6 +41,7 @@ from augcore.keras import (
     load_img,
     random_rotation,
 )
+from augcore.keras._affine import keras_affine_matrix
 
 META, GOLDEN = load_golden("compat.npz")
 INPUTS = {"first": CHANNELS_FIRST, "last": CHANNELS_LAST, "signed": CHANNELS_LAST / 100 - 1}
@@ -89,6 +90,34 @@ def test_integer_images_match_keras(index: int) -> None:
         expected = GOLDEN[f"int_{index}_{p}"]
         assert out.dtype == expected.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "constant", "reflect", "wrap"])
+@pytest.mark.parametrize("dtype", ["float64", "int64", "uint32", "int8"])
+def test_order_0_copies_values_of_any_dtype_exactly(dtype: str, mode: str) -> None:
+    """Keras = scipy per channel with Keras's matrix; at order 0 values are copied, so even
+    float64 values float32 cannot hold and integers beyond 2**24 come back unchanged."""
+    ndimage = pytest.importorskip("scipy.ndimage")
+    rng = np.random.default_rng(len(dtype) + len(mode))
+    if "int" in dtype:  # beyond 2**24 where the dtype allows: float32 could not hold them
+        limits = np.iinfo(dtype)
+        image = rng.integers(max(limits.min, -(2**40)), min(limits.max, 2**40), (9, 14, 3), dtype)
+    else:
+        image = rng.normal(size=(9, 14, 3)).astype(dtype)
+    params = (23.0, 1.5, -2.5, 8.0, 0.9, 1.1)
+    out = apply_affine_transform(image, *params, **LAST_AXES, fill_mode=mode, cval=3.7, order=0)
+    matrix = keras_affine_matrix(*params, 9, 14)
+    expected = np.stack(
+        [
+            ndimage.affine_transform(
+                image[..., c], matrix[:2, :2], matrix[:2, 2], order=0, mode=mode, cval=3.7
+            )
+            for c in range(3)
+        ],
+        axis=-1,
+    )
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)
 
 
 @pytest.mark.parametrize("index", range(len(INDEX_CASES)), ids=str)
