@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import collections
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -159,3 +161,31 @@ def test_fit_on_flow_from_dataframe(keras: Any, class_tree: Path, tmp_path: Path
         return iterator, None
 
     assert_deterministic(keras, tmp_path, make, names)
+
+
+def test_an_iterator_made_before_keras_was_imported_says_so_when_fit_rejects_it(
+    keras: Any,
+) -> None:
+    """augcore.keras never imports Keras, so such an iterator is plain; fit's error says why."""
+    code = (
+        "import numpy as np\n"
+        "from augcore.keras import ImageDataGenerator\n"
+        "early = ImageDataGenerator().flow(np.zeros((4, 8, 8, 3)), np.eye(2)[[0, 1, 0, 1]])\n"
+        "import keras\n"
+        "model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(),\n"
+        "                          keras.layers.Dense(2)])\n"
+        "model.compile(optimizer='sgd', loss='mse')\n"
+        "try:\n"
+        "    model.fit(early, epochs=1, verbose=0)\n"
+        "except ValueError as exc:\n"
+        "    print(exc)\n"
+        "late = ImageDataGenerator().flow(np.zeros((4, 8, 8, 3)), np.eye(2)[[0, 1, 0, 1]])\n"
+        "model.fit(late, epochs=1, verbose=0)\n"
+        "print('late ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert "Unrecognized data type" in result.stdout
+    assert "make it after `import keras`" in result.stdout
+    assert result.stdout.rstrip().endswith("late ok")

@@ -25,7 +25,7 @@ import numpy as np
 
 from augcore.errors import BatchLengthError, ConfigError, ImageShapeError
 from augcore.keras._errors import BatchIndexError
-from augcore.keras._pydataset import with_py_dataset
+from augcore.keras._pydataset import keras_py_dataset, with_py_dataset
 from augcore.keras._random import BatchDraw, current_draw, drawing_from
 from augcore.keras._saving import SaveLedger, SaveToDir, json_ready
 
@@ -106,6 +106,17 @@ class Iterator:
 
     def __len__(self) -> int:
         return (self.n + self.batch_size - 1) // self.batch_size
+
+    def __repr__(self) -> str:
+        # Keras's fit puts this in its "Unrecognized data type: x=..." error.
+        text = f"<{type(self).__name__}: {self.n} samples, batch_size={self.batch_size}"
+        py_dataset = keras_py_dataset()
+        if py_dataset is not None and not isinstance(self, py_dataset):
+            text += (
+                "; made before Keras was imported, so not a keras.utils.PyDataset: make it "
+                "after `import keras` to pass it to model.fit"
+            )
+        return text + ">"
 
     def on_epoch_end(self) -> None:
         self._set_index_array()
