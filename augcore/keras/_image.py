@@ -1,8 +1,9 @@
 """Keras's image helpers (``keras.utils.array_to_img`` and friends), without Keras.
 
-Same arguments, defaults and results as Keras 3's ``keras/src/utils/image_utils.py``; the only
-difference is that ``data_format=None`` means ``"channels_last"`` and ``dtype=None`` means
-``"float32"`` (Keras reads both from its global backend config, which augcore does not have).
+Same arguments, defaults, results and error messages as Keras 3's
+``keras/src/utils/image_utils.py``. Differences: ``data_format=None`` means ``"channels_last"``
+and ``dtype=None`` means ``"float32"`` (Keras reads both from its global backend config, which
+augcore does not have); ``load_img`` takes any path-like, and Keras 2's ``grayscale=True``.
 """
 
 from __future__ import annotations

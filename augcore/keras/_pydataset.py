@@ -8,8 +8,8 @@ created while Keras is imported is therefore built from a subclass that also der
 Rule: augcore.keras never imports Keras itself. Importing Keras loads its backend (seconds, and
 side effects such as creating ``~/.keras``), which scripts that only save augmented images must
 not pay. Any script that trains a model has imported Keras before it creates its iterators; an
-iterator created before ``import keras`` is a plain iterator (``fit`` then says "Unrecognized
-data type"), documented in docs/migrating-from-keras.md.
+iterator created before ``import keras`` is a plain iterator: ``fit`` then says "Unrecognized
+data type", and the iterator's repr in that message says why (docs/migrating-from-keras.md).
 """
 
 from __future__ import annotations
