@@ -123,7 +123,7 @@ def _check_reach(reach: float, array: np.ndarray, name: str) -> None:
 
 
 def affine_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """(N, 6) float64 rows of 2x3 pull maps over an output canvas of ``shape``."""
+    """Checked (N, 2|3, 3) float64 affine pull maps over an output canvas of ``shape``."""
     _check_layout(array, name, ((2, 3), (3, 3)))
     reach, bad_last_row = _warp.inspect_matrices(array, *shape)
     if bad_last_row >= 0 and not np.isfinite(array).all():
@@ -134,11 +134,11 @@ def affine_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndar
             f"{bad_last_row}); use warp_perspective for projective maps."
         )
     _check_reach(reach, array, name)
-    return np.ascontiguousarray(array[:, :2].reshape(-1, 6))
+    return array  # 2x3 or 3x3: the kernel reads the first two rows (its ``stride``)
 
 
 def projective_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """(N, 9) float64 rows of 3x3 projective pull maps whose w > 0 over the output canvas."""
+    """Checked (N, 3, 3) float64 projective pull maps whose w > 0 over the output canvas."""
     _check_layout(array, name, ((3, 3),))
     reach, folded = _warp.inspect_projective(array, *shape)
     if folded >= 0 and np.isfinite(array).all():
@@ -148,7 +148,7 @@ def projective_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.
             "Is it a pull map (output -> input), with w scaled positive?"
         )
     _check_reach(reach if folded < 0 else math.nan, array, name)
-    return np.ascontiguousarray(array.reshape(-1, 9))
+    return array
 
 
 def mode_code(order: object, fill_mode: object, cval: object, dtype: np.dtype) -> int:
@@ -241,6 +241,7 @@ def run(
         mode,
         cval,
         projective,
+        matrices.shape[1] * 3,  # doubles from one matrix to the next: 6 (2x3) or 9 (3x3)
     )
     chunks = min(chunks, count)
     if chunks <= 1:
