@@ -66,7 +66,8 @@ def as_channels_last(image: object, name: str, *, batch: bool = False) -> np.nda
             f"at most {MAX_PIXELS} pixels per image. Split it into tiles."
         )
     channels = image.shape[lead + 2] if image.ndim == lead + 3 else 1
-    return np.ascontiguousarray(image).reshape(len(image) if batch else 1, height, width, channels)
+    # check_image returned a C-contiguous array (an empty batch is contiguous already).
+    return image.reshape(len(image) if batch else 1, height, width, channels)
 
 
 def canvas(output_shape: object, source: np.ndarray) -> tuple[int, int]:
@@ -162,7 +163,7 @@ def mode_code(order: object, fill_mode: object, cval: object, dtype: np.dtype) -
         raise WarpOptionError(f"fill_mode must be one of {sorted(FILL_MODES)}, got {fill_mode!r}.")
     if not is_number(cval) or not math.isfinite(cval):
         raise WarpOptionError(f"cval must be a finite number, got {cval!r}.")
-    if dtype == np.uint8 and not 0 <= cval <= 255:
+    if dtype.itemsize == 1 and not 0 <= cval <= 255:  # uint8 (the other dtype is float32)
         raise WarpOptionError(f"cval={cval!r} does not fit a uint8 image; use a value in 0..255.")
     return FILL_MODES.index(fill_mode)
 
