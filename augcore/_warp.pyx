@@ -309,19 +309,18 @@ cdef inline void gather_row_rgb(unsigned char *out, const unsigned char *src,
     cdef Py_ssize_t c = 0
     cdef int32_t at, a1, a2, a3
     cdef const unsigned char *pixel
-    if resolved:  # four pixels a step while none is the source's last
-        while c + 4 < w_out:
-            at = index[c]
-            a1 = index[c + 1]
-            a2 = index[c + 2]
-            a3 = index[c + 3]
-            if (at == last_pixel) | (a1 == last_pixel) | (a2 == last_pixel) | (a3 == last_pixel):
-                break
-            memcpy(out + c * 3, src + <Py_ssize_t>at * 3, 4)
-            memcpy(out + c * 3 + 3, src + <Py_ssize_t>a1 * 3, 4)
-            memcpy(out + c * 3 + 6, src + <Py_ssize_t>a2 * 3, 4)
-            memcpy(out + c * 3 + 9, src + <Py_ssize_t>a3 * 3, 4)
-            c += 4
+    while c + 4 < w_out:  # four pixels a step while none is the source's last
+        at = index[c]
+        a1 = index[c + 1]
+        a2 = index[c + 2]
+        a3 = index[c + 3]
+        if (at == last_pixel) | (a1 == last_pixel) | (a2 == last_pixel) | (a3 == last_pixel):
+            break
+        memcpy(out + c * 3, src + <Py_ssize_t>at * 3 if resolved or at >= 0 else fill, 4)
+        memcpy(out + c * 3 + 3, src + <Py_ssize_t>a1 * 3 if resolved or a1 >= 0 else fill, 4)
+        memcpy(out + c * 3 + 6, src + <Py_ssize_t>a2 * 3 if resolved or a2 >= 0 else fill, 4)
+        memcpy(out + c * 3 + 9, src + <Py_ssize_t>a3 * 3 if resolved or a3 >= 0 else fill, 4)
+        c += 4
     for c in range(c, w_out - 1):
         at = index[c]
         pixel = src + <Py_ssize_t>at * 3 if resolved or at >= 0 else fill
