@@ -1,7 +1,8 @@
 # cython: language_level=3
-"""The affine-warp kernel, bit-compatible with scipy.ndimage.affine_transform.
+"""The warp kernel, bit-compatible with scipy.ndimage.affine_transform (and map_coordinates).
 
-Orders 0 and 1, modes nearest / constant / reflect / wrap. ``augcore.warp`` validates shapes,
+Affine and projective pull maps from an input canvas to an output canvas of any size; orders 0
+and 1, modes nearest / constant / reflect / wrap. ``augcore.warp`` validates shapes,
 dtypes, matrices and options first and passes C-contiguous arrays; ``warp_batch`` then runs
 without the GIL, so one call costs well under a microsecond on top of the work itself.
 
@@ -10,7 +11,9 @@ map_coordinate) and ni_splines.c (get_spline_interpolation_weights):
 
 - a coordinate is evaluated as x = shift; x += r * m0; x += c * m1, in double, with no fused
   multiply-add (the extension is built with -ffp-contract=off); c * m1 is tabulated once per
-  image, which gives the very same products;
+  image, which gives the very same products. A projective map divides each such numerator by
+  w = (m22 + r m20) + c m21 (a true division) and from there on the coordinate is treated as
+  scipy's map_coordinates treats a given one: the same rules below;
 - "nearest" never remaps the coordinate: taps are clamped; the other modes remap it first,
   "constant" fills when the remapped coordinate is outside [0, n-1] (tested unrounded), and any
   tap still outside is remapped with mirror rules (reflect keeps reflect);
@@ -25,10 +28,12 @@ value lies that close to a .5 rounding boundary.
 
 Speed comes from splitting each output row into passes: an index pass (``_warp_simd.h``,
 branch-free and dispatched to AVX2 at run time) that resolves every in-bounds sample (and, for
-"nearest", every sample; for float32 order 1 also the constant fills); a gather (order 0,
-specialised on the pixel size, 4-byte moves for RGB) or an interpolation (order 1; float32 on 3
-or 4 channels sums each tap's channels in AVX lanes, the same double operations as scipy's);
-then a scalar pass applying scipy's rules to the few samples left (-1 in the index row).
+"nearest", every sample; for float32 order 1 also the constant fills) — for affine order 0 the
+in-bounds columns form one interval, indexed without clamps or tests; a gather (order 0,
+specialised on the pixel size, RGB four 4-byte moves a step, index rows computed a few rows
+ahead with source prefetch on large images) or an interpolation (order 1; float32 on 3 or 4
+channels sums each tap's channels in AVX lanes, the same double operations as scipy's); then a
+scalar pass applying scipy's rules to the few samples left (UNRESOLVED or FILL_SAMPLE).
 """
 
 from cpython.buffer cimport (
