@@ -8,14 +8,17 @@ from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
 import augcore.manifest
+import augcore.plugins.canvas
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
+from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
-from augcore.config import OneOf, SomeOf, Step
+from augcore.chain import OneOf, SomeOf, Step
 from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
+    CanvasError,
     ConfigError,
     DuplicateTransformError,
     ImageDtypeError,
@@ -39,10 +42,17 @@ from augcore.errors import (
 from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
-from augcore.pipeline import Pipeline, Record, Records
+from augcore.pipeline import Pipeline
+from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
-from augcore.warp import warp_affine, warp_affine_batch
+from augcore.warp import (
+    is_affine,
+    warp_affine,
+    warp_affine_batch,
+    warp_perspective,
+    warp_perspective_batch,
+)
 
 __version__ = "0.1.0"
 
@@ -52,6 +62,7 @@ __all__ = [
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "CanvasError",
     "ConfigError",
     "DuplicateTransformError",
     "GeometricTransform",
@@ -74,7 +85,7 @@ __all__ = [
     "PluginManager",
     "PluginWarning",
     "Record",
-    "Records",
+    "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
@@ -89,10 +100,15 @@ __all__ = [
     "WorkerLostError",
     "__version__",
     "hookimpl",
+    "is_affine",
     "plan",
     "replay",
     "report",
     "run",
     "warp_affine",
     "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
 ]
+
+__getattr__ = renamed_attributes(__name__, {"Records": ("augcore.RecordSequence", RecordSequence)})
