@@ -141,7 +141,7 @@ class Worker:
                 [image for _, image in group],
                 seed=spec.seed,
                 keys=[result.task.key for result, _ in group],
-                variants=spec.per_image,
+                per_image=spec.per_image,
             )
         except AugcoreError as exc:  # e.g. a chain whose sampled values overflow a matrix
             for result, _ in group:

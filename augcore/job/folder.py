@@ -24,7 +24,6 @@ from augcore.imageio import file_sha256
 from augcore.manifest import MANIFEST_NAME, Manifest, header_line, read_manifest
 from augcore.safefile import TEMP_PREFIX, TEMP_SUFFIX, fault_point, read_regular
 from augcore.sources import check_output_paths, safe_output_path
-from augcore.validation import is_integer
 
 
 @dataclass
@@ -53,16 +52,14 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _is_done(path: Path, entry: dict[str, Any], verify: bool) -> bool:
-    """Whether a recorded output is really there: a regular file of the recorded size (any
-    size but 0 for manifests that predate sizes), and with ``verify`` the recorded sha256."""
+    """Whether a recorded output is really there: a regular file (not a link), not empty, and
+    with ``verify`` of the recorded sha256. (A line is appended only after its file is synced,
+    so a file the job wrote is never short after a crash; ``verify`` finds other damage.)"""
     try:
         info = path.lstat()  # a link is never a file augcore wrote
     except OSError:
         return False
-    if not stat.S_ISREG(info.st_mode):
-        return False
-    size = entry.get("bytes")
-    if (info.st_size != size) if is_integer(size) else (info.st_size == 0):
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
         return False
     return not verify or file_sha256(path) == entry.get("sha256")
 
@@ -86,8 +83,9 @@ def inspect_folder(
 ) -> FolderState:
     """Decide between a new run, a resume, and a refusal, without changing anything.
 
-    A resume counts as done the planned outputs the manifest records that are on disk with the
-    recorded size (``verify``: and checksum); the others are written again, to the same bytes.
+    A resume counts as done the planned outputs the manifest records that are on disk as
+    non-empty regular files (``verify``: with the recorded checksum); the others are written
+    again, to the same bytes.
     """
     manifest_path = out / MANIFEST_NAME
     if os.path.lexists(manifest_path) and not _unfinished_header(manifest_path, header):

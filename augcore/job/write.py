@@ -40,7 +40,6 @@ def output_entry(
         "key": key,
         "k": k,
         "sha256": sha256_hex(data),
-        "bytes": len(data),
         "record": record,
     }
     return encode_entry(entry)

@@ -13,6 +13,7 @@ older augcore left when it crashed (or the disk filled) during the header.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -66,15 +67,16 @@ def _points(call: Callable[[], object], trace: Path, role: str) -> int:
 
 
 def _recorded_outputs_are_complete(out: Path, removing: bool = False) -> None:
-    """Every output the manifest records is there, whole. ``removing``: the manifest may be an
-    earlier run's that ``overwrite`` is deleting: its files are whole or gone."""
+    """Every output the manifest records is there with its recorded bytes. ``removing``: the
+    manifest may be an earlier run's that ``overwrite`` is deleting: its files are whole or gone.
+    """
     if not (out / "manifest.jsonl").exists():
         return
     for entry in read_manifest(out / "manifest.jsonl").entries:
         path = out / entry["path"]
         if removing and not path.exists():
             continue
-        assert len(path.read_bytes()) == entry.get("bytes", len(path.read_bytes())), path
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], path
 
 
 def _crash_everywhere(
