@@ -271,6 +271,21 @@ class Pipeline:
         ]
         return working.writable(), results, fused, canvases
 
+    def output_shape(self, shape: ImageShape) -> ImageShape:
+        """The shape of every output made from an input of ``shape`` (canvas steps change it).
+
+        Raises:
+            CanvasError: a step cannot make its canvas from this shape (a crop larger than
+                the image) or would exceed ``augcore.warp.MAX_OUTPUT_PIXELS``.
+
+        Example:
+            >>> import augcore
+            >>> from augcore.plugins.canvas import Resize
+            >>> augcore.Pipeline([Resize(longest=100)]).output_shape((300, 200, 3))
+            (100, 67, 3)
+        """
+        return self._leaf_shapes(tuple(shape))[-1]
+
     def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
         """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
         shapes = [shape]
