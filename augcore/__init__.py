@@ -13,6 +13,7 @@ import augcore.plugins.pixel  # noqa: F401
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.config import OneOf, SomeOf, Step
 from augcore.errors import (
+    AnnotationError,
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
@@ -23,6 +24,7 @@ from augcore.errors import (
     InputImageError,
     ManifestError,
     MatrixError,
+    MissingExtraError,
     OutputArrayError,
     OutputConflictError,
     PluginContractError,
@@ -31,6 +33,7 @@ from augcore.errors import (
     PluginWarning,
     ReplayMismatchError,
     StreamOptionError,
+    TargetError,
     UnsafePathError,
     WarpOptionError,
 )
@@ -39,25 +42,31 @@ from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline, Record, Records
 from augcore.stream import AugmentStream, Batch
+from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import warp_affine, warp_affine_batch
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnnotationError",
     "AugcoreError",
     "AugmentOptionError",
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "Boxes",
     "ConfigError",
     "DuplicateTransformError",
     "GeometricTransform",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
+    "Keypoints",
     "ManifestError",
+    "Masks",
     "MatrixError",
+    "MissingExtraError",
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
@@ -80,6 +89,9 @@ __all__ = [
     "SomeOf",
     "Step",
     "StreamOptionError",
+    "TargetError",
+    "TargetOptions",
+    "Targets",
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
