@@ -19,6 +19,7 @@ from augcore.targets.geometry import (
     move_points,
     move_polygon,
     polygon_area,
+    swap_order,
 )
 from augcore.targets.masks import warp_masks, warp_masks_batch
 from augcore.targets.move import (
@@ -55,6 +56,7 @@ __all__ = [
     "move_targets",
     "move_targets_batch",
     "polygon_area",
+    "swap_order",
     "warp_masks",
     "warp_masks_batch",
 ]

@@ -15,6 +15,7 @@ sqrt((A00 a)^2 + (A01 b)^2), sqrt((A10 a)^2 + (A11 b)^2)).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -88,11 +89,17 @@ def move_keypoints(
     moved, _ = move_points(forward, keypoints.data)
     visible = keypoints.visible & inside(moved, out_shape)
     if keypoints.flip_pairs and mirrors(forward, in_shape):
-        order = np.arange(len(keypoints))
-        for i, j in keypoints.flip_pairs:
-            order[i], order[j] = j, i
+        order = swap_order(len(keypoints), keypoints.flip_pairs)
         moved, visible = moved[order], visible[order]
     return keypoints.moved(moved, visible)
+
+
+def swap_order(count: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The row order that exchanges each pair (i, j) of ``count`` rows."""
+    order = np.arange(count)
+    for i, j in pairs:
+        order[i], order[j] = j, i
+    return order
 
 
 @dataclass

@@ -57,6 +57,20 @@ class TargetOptions:
         if self.mask_fill is not None and not is_number(self.mask_fill):
             raise TargetError(f"mask_fill must be a number or None, got {self.mask_fill!r}")
 
+    def move_boxes(
+        self, boxes: Boxes, forward: np.ndarray, in_shape: CanvasShape, out_shape: CanvasShape
+    ) -> MovedBoxes:
+        """``boxes`` moved by ``forward`` (see ``forward_map``) with this rule and filters."""
+        return move_boxes(
+            boxes,
+            forward,
+            in_shape,
+            out_shape,
+            rule=self.box_rule,
+            min_visibility=self.min_visibility,
+            min_area=self.min_area,
+        )
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -149,15 +163,7 @@ def move_targets_batch(
         forward = forward_map(matrix)
         boxes: MovedBoxes | None = None
         if item.boxes is not None:
-            boxes = move_boxes(
-                item.boxes,
-                forward,
-                in_shape,
-                out_shape,
-                rule=options.box_rule,
-                min_visibility=options.min_visibility,
-                min_area=options.min_area,
-            )
+            boxes = options.move_boxes(item.boxes, forward, in_shape, out_shape)
         keypoints = (
             None
             if item.keypoints is None
