@@ -22,6 +22,7 @@ from augcore.errors import (
     ImageDtypeError,
     ImageShapeError,
     InputImageError,
+    JobOptionError,
     ManifestError,
     MatrixError,
     MissingExtraError,
@@ -44,7 +45,13 @@ from augcore.pipeline import Pipeline, Record, Records
 from augcore.stream import AugmentStream, Batch
 from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
-from augcore.warp import warp_affine, warp_affine_batch
+from augcore.warp import (
+    is_affine,
+    warp_affine,
+    warp_affine_batch,
+    warp_perspective,
+    warp_perspective_batch,
+)
 
 __version__ = "0.1.0"
 
@@ -62,6 +69,7 @@ __all__ = [
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
+    "JobOptionError",
     "Keypoints",
     "ManifestError",
     "Masks",
@@ -97,10 +105,13 @@ __all__ = [
     "WarpOptionError",
     "__version__",
     "hookimpl",
+    "is_affine",
     "plan",
     "replay",
     "report",
     "run",
     "warp_affine",
     "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
 ]

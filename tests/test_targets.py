@@ -246,3 +246,76 @@ def test_bad_targets_are_named_errors():
         TargetOptions(min_visibility=2)
     with pytest.raises(augcore.MatrixError, match="singular"):
         forward_map(np.zeros((3, 3)))
+
+
+# --- projective maps and canvas changes (the kernel's warp_perspective and output_shape) ------
+TILT = np.array([[0.9, 0.1, 12.0], [-0.05, 1.1, -8.0], [0.0012, -0.0009, 1.0]])
+CROPS = {
+    "tilt onto a smaller canvas": (TILT, (150, 200)),
+    "tilt and mirror": (
+        TILT @ np.diag([1.0, -1.0, 1.0]) + [[0, 0, 0], [0, 0, 230], [0, 0, 0]],
+        (170, 240),
+    ),
+    "crop and enlarge": (np.array([[0.5, 0, 40], [0, 0.5, 60], [0, 0, 1.0]]), (200, 180)),
+}
+
+
+@pytest.mark.parametrize("name", CROPS)
+def test_polygons_follow_projective_maps_and_canvas_changes(name):
+    pull, out_shape = CROPS[name]
+    warped = augcore.warp_perspective(
+        draw_polygon(SHAPE, POLYGON), pull, output_shape=out_shape, fill_mode="constant"
+    )
+    moved = move_polygon(forward_map(pull), POLYGON, out_shape)
+    assert iou(draw_polygon(out_shape, moved), warped) >= 0.98
+
+
+@pytest.mark.parametrize("name", CROPS)
+def test_dots_follow_projective_maps_and_flip_pairs_swap_on_a_projective_mirror(name):
+    pull, out_shape = CROPS[name]
+    pixels = [(60, 70), (60, 150), (130, 110), (20, 200)]
+    image, colours = draw_dots(SHAPE, pixels)
+    warped = augcore.warp_perspective(image, pull, output_shape=out_shape, fill_mode="constant")
+    points = Keypoints([(c + 0.5, r + 0.5) for r, c in pixels], flip_pairs=[(0, 1)])
+    moved = move_keypoints(points, forward_map(pull), SHAPE, out_shape)
+    source = [1, 0, 2, 3] if "mirror" in name else [0, 1, 2, 3]
+    for row, dot in enumerate(source):
+        x, y = moved.data[row]
+        if moved.visible[row]:
+            assert tuple(warped[int(y), int(x)]) == colours[dot]
+        else:  # off the canvas (its 3x3 dot may still show at the edge)
+            assert not (0 <= x < out_shape[1] and 0 <= y < out_shape[0])
+    assert not moved.visible.all() or "tilt" in name
+
+
+@pytest.mark.parametrize("name", CROPS)
+def test_boxes_and_ellipses_follow_projective_maps(name):
+    pull, out_shape = CROPS[name]
+    box = (60.0, 50.0, 160.0, 110.0)
+    ellipse = augcore.warp_perspective(
+        draw_ellipse(SHAPE, box), pull, output_shape=out_shape, fill_mode="constant"
+    )
+    moved = move_boxes(Boxes([box]), forward_map(pull), SHAPE, out_shape, rule="ellipse")
+    assert np.abs(moved.boxes.data[0] - mask_box(ellipse)).max() <= 1.5
+    filled = np.zeros(SHAPE, np.uint8)
+    filled[50:110, 60:160] = 1
+    quad = augcore.warp_perspective(filled, pull, output_shape=out_shape, fill_mode="constant")
+    enclosing = move_boxes(Boxes([box]), forward_map(pull), SHAPE, out_shape).boxes.data[0]
+    assert np.abs(enclosing - mask_box(quad)).max() <= 1.5
+
+
+def test_masks_follow_projective_maps_onto_a_new_canvas():
+    pull, out_shape = CROPS["tilt and mirror"]
+    labels = np.random.default_rng(5).integers(0, 200, SHAPE)
+    moved = move_targets(
+        Targets(masks=Masks(labels.astype(np.int32) * 1000)),
+        pull,
+        SHAPE,
+        out_shape,
+        options=TargetOptions(mask_fill=-1),
+    ).targets.masks.data
+    oracle = augcore.warp_perspective(
+        labels.astype(np.uint8), pull, output_shape=out_shape, fill_mode="constant", cval=255
+    )
+    expected = np.where(oracle == 255, -1, oracle.astype(np.int32) * 1000)
+    assert moved.shape == out_shape and np.array_equal(moved, expected)

@@ -14,14 +14,12 @@ cannot spell a multi-byte label.
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
-from augcore import warp as kernel
 from augcore.errors import TargetError
 from augcore.targets.types import CanvasShape, Masks
 from augcore.validation import FILL_MODES, is_number
+from augcore.warp import warp_perspective_batch
 
 
 def warp_masks(
@@ -125,23 +123,13 @@ def _warp(
     cval: float,
     threads: int,
 ) -> np.ndarray:
-    """The kernel for these maps: affine onto the same canvas now; projective maps and other
-    canvases once the kernel offers them (``output_shape`` / ``warp_perspective_batch``)."""
-    options = {"order": order, "fill_mode": fill_mode, "cval": cval, "threads": threads}
-    affine = not matrices[:, 2, :2].any() and (matrices[:, 2, 2] == 1.0).all()
-    same_canvas = tuple(out_shape) == images.shape[1:3]
-    if affine and same_canvas:
-        return kernel.warp_affine_batch(images, matrices, **options)
-    if affine and "output_shape" in _parameters(kernel.warp_affine_batch):
-        return kernel.warp_affine_batch(images, matrices, output_shape=out_shape, **options)
-    perspective = getattr(kernel, "warp_perspective_batch", None)
-    if perspective is None:
-        raise TargetError(
-            "this map changes the canvas or is projective, and this augcore's kernel warps "
-            "affine maps onto the same canvas only; masks cannot follow it"
-        )
-    return perspective(images, matrices, output_shape=out_shape, **options)
-
-
-def _parameters(function: object) -> frozenset[str]:
-    return frozenset(inspect.signature(function).parameters)  # type: ignore[arg-type]
+    """The kernel the image takes: affine maps go to the affine kernel, same bytes."""
+    return warp_perspective_batch(
+        images,
+        matrices,
+        output_shape=tuple(out_shape),
+        order=order,
+        fill_mode=fill_mode,
+        cval=cval,
+        threads=threads,
+    )
