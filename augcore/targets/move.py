@@ -118,6 +118,18 @@ class MovedTargets:
     kept: np.ndarray
     dropped: list[DroppedBox] = field(default_factory=list)
 
+    @property
+    def boxes(self) -> Boxes | None:
+        return self.targets.boxes
+
+    @property
+    def keypoints(self) -> Keypoints | None:
+        return self.targets.keypoints
+
+    @property
+    def masks(self) -> Masks | None:
+        return self.targets.masks
+
 
 def move_targets(
     targets: Targets,

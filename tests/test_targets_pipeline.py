@@ -1,0 +1,140 @@
+"""Targets follow a pipeline's outputs: the augmented image itself is the oracle.
+
+Dots and a polygon are drawn into the image; after ``augment`` each dot's colour must sit at
+its moved keypoint and the label mask must cover what the image shows, whatever the chain:
+built-in steps, a third-party geometric transform, pixel steps between fused runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from augcore.plugins.geometric import FlipHorizontal, Rotate, Shear, Zoom
+from augcore.plugins.pixel import Brightness
+from targets_oracles import draw_dots, draw_polygon, iou
+
+import augcore
+from augcore import Boxes, Keypoints, Masks, OneOf, Step, TargetOptions
+from augcore.targets.call import batch_targets, follow
+from augcore.transform import GeometricTransform, Param
+
+SHAPE = (96, 128)
+PIXELS = [(30, 40), (30, 88), (70, 64), (48, 20)]  # left eye, right eye, nose, ear
+POLYGON = np.array([[30.5, 20.2], [100.6, 28.1], [90.2, 80.7], [36.9, 70.3]])
+
+
+class Transpose(GeometricTransform):
+    """A third-party transform: only a matrix, no code for targets (square-free: swaps axes
+    about the centre, a mirror)."""
+
+    name = "transpose_test"
+    params = (Param("amount", 1.0, "float", "", "unused", minimum=0.0),)
+
+    def sample(self, draws, shape):
+        return {"amount": draws.uniform(0, 0.0, 1.0)}
+
+    def matrices(self, n, params, shape):
+        centre_r, centre_c = (shape[0] - 1) / 2, (shape[1] - 1) / 2
+        out = np.zeros((n, 3, 3))
+        out[:, 0, 1] = out[:, 1, 0] = out[:, 2, 2] = 1.0
+        out[:, 0, 2] = centre_r - centre_c
+        out[:, 1, 2] = centre_c - centre_r
+        return out
+
+
+CHAINS = {
+    "built-ins": [Rotate(degrees=35), Zoom(factor=0.2), FlipHorizontal()],
+    "pixel steps split the runs": [
+        Rotate(degrees=20),
+        Brightness(),
+        Step(FlipHorizontal(), p=0.5),
+        Shear(degrees=10),
+    ],
+    "plugin geometric": [Transpose(), Rotate(degrees=10)],
+    "groups": [OneOf([FlipHorizontal(), Rotate(degrees=90)]), Step(Zoom(factor=0.1), p=0.5)],
+}
+
+
+def labelled_image():
+    image, colours = draw_dots(SHAPE, PIXELS)
+    points = Keypoints([(c + 0.5, r + 0.5) for r, c in PIXELS], flip_pairs=[(0, 1)])
+    return image, colours, points
+
+
+@pytest.mark.parametrize("chain", CHAINS)
+@pytest.mark.parametrize("k", range(4))
+def test_dots_and_masks_follow_the_augmented_image(chain, k):
+    pipeline = augcore.Pipeline(CHAINS[chain], fill_mode="constant")
+    image, colours, points = labelled_image()
+    brightness_free = "pixel" not in chain
+    label_map = draw_polygon(SHAPE, POLYGON, value=7)
+    out, record = pipeline.augment(image, seed=11, key="img", k=k)
+    (moved,) = follow(
+        [augcore.Targets(keypoints=points, masks=Masks(label_map))],
+        [record],
+        SHAPE,
+        1,
+        "constant",
+        None,
+    )
+    mirrored = sum(s["name"] in ("flip_horizontal", "transpose_test") for s in record.steps) % 2
+    source = [1, 0, 2, 3] if mirrored else [0, 1, 2, 3]
+    for row, dot in enumerate(source):
+        x, y = moved.keypoints.data[row]
+        if moved.keypoints.visible[row] and brightness_free:
+            assert tuple(out[int(y), int(x)]) == colours[dot]
+    marker = np.zeros(SHAPE, np.uint8)
+    marker[label_map == 7] = 255
+    marker_out, _ = pipeline.augment(np.dstack([marker] * 3), seed=11, key="img", k=k)
+    if brightness_free:
+        assert np.array_equal(moved.masks.data == 7, marker_out[..., 0] == 255)
+    else:
+        assert iou(moved.masks.data == 7, marker_out[..., 0] > 0) >= 0.99
+
+
+def test_batch_targets_equal_single_outputs_bit_for_bit():
+    pipeline = augcore.Pipeline(CHAINS["pixel steps split the runs"], fill_mode="reflect")
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (3, *SHAPE, 3), dtype=np.uint8)
+    low = rng.uniform(0, 60, (3, 5, 2))
+    boxes = [Boxes(np.c_[lo, lo + 30], labels=np.arange(5)) for lo in low]
+    masks = rng.integers(0, 4, (3, 2, *SHAPE)).astype(np.uint16)
+    points = [Keypoints(rng.uniform(0, 90, (6, 2))) for _ in range(3)]
+    targets = batch_targets(3, boxes, points, [Masks(m, per_box=False) for m in masks])
+    keys = ["a", "b", "c"]
+    outs, records = pipeline.augment_batch(images, seed=4, keys=keys, variants=2)
+    options = TargetOptions(min_visibility=0.4, mask_fill=9)
+    batch = follow(targets, records, SHAPE, 2, "reflect", options, threads=2)
+    for i, moved in enumerate(batch):
+        out, record = pipeline.augment(images[i // 2], seed=4, key=keys[i // 2], k=i % 2)
+        assert np.array_equal(out, outs[i])
+        (single,) = follow([targets[i // 2]], [record], SHAPE, 1, "reflect", options)
+        assert np.array_equal(single.boxes.data, moved.boxes.data)
+        assert np.array_equal(single.boxes.labels, moved.boxes.labels)
+        assert np.array_equal(single.keypoints.data, moved.keypoints.data, equal_nan=True)
+        assert np.array_equal(single.masks.data, moved.masks.data)
+        assert single.dropped == moved.dropped and np.array_equal(single.kept, moved.kept)
+
+
+def test_drops_across_two_runs_name_the_original_boxes():
+    pipeline = augcore.Pipeline(
+        [
+            augcore.plugins.geometric.Shift(x=(0.3, 0.3), y=0),
+            Brightness(),
+            augcore.plugins.geometric.Shift(x=(0.3, 0.3), y=0),
+        ],
+        fill_mode="constant",
+    )
+    boxes = Boxes([[10, 10, 20, 20], [80, 10, 100, 20], [110, 10, 120, 20]], labels=[0, 1, 2])
+    _, record = pipeline.augment(np.zeros(SHAPE, np.uint8), seed=0, key="x")
+    assert len(record.fused) == 2
+    (moved,) = follow([augcore.Targets(boxes=boxes)], [record], SHAPE, 1, "constant", None)
+    assert moved.kept.tolist() == [0] and moved.boxes.labels.tolist() == [0]
+    assert moved.dropped == [{"index": 1, "reason": "outside"}, {"index": 2, "reason": "outside"}]
+
+
+def test_bad_batch_targets_are_named():
+    with pytest.raises(augcore.BatchLengthError, match="2 images but 1 boxes"):
+        batch_targets(2, boxes=[Boxes([[0, 0, 1, 1]])])
+    with pytest.raises(augcore.TargetError, match="one entry per image"):
+        batch_targets(2, keypoints=Keypoints([[1, 2]]))
