@@ -29,7 +29,7 @@ BOX_RULES: tuple[BoxRule, ...] = get_args(BoxRule)
 
 # continuous (x, y, 1) -> index (r, c, 1): swap the axes and move half a pixel.
 _TO_INDEX = np.array([[0.0, 1.0, -0.5], [1.0, 0.0, -0.5], [0.0, 0.0, 1.0]])
-_FROM_INDEX = np.linalg.inv(_TO_INDEX)
+_FROM_INDEX = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.5], [0.0, 0.0, 1.0]])
 
 
 def forward_map(matrix: np.ndarray) -> np.ndarray:
@@ -41,37 +41,86 @@ def forward_map(matrix: np.ndarray) -> np.ndarray:
     pull = np.asarray(matrix, dtype=np.float64)
     if pull.shape == (2, 3):
         pull = np.vstack([pull, [0.0, 0.0, 1.0]])
-    if pull.shape != (3, 3) or not np.isfinite(pull).all():
+    if pull.shape != (3, 3):
         raise MatrixError(f"a pull map must be a finite 2x3 or 3x3 matrix, got {pull.shape}")
-    try:
-        inverse = np.linalg.inv(pull)
-    except np.linalg.LinAlgError as exc:
-        raise MatrixError(f"the pull map {pull.tolist()} is singular: targets cannot move") from exc
-    return _FROM_INDEX @ inverse @ _TO_INDEX
+    return forward_maps(pull[None])[0]
 
 
-def is_affine(forward: np.ndarray) -> bool:
-    return bool(forward[2, 0] == 0.0 and forward[2, 1] == 0.0)
+def forward_maps(pulls: np.ndarray) -> np.ndarray:
+    """``forward_map`` of each of (N, 3, 3) pull maps.
+
+    Element by element (adjugate over determinant, explicit products; no LAPACK or BLAS), so
+    a map's forward map has the same bits whatever batch it is computed in.
+    """
+    m = np.asarray(pulls, dtype=np.float64)
+    if m.ndim != 3 or m.shape[1:] != (3, 3) or not np.isfinite(m).all():
+        raise MatrixError(f"pull maps must be finite (N, 3, 3) matrices, got {m.shape}")
+    adjugate = np.empty_like(m)
+    for i in range(3):
+        for j in range(3):
+            r0, r1 = (j + 1) % 3, (j + 2) % 3
+            c0, c1 = (i + 1) % 3, (i + 2) % 3
+            adjugate[:, i, j] = m[:, r0, c0] * m[:, r1, c1] - m[:, r0, c1] * m[:, r1, c0]
+    det = (
+        m[:, 0, 0] * adjugate[:, 0, 0]
+        + m[:, 0, 1] * adjugate[:, 1, 0]
+        + m[:, 0, 2] * adjugate[:, 2, 0]
+    )
+    if (det == 0).any():
+        bad = int(np.flatnonzero(det == 0)[0])
+        raise MatrixError(f"the pull map {m[bad].tolist()} is singular: targets cannot move")
+    inverse = adjugate / det[:, None, None]
+    return _matmul(_matmul(np.broadcast_to(_FROM_INDEX, m.shape), inverse), _TO_INDEX)
 
 
-def mirrors(forward: np.ndarray, shape: CanvasShape) -> bool:
-    """Whether the map reverses orientation (an odd number of flips) over the input canvas.
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) products written out, so each result's bits do not depend on the batch."""
+    a, b = np.broadcast_arrays(a, b)
+    out = np.empty(a.shape)
+    for i in range(3):
+        for j in range(3):
+            out[..., i, j] = (
+                a[..., i, 0] * b[..., 0, j]
+                + a[..., i, 1] * b[..., 1, j]
+                + (a[..., i, 2] * b[..., 2, j])
+            )
+    return out
+
+
+def mirrors(forward: np.ndarray, shape: CanvasShape) -> np.ndarray:
+    """Whether each map reverses orientation (an odd number of flips) over the input canvas.
 
     The sign of a projective map's Jacobian is sign(det F) * sign(w)^3; w is taken at the
-    input canvas's centre, where the image lies on the visible side of the horizon.
+    input canvas's centre, where the image lies on the visible side of the horizon. Takes a
+    (3, 3) map (returns a bool) or (..., 3, 3) maps.
     """
-    w = forward[2] @ [shape[1] / 2, shape[0] / 2, 1.0]
-    return bool(np.linalg.det(forward) * w < 0)
+    f = np.asarray(forward)
+    w = f[..., 2, 0] * (shape[1] / 2) + f[..., 2, 1] * (shape[0] / 2) + f[..., 2, 2]
+    det = (
+        f[..., 0, 0] * (f[..., 1, 1] * f[..., 2, 2] - f[..., 1, 2] * f[..., 2, 1])
+        - f[..., 0, 1] * (f[..., 1, 0] * f[..., 2, 2] - f[..., 1, 2] * f[..., 2, 0])
+        + f[..., 0, 2] * (f[..., 1, 0] * f[..., 2, 1] - f[..., 1, 1] * f[..., 2, 0])
+    )
+    return det * w < 0
 
 
 def move_points(forward: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points (N, 2) moved by ``forward``, and which of them land in front of the horizon
-    (w > 0; always all for affine maps). Points behind it come back as NaN."""
-    moved = xy @ forward[:2, :2].T + forward[:2, 2]
-    w = xy @ forward[2, :2] + forward[2, 2]
+    """Points (..., 2) moved by ``forward`` ((3, 3), or maps whose leading shape broadcasts
+    with the points'), and which land in front of the horizon (w > 0; always, for affine
+    maps). Points behind it come back as NaN."""
+    f = np.asarray(forward)
+    x, y = xy[..., 0], xy[..., 1]
+    w = f[..., 2, 0] * x + f[..., 2, 1] * y + f[..., 2, 2]
     ahead = w > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        moved = np.where(ahead[:, None], moved / w[:, None], np.nan)
+        moved = np.stack(
+            [
+                (f[..., 0, 0] * x + f[..., 0, 1] * y + f[..., 0, 2]) / w,
+                (f[..., 1, 0] * x + f[..., 1, 1] * y + f[..., 1, 2]) / w,
+            ],
+            axis=-1,
+        )
+    moved[~ahead] = np.nan
     return moved, ahead
 
 
@@ -102,14 +151,18 @@ def swap_order(count: int, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
     return order
 
 
+#: Why a box was dropped, by code (0: kept). "behind": a projective map sent a corner past
+#: its horizon.
+DROP_REASONS = ("", "min_visibility", "min_area", "outside", "behind")
+
+
 @dataclass
 class MovedBoxes:
     """Boxes after a map: the kept ones, which input indices they are, and why others went."""
 
     boxes: Boxes
     kept: np.ndarray
-    #: input box index -> "outside" | "min_area" | "min_visibility" (also "behind" for a
-    #: projective map that sends a corner past the horizon)
+    #: input box index -> one of DROP_REASONS
     dropped: dict[int, str] = field(default_factory=dict)
 
 
@@ -129,26 +182,49 @@ def move_boxes(
     area in pixels is below ``min_area``, or when the clipped fraction of its moved area is
     below ``min_visibility``.
     """
+    clipped, codes = move_box_array(
+        boxes.to_xyxy(in_shape), forward, out_shape, rule, min_visibility, min_area
+    )
+    return boxes_after(boxes, clipped, codes, out_shape)
+
+
+def boxes_after(
+    boxes: Boxes, clipped: np.ndarray, codes: np.ndarray, out_shape: CanvasShape
+) -> MovedBoxes:
+    """``MovedBoxes`` from ``move_box_array``'s results for ``boxes``."""
+    kept = np.flatnonzero(codes == 0)
+    dropped = {int(i): DROP_REASONS[codes[i]] for i in np.flatnonzero(codes)}
+    return MovedBoxes(boxes.from_xyxy(clipped[kept], out_shape, kept), kept, dropped)
+
+
+def move_box_array(
+    xyxy: np.ndarray,
+    forward: np.ndarray,
+    out_shape: CanvasShape,
+    rule: BoxRule,
+    min_visibility: float,
+    min_area: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 4) pixel boxes moved by ``forward`` ((3, 3) or one map per box, (B, 3, 3)) and
+    clipped; with each box's drop code (an index into DROP_REASONS, 0 to keep)."""
     if rule not in BOX_RULES:
         raise TargetError(f"box rule must be one of {list(BOX_RULES)}, got {rule!r}")
-    xyxy = boxes.to_xyxy(in_shape)
+    forward = np.asarray(forward)
     if rule == "ellipse":
         moved, ahead = _ellipse_boxes(forward, xyxy)
     else:
-        moved, ahead = _enclosing_boxes(forward, xyxy)
+        moved, ahead = _enclosing_boxes(forward[:, None] if forward.ndim == 3 else forward, xyxy)
     height, width = out_shape
-    clipped = np.clip(moved, 0.0, [width, height, width, height]) if len(moved) else moved
-    area = _area(clipped)
+    clipped = np.clip(moved, 0.0, [width, height, width, height])
+    area, unclipped = _area(clipped), _area(moved)
     with np.errstate(divide="ignore", invalid="ignore"):
-        visibility = np.where(_area(moved) > 0, area / _area(moved), 0.0)
-    reasons = np.full(len(boxes), "", dtype=object)
-    reasons[visibility < min_visibility] = "min_visibility"
-    reasons[area < min_area] = "min_area"
-    reasons[area <= 0] = "outside"
-    reasons[~ahead] = "behind"
-    kept = np.flatnonzero(reasons == "")
-    dropped = {int(i): str(reasons[i]) for i in np.flatnonzero(reasons != "")}
-    return MovedBoxes(boxes.from_xyxy(clipped[kept], out_shape, kept), kept, dropped)
+        visibility = np.where(unclipped > 0, area / unclipped, 0.0)
+    codes = np.zeros(len(xyxy), dtype=np.intp)
+    codes[visibility < min_visibility] = 1
+    codes[area < min_area] = 2
+    codes[area <= 0] = 3
+    codes[~ahead] = 4
+    return clipped, codes
 
 
 def _area(xyxy: np.ndarray) -> np.ndarray:
@@ -157,11 +233,10 @@ def _area(xyxy: np.ndarray) -> np.ndarray:
 
 def _enclosing_boxes(forward: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x0, y0, x1, y1 = xyxy.T
-    corners = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 2)
+    corners = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 4, 2)
     moved, ahead = move_points(forward, corners)
-    moved, ahead = moved.reshape(-1, 4, 2), ahead.reshape(-1, 4).all(axis=1)
-    low, high = moved.min(axis=1), moved.max(axis=1)
-    out = np.concatenate([low, high], axis=1)
+    ahead = ahead.all(axis=1)
+    out = np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1)
     return np.where(ahead[:, None], out, 0.0), ahead
 
 
@@ -180,8 +255,8 @@ def _ellipse_boxes(forward: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, n
     translate[:, :2, 2] = centre
     scale = np.zeros((n, 3, 3))
     scale[:, 0, 0], scale[:, 1, 1], scale[:, 2, 2] = half[:, 0] ** 2, half[:, 1] ** 2, -1.0
-    moved = forward @ translate
-    dual = moved @ scale @ moved.transpose(0, 2, 1)
+    moved = _matmul(forward, translate)
+    dual = _matmul(_matmul(moved, scale), moved.transpose(0, 2, 1))
     # An ellipse stays an ellipse (bounded) only while it lies wholly before the horizon.
     ahead = dual[:, 2, 2] < 0
     out = np.zeros((n, 4))

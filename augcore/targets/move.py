@@ -11,18 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 
-from augcore.errors import TargetError
+from augcore.errors import BatchLengthError, MatrixError, TargetError
 from augcore.targets.geometry import (
     BOX_RULES,
     BoxRule,
     MovedBoxes,
-    forward_map,
+    boxes_after,
+    forward_maps,
+    inside,
+    mirrors,
+    move_box_array,
     move_boxes,
-    move_keypoints,
+    move_points,
+    swap_order,
 )
 from augcore.targets.masks import warp_masks_batch
 from augcore.targets.types import Boxes, CanvasShape, Keypoints, Masks
@@ -168,35 +173,108 @@ def move_targets_batch(
     fill_mode: str = "nearest",
     threads: int = 1,
 ) -> list[MovedTargets]:
-    """Move each image's targets by its own pull map (``matrices``: (N, 3, 3))."""
-    moved = []
-    for item, matrix in zip(targets, matrices, strict=True):
+    """Move each image's targets by its own pull map (``matrices``: (N, 3, 3)).
+
+    All the boxes of the batch move in one vectorised pass, all the keypoints in another
+    (element-wise arithmetic: item i's result does not depend on the others).
+    """
+    for item in targets:
         item.check_canvas(in_shape)
-        forward = forward_map(matrix)
-        boxes: MovedBoxes | None = None
-        if item.boxes is not None:
-            boxes = options.move_boxes(item.boxes, forward, in_shape, out_shape)
-        keypoints = (
-            None
-            if item.keypoints is None
-            else move_keypoints(item.keypoints, forward, in_shape, out_shape)
-        )
-        kept = np.arange(0) if boxes is None else boxes.kept
+    matrices = _as_3x3(matrices)
+    if len(matrices) != len(targets):
+        raise BatchLengthError(f"got {len(targets)} targets but {len(matrices)} matrices")
+    forwards = forward_maps(matrices)
+    boxes = _move_all_boxes(targets, forwards, in_shape, out_shape, options)
+    keypoints = _move_all_keypoints(targets, forwards, in_shape, out_shape)
+    moved = []
+    for item, item_boxes, item_points in zip(targets, boxes, keypoints, strict=True):
+        kept = np.arange(0) if item_boxes is None else item_boxes.kept
         dropped = (
             []
-            if boxes is None
-            else [DroppedBox(index=index, reason=reason) for index, reason in boxes.dropped.items()]
+            if item_boxes is None
+            else [
+                DroppedBox(index=index, reason=reason)
+                for index, reason in item_boxes.dropped.items()
+            ]
         )
         masks = item.masks
         if masks is not None and masks.per_box:  # dropped with their boxes, before warping
             masks = Masks(masks.data[kept], per_box=True)
-        moved.append(
-            MovedTargets(
-                Targets(None if boxes is None else boxes.boxes, keypoints, masks), kept, dropped
-            )
-        )
+        result = Targets(None if item_boxes is None else item_boxes.boxes, item_points, masks)
+        moved.append(MovedTargets(result, kept, dropped))
     _warp_all_masks(moved, matrices, out_shape, options, fill_mode, threads)
     return moved
+
+
+def _as_3x3(matrices: Any) -> np.ndarray:
+    array = np.asarray(matrices, dtype=np.float64)
+    if array.ndim == 3 and array.shape[1:] == (2, 3):
+        array = np.concatenate(
+            [array, np.broadcast_to([[[0.0, 0.0, 1.0]]], (len(array), 1, 3))], axis=1
+        )
+    if array.ndim != 3 or array.shape[1:] != (3, 3):
+        raise MatrixError(f"matrices must be (N, 3, 3) pull maps, got shape {array.shape}")
+    return array
+
+
+def _split(counts: list[int]) -> list[int]:
+    return np.cumsum(counts)[:-1].tolist()
+
+
+def _move_all_boxes(
+    targets: Sequence[Targets],
+    forwards: np.ndarray,
+    in_shape: CanvasShape,
+    out_shape: CanvasShape,
+    options: TargetOptions,
+) -> list[MovedBoxes | None]:
+    result: list[MovedBoxes | None] = [None] * len(targets)
+    given = [(i, item.boxes) for i, item in enumerate(targets) if item.boxes is not None]
+    if not given:
+        return result
+    xyxy = [boxes.to_xyxy(in_shape) for _, boxes in given]
+    counts = [len(boxes) for _, boxes in given]
+    owners = np.repeat([i for i, _ in given], counts)
+    clipped, codes = move_box_array(
+        np.concatenate(xyxy),
+        forwards[owners],
+        out_shape,
+        options.box_rule,
+        options.min_visibility,
+        options.min_area,
+    )
+    cuts = _split(counts)
+    for (i, boxes), part, part_codes in zip(
+        given, np.split(clipped, cuts), np.split(codes, cuts), strict=True
+    ):
+        result[i] = boxes_after(boxes, part, part_codes, out_shape)
+    return result
+
+
+def _move_all_keypoints(
+    targets: Sequence[Targets],
+    forwards: np.ndarray,
+    in_shape: CanvasShape,
+    out_shape: CanvasShape,
+) -> list[Keypoints | None]:
+    result: list[Keypoints | None] = [None] * len(targets)
+    given = [(i, item.keypoints) for i, item in enumerate(targets) if item.keypoints is not None]
+    if not given:
+        return result
+    counts = [len(points) for _, points in given]
+    owners = np.repeat([i for i, _ in given], counts)
+    moved, _ = move_points(forwards[owners], np.concatenate([p.data for _, p in given]))
+    visible = np.concatenate([p.visible for _, p in given]) & inside(moved, out_shape)
+    mirrored = mirrors(forwards, in_shape)
+    cuts = _split(counts)
+    for (i, points), xy, flags in zip(
+        given, np.split(moved, cuts), np.split(visible, cuts), strict=True
+    ):
+        if points.flip_pairs and mirrored[i]:
+            order = swap_order(len(points), points.flip_pairs)
+            xy, flags = xy[order], flags[order]
+        result[i] = points.moved(xy, flags)
+    return result
 
 
 def _warp_all_masks(
