@@ -210,42 +210,46 @@ def coco_json(dataset: CocoDataset, outputs: list[tuple[str, ImageLabels]]) -> s
         >>> json.loads(coco_json(data, [("out/a_0.png", labels)]))["annotations"][0]["bbox"]
         [2.0, 3.0, 4.0, 5.0]
     """
-    images, annotations = [], []
-    for image_id, (file_name, labels) in enumerate(outputs, start=1):
-        height, width = labels.shape
-        images.append(
-            {
-                "id": image_id,
-                **labels.fields,
-                "file_name": file_name,
-                "width": width,
-                "height": height,
-            }
-        )
-        for item in labels.objects:
-            annotations.append(_annotation(len(annotations) + 1, image_id, item))
-    return (
-        json.dumps(
-            {
-                **dataset.head,
-                "images": images,
-                "annotations": annotations,
-                "categories": dataset.categories,
-            },
-            ensure_ascii=False,
-        )
-        + "\n"
-    )
+    images = [coco_image(file_name, labels) for file_name, labels in outputs]
+    return coco_document(dataset.head, dataset.categories, images)
 
 
-def _annotation(annotation_id: int, image_id: int, item: AnnotatedObject) -> dict[str, Any]:
-    x0, y0, x1, y1 = item.box
-    out: dict[str, Any] = {
-        "id": annotation_id,
-        "image_id": image_id,
-        "category_id": item.category,
-        **item.fields,
+def coco_image(file_name: str, labels: ImageLabels) -> dict[str, Any]:
+    """One output's image entry with its annotations (ids are given by ``coco_document``)."""
+    height, width = labels.shape
+    return {
+        **labels.fields,
+        "file_name": file_name,
+        "width": width,
+        "height": height,
+        "annotations": [_annotation(item) for item in labels.objects],
     }
+
+
+def coco_document(
+    head: dict[str, Any], categories: list[dict[str, Any]], images: list[dict[str, Any]]
+) -> str:
+    """A COCO file from ``coco_image`` entries, in their order: image and annotation ids
+    counted from 1, the other top-level keys and the categories as read."""
+    image_entries, annotations = [], []
+    for image_id, image in enumerate(images, start=1):
+        entry = {k: v for k, v in image.items() if k != "annotations"}
+        image_entries.append({"id": image_id, **entry})
+        for annotation in image["annotations"]:
+            ids = {"id": len(annotations) + 1, "image_id": image_id}
+            annotations.append({**ids, **annotation})
+    document = {
+        **head,
+        "images": image_entries,
+        "annotations": annotations,
+        "categories": categories,
+    }
+    return json.dumps(document, ensure_ascii=False) + "\n"
+
+
+def _annotation(item: AnnotatedObject) -> dict[str, Any]:
+    x0, y0, x1, y1 = item.box
+    out: dict[str, Any] = {"category_id": item.category, **item.fields}
     area = (x1 - x0) * (y1 - y0)
     if item.polygons:
         flat = [[round(float(v), 2) for v in part.ravel()] for part in item.polygons]
