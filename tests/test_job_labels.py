@@ -81,6 +81,18 @@ def coco_input(tmp_path: Path) -> Path:
     return path
 
 
+def yolo_labels(tmp_path: Path) -> Path:
+    labels = tmp_path / "labels"
+    (labels / "sub").mkdir(parents=True)
+    rows = [
+        f"{category} " + " ".join(map(str, (polygon / SHAPE[::-1]).ravel()))
+        for category, polygon in enumerate(POLYGONS.values())
+    ]
+    for name in ("a.txt", "sub/b.txt"):
+        (labels / name).write_text("\n".join(rows) + "\n")
+    return labels
+
+
 def coloured(image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
     return (image == colour).all(axis=-1)
 
@@ -139,13 +151,7 @@ def test_coco_runs_are_byte_identical_across_jobs_and_resumes(tmp_path):
 
 def test_yolo_runs_write_a_label_file_per_output(tmp_path):
     source = dataset(tmp_path)
-    labels = tmp_path / "labels"
-    (labels / "sub").mkdir(parents=True)
-    rows = []
-    for category, polygon in enumerate(POLYGONS.values()):
-        rows.append(f"{category} " + " ".join(map(str, (polygon / SHAPE[::-1]).ravel())))
-    for name in ("a.txt", "sub/b.txt"):
-        (labels / name).write_text("\n".join(rows) + "\n")
+    labels = yolo_labels(tmp_path)
     out = tmp_path / "out"
     labelled_run(source, out, labels, "yolo", per_image=2, seed=1)
     written = sorted(p.relative_to(out / "labels").as_posix() for p in (out / "labels").rglob("*"))
@@ -273,3 +279,25 @@ def test_a_malformed_yolo_line_stops_that_input_without_an_orphaned_output(tmp_p
     assert main([*args, "--on-error", "skip"]) == 5  # partial: an input was skipped
     assert not (tmp_path / "out" / "a__k0.png").exists()
     assert (tmp_path / "out" / "labels" / "c__k1.txt").exists()
+
+
+@pytest.mark.parametrize("fmt", ["coco", "yolo"])
+def test_replay_check_verifies_the_written_annotations(tmp_path, fmt):
+    source = dataset(tmp_path)
+    annotations = coco_input(tmp_path) if fmt == "coco" else yolo_labels(tmp_path)
+    out = tmp_path / "out"
+    labelled_run(source, out, annotations, fmt, per_image=2)
+    assert augcore.replay(out).ok
+    if fmt == "coco":
+        document = json.loads((out / "annotations.json").read_text())
+        document["annotations"][0]["bbox"][0] += 1
+        (out / "annotations.json").write_text(json.dumps(document))
+        expected = "annotations.json: missing, or not the annotations the manifest records"
+    else:
+        label = out / "labels" / "sub" / "b__k1.txt"
+        label.write_text(label.read_text().replace("0 ", "1 ", 1))
+        expected = "labels/sub/b__k1.txt: missing, or not the annotations of sub/b__k1.png"
+    result = augcore.replay(out)
+    assert not result.ok
+    assert result.annotations == [expected]
+    assert main(["replay", str(out), "--check"]) == 6

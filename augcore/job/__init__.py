@@ -305,7 +305,7 @@ def _write_outputs(
         )
     labels = prepared.labels
     if labels is not None and labels.coco is not None:
-        write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME), prepared.planned)
+        write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME))
     return RunSummary(
         out=out,
         inputs=len(prepared.items) - unreadable,

@@ -16,6 +16,7 @@ before the end writes it when resumed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -168,9 +169,11 @@ def follow_record(spec: LabelSpec, labels: ImageLabels, record: Mapping[str, Any
     return MovedLabels(labels, sorted(dropped, key=lambda d: d["index"]))  # type: ignore[arg-type]
 
 
-def write_labels(spec: LabelSpec, out: str, rel: str, moved: MovedLabels) -> dict[str, Any]:
-    """Write a YOLO/VOC file for the output ``rel`` (before the image); the manifest's
-    ``annotations`` entry of the output."""
+def annotation_entry(
+    spec: LabelSpec, rel: str, moved: MovedLabels
+) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
+    """The manifest's ``annotations`` entry of the output ``rel``, and the YOLO/VOC file to
+    write with it (path inside the output folder, bytes); None for COCO."""
     entry: dict[str, Any] = {
         "format": spec.format,
         "objects": len(moved.labels.objects),
@@ -178,28 +181,78 @@ def write_labels(spec: LabelSpec, out: str, rel: str, moved: MovedLabels) -> dic
     }
     if spec.format == "coco":
         entry["image"] = coco_image(rel, moved.labels)
-        return entry
+        return entry, None
     if spec.format == "yolo":
         target, text = label_path(LABEL_FOLDERS["yolo"], rel).as_posix(), yolo_text(moved.labels)
     else:
         target = (Path(LABEL_FOLDERS["voc"]) / Path(rel).with_suffix(".xml")).as_posix()
         text = voc_xml(moved.labels, Path(rel).name, Path(rel).parent.as_posix())
     data = text.encode("utf-8")
-    destination = os.path.join(out, target)
-    os.makedirs(os.path.dirname(destination), exist_ok=True)
-    write_atomic(destination, data)
     entry.update(path=target, sha256=sha256_hex(data))
+    return entry, (target, data)
+
+
+def write_labels(spec: LabelSpec, out: str, rel: str, moved: MovedLabels) -> dict[str, Any]:
+    """Write the YOLO/VOC file of the output ``rel`` (before the image is written); return
+    the output's manifest ``annotations`` entry."""
+    entry, file = annotation_entry(spec, rel, moved)
+    if file is not None:
+        destination = os.path.join(out, file[0])
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        write_atomic(destination, file[1])
     return entry
 
 
-def write_coco(out: Path, dataset: CocoDataset, manifest: Manifest, planned: Sequence[str]) -> Path:
-    """Assemble ``out/annotations.json`` from the manifest, in planned output order."""
-    by_path = {
-        entry["path"]: entry["annotations"]["image"]
+def coco_text(dataset: CocoDataset, manifest: Manifest) -> bytes:
+    """The annotations.json of a COCO run from its manifest: outputs ordered by (key, k), so
+    neither --jobs nor a resume changes a byte."""
+    labelled = [
+        entry
         for entry in manifest.entries
         if isinstance(entry.get("annotations"), dict) and "image" in entry["annotations"]
-    }
-    images = [by_path[rel] for rel in planned if rel in by_path]
+    ]
+    labelled.sort(key=lambda entry: (str(entry.get("key")), int(entry.get("k", 0))))
+    images = [entry["annotations"]["image"] for entry in labelled]
+    return coco_document(dataset.head, dataset.categories, images).encode("utf-8")
+
+
+def write_coco(out: Path, dataset: CocoDataset, manifest: Manifest) -> Path:
+    """Assemble ``out/annotations.json`` from the manifest (``coco_text``)."""
     target = out / COCO_NAME
-    write_atomic(str(target), coco_document(dataset.head, dataset.categories, images).encode())
+    write_atomic(str(target), coco_text(dataset, manifest))
     return target
+
+
+class LabelReplay:
+    """``replay``'s check of a labelled run: every output's annotations made again from the
+    source's labels and its record, compared with the manifest and the files."""
+
+    def __init__(self, header: Mapping[str, Any], keys: Sequence[str]) -> None:
+        info = header["annotations"]
+        self.plan = plan_labels(info["path"], info["format"], keys)
+        self.resized = header.get("size") is not None
+
+    def problem(self, entry: Mapping[str, Any], shape: tuple[int, ...], out: Path) -> str | None:
+        """Why this output's annotations do not match (None when they do)."""
+        spec, key, rel = self.plan.spec, str(entry.get("key")), str(entry.get("path"))
+        try:
+            labels = read_labels(spec, key, self.plan.by_key.get(key), shape, self.resized)
+        except AnnotationError as exc:
+            return f"{rel}: its annotations cannot be read again ({exc})"
+        expected, file = annotation_entry(spec, rel, follow_record(spec, labels, entry["record"]))
+        if json.loads(json.dumps(expected)) != entry.get("annotations"):
+            return f"{rel}: the recorded annotations are not what its labels and record give"
+        if file is not None:
+            target = out / file[0]
+            if not target.is_file() or target.read_bytes() != file[1]:
+                return f"{file[0]}: missing, or not the annotations of {rel}"
+        return None
+
+    def coco_problem(self, manifest: Manifest, out: Path) -> str | None:
+        """Why ``annotations.json`` differs from what the manifest gives (None if it does not)."""
+        if self.plan.coco is None:
+            return None
+        target = out / COCO_NAME
+        if not target.is_file() or target.read_bytes() != coco_text(self.plan.coco, manifest):
+            return f"{COCO_NAME}: missing, or not the annotations the manifest records"
+        return None
