@@ -32,6 +32,8 @@ from augcore.errors import (
 from augcore.manager import PluginManager
 from augcore.record import Record, RecordSequence, Sampled, decode_params
 from augcore.seeding import Draws, check_seed, key_hashes, output_roots
+from augcore.targets.call import follow, targets_of
+from augcore.targets.move import MovedTargets, TargetOptions
 from augcore.transform import GeometricTransform, ImageShape, compose, identity_matrices
 from augcore.validation import check_image, require_int, stack_images
 from augcore.warp import warp_affine_batch
@@ -131,9 +133,22 @@ class Pipeline:
 
     # --- augmenting -----------------------------------------------------------------------
     def augment(
-        self, image: np.ndarray, *, seed: int, key: str, k: int = 0
-    ) -> tuple[np.ndarray, Record]:
+        self,
+        image: np.ndarray,
+        *,
+        seed: int,
+        key: str,
+        k: int = 0,
+        boxes: Any = None,
+        keypoints: Any = None,
+        masks: Any = None,
+        target_options: TargetOptions | None = None,
+    ) -> tuple[np.ndarray, Record] | tuple[np.ndarray, Record, MovedTargets]:
         """Output ``k`` of ``image``, identified by ``key``, and its record.
+
+        With ``boxes``, ``keypoints`` or ``masks`` (``augcore.Boxes``/``Keypoints``/``Masks``,
+        or plain arrays), returns ``(out, record, moved)``: the targets moved by the same warps
+        (docs/targets.md), filtered by ``target_options``.
 
         Args:
             image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
@@ -162,12 +177,16 @@ class Pipeline:
         image = check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
+        targets = targets_of(1, boxes, keypoints, masks, batch=False)
         roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
         outs, results, fused = self._run(image[None], roots, threads=1)
         records = RecordSequence(
             seed, [key], 1, self._leaves, results, self._chain.segments, fused, k
         )
-        return outs[0], records[0]
+        if targets is None:
+            return outs[0], records[0]
+        moved = follow(targets, records, image.shape, 1, self.warp.fill_mode, target_options)
+        return outs[0], records[0], moved[0]
 
     def augment_batch(
         self,
@@ -178,8 +197,16 @@ class Pipeline:
         per_image: int | None = None,
         threads: int = 1,
         variants: int | None = None,
-    ) -> tuple[np.ndarray, RecordSequence]:
+        boxes: Sequence[Any] | None = None,
+        keypoints: Sequence[Any] | None = None,
+        masks: Sequence[Any] | np.ndarray | None = None,
+        target_options: TargetOptions | None = None,
+    ) -> tuple[np.ndarray, RecordSequence] | tuple[np.ndarray, RecordSequence, list[MovedTargets]]:
         """``per_image`` outputs of each image, augmented together in vectorised steps.
+
+        With ``boxes``, ``keypoints`` or ``masks`` (one entry per image), returns
+        ``(outs, records, moved)``: ``moved[i]`` are output i's targets, equal bit for bit to
+        what ``augment`` gives for that output (docs/targets.md).
 
         Output ``i * per_image + k`` is variant k of image i, and equals
         ``augment(images[i], seed=seed, key=keys[i], k=k)`` bit for bit, whatever the batch,
@@ -228,13 +255,22 @@ class Pipeline:
         seed = check_seed(seed)
         hashes = np.repeat(key_hashes(keys), per_image)
         roots = output_roots(seed, hashes, np.tile(np.arange(per_image, dtype=np.uint64), count))
+        targets = targets_of(count, boxes, keypoints, masks, batch=True)
         if per_image > 1:
             batch, owned = np.repeat(batch, per_image, axis=0), True
         outs, results, fused = self._run(batch, roots, threads=threads, owned=owned)
         records = RecordSequence(
             seed, keys, per_image, self._leaves, results, self._chain.segments, fused
         )
-        return outs, records
+        if targets is None:
+            return outs, records
+        shape = batch.shape[1:]
+        fill = self.warp.fill_mode
+        return (
+            outs,
+            records,
+            follow(targets, records, shape, per_image, fill, target_options, threads),
+        )
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False

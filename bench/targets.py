@@ -6,8 +6,8 @@ replicated border; 8 boxes with labels per image (Pascal VOC corners), enclosing
 
 - Albumentations 2: ``A.Compose([A.Affine(...), A.HorizontalFlip(p=0.5)],
   bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"]))`` called per image;
-- augcore: ``augment_batch`` on the batch, then the targets follow the records
-  (``augcore.targets.call.follow``: boxes, and every mask of the batch in one kernel call).
+- augcore: ``Pipeline.augment_batch(images, boxes=..., masks=...)`` on the batch (boxes moved
+  in one vectorised pass, every mask of the batch in one kernel call).
 
 Times are medians of interleaved rounds (augcore, Albumentations, control, repeated), single
 thread for both (OpenCV's own threads off); the control is a fixed numpy workload timed in
@@ -43,7 +43,6 @@ def augcore_run(images: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> Cal
     from augcore.plugins.geometric import FlipHorizontal, Rotate, Zoom
 
     import augcore
-    from augcore.targets.call import batch_targets, follow
 
     pipeline = augcore.Pipeline(
         [Rotate(degrees=30), Zoom(factor=(0.9, 1.1)), augcore.Step(FlipHorizontal(), p=0.5)],
@@ -54,11 +53,8 @@ def augcore_run(images: np.ndarray, masks: np.ndarray, boxes: np.ndarray) -> Cal
     keys = [str(i) for i in range(len(images))]
 
     def run() -> object:
-        targets = batch_targets(
-            len(images), [augcore.Boxes(b, labels=labels) for b in boxes], None, list(masks)
-        )
-        outs, records = pipeline.augment_batch(images, seed=1, keys=keys)
-        return outs, follow(targets, records, images.shape[1:3], 1, "nearest", None)
+        given = [augcore.Boxes(b, labels=labels) for b in boxes]
+        return pipeline.augment_batch(images, seed=1, keys=keys, boxes=given, masks=masks)
 
     return run
 

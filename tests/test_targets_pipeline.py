@@ -100,20 +100,46 @@ def test_batch_targets_equal_single_outputs_bit_for_bit():
     boxes = [Boxes(np.c_[lo, lo + 30], labels=np.arange(5)) for lo in low]
     masks = rng.integers(0, 4, (3, 2, *SHAPE)).astype(np.uint16)
     points = [Keypoints(rng.uniform(0, 90, (6, 2))) for _ in range(3)]
-    targets = batch_targets(3, boxes, points, [Masks(m, per_box=False) for m in masks])
     keys = ["a", "b", "c"]
-    outs, records = pipeline.augment_batch(images, seed=4, keys=keys, variants=2)
     options = TargetOptions(min_visibility=0.4, mask_fill=9)
-    batch = follow(targets, records, SHAPE, 2, "reflect", options, threads=2)
+    outs, records, batch = pipeline.augment_batch(
+        images,
+        seed=4,
+        keys=keys,
+        per_image=2,
+        threads=2,
+        boxes=boxes,
+        keypoints=points,
+        masks=masks,
+        target_options=options,
+    )
+    assert len(batch) == 6
     for i, moved in enumerate(batch):
-        out, record = pipeline.augment(images[i // 2], seed=4, key=keys[i // 2], k=i % 2)
-        assert np.array_equal(out, outs[i])
-        (single,) = follow([targets[i // 2]], [record], SHAPE, 1, "reflect", options)
+        out, record, single = pipeline.augment(
+            images[i // 2],
+            seed=4,
+            key=keys[i // 2],
+            k=i % 2,
+            boxes=boxes[i // 2],
+            keypoints=points[i // 2],
+            masks=masks[i // 2],
+            target_options=options,
+        )
+        assert np.array_equal(out, outs[i]) and record == records[i]
         assert np.array_equal(single.boxes.data, moved.boxes.data)
         assert np.array_equal(single.boxes.labels, moved.boxes.labels)
         assert np.array_equal(single.keypoints.data, moved.keypoints.data, equal_nan=True)
         assert np.array_equal(single.masks.data, moved.masks.data)
         assert single.dropped == moved.dropped and np.array_equal(single.kept, moved.kept)
+
+
+def test_without_targets_the_calls_return_what_they_always_did():
+    pipeline = augcore.Pipeline(CHAINS["built-ins"])
+    image = np.zeros(SHAPE, np.uint8)
+    assert len(pipeline.augment(image, seed=0, key="a")) == 2
+    assert len(pipeline.augment_batch([image], seed=0)) == 2
+    _, _, moved = pipeline.augment(image, seed=0, key="a", masks=image)
+    assert moved.masks.data.shape == SHAPE and moved.boxes is None
 
 
 def test_drops_across_two_runs_name_the_original_boxes():

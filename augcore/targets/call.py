@@ -37,6 +37,17 @@ def _as(value: Any, kind: type, what: str) -> Any:
     return kind(value)
 
 
+def targets_of(
+    count: int, boxes: Any, keypoints: Any, masks: Any, *, batch: bool
+) -> list[Targets] | None:
+    """The targets a call was given, one ``Targets`` per image; None when it was given none."""
+    if boxes is None and keypoints is None and masks is None:
+        return None
+    if not batch:
+        return [as_targets(boxes, keypoints, masks)]
+    return batch_targets(count, boxes, keypoints, masks)
+
+
 def batch_targets(
     count: int, boxes: Any = None, keypoints: Any = None, masks: Any = None
 ) -> list[Targets]:
@@ -66,13 +77,13 @@ def follow(
     targets: Sequence[Targets],
     records: Sequence[Any],
     shape: tuple[int, ...],
-    variants: int,
+    per_image: int,
     fill_mode: str,
     options: TargetOptions | None,
     threads: int = 1,
 ) -> list[MovedTargets]:
-    """The targets of every output: output i is variant i % variants of image i // variants."""
-    per_output = [item for item in targets for _ in range(variants)]
+    """The targets of every output: output i is variant i % per_image of image i // per_image."""
+    per_output = [item for item in targets for _ in range(per_image)]
     return follow_records(
         per_output,
         records,
