@@ -301,3 +301,18 @@ def test_replay_check_verifies_the_written_annotations(tmp_path, fmt):
     assert not result.ok
     assert result.annotations == [expected]
     assert main(["replay", str(out), "--check"]) == 6
+
+
+def test_labels_follow_the_jobs_resize(tmp_path):
+    source, annotations = dataset(tmp_path), coco_input(tmp_path)
+    out = tmp_path / "out"
+    labelled_run(source, out, annotations, "coco", per_image=2, size="96x72")
+    coco = COCO(str(out / "annotations.json"))
+    assert {(i["width"], i["height"]) for i in coco.dataset["images"]} == {(96, 72)}
+    for image in coco.dataset["images"]:
+        pixels = np.array(Image.open(out / image["file_name"]))
+        for ann in coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]])):
+            colour = np.array(list(POLYGONS)[ann["category_id"] - 1])
+            # bicubic resizing blends the edges: a pixel nearer the colour than black is in
+            shown = np.abs(pixels - colour).sum(axis=-1) < np.abs(pixels).sum(axis=-1)
+            assert iou(coco.annToMask(ann), shown) >= 0.95  # objects of ~1000 px at 96 x 72
