@@ -164,3 +164,20 @@ def test_bad_batch_targets_are_named():
         batch_targets(2, boxes=[Boxes([[0, 0, 1, 1]])])
     with pytest.raises(augcore.TargetError, match="one entry per image"):
         batch_targets(2, keypoints=Keypoints([[1, 2]]))
+
+
+def test_a_run_onto_a_new_canvas_takes_the_targets_there():
+    """A record whose fused run carries its output_shape (crops, resizes, perspective)."""
+    crop = np.array([[0.5, 0.0, 20.0], [0.0, 0.5, 30.0], [0.0, 0.0, 1.0]])  # 2x zoom of a part
+    records = [{"fused": [{"steps": [0], "matrix": crop.tolist(), "output_shape": [64, 80]}]}]
+    label_map = draw_polygon(SHAPE, POLYGON, value=3)
+    boxes = Boxes([[30, 20, 60, 40], [100, 80, 120, 90]], labels=["in", "out"])
+    (moved,) = augcore.targets.follow_records(
+        [augcore.Targets(boxes=boxes, masks=Masks(label_map))], records, SHAPE
+    )
+    expected = augcore.warp_perspective(label_map, crop, output_shape=(64, 80))
+    assert np.array_equal(moved.masks.data, expected)
+    assert moved.boxes.labels.tolist() == ["in"]
+    # output pixel centre c' + 0.5 shows input c = c' / 2 + 30: x' = 2 x - 60.5, y' = 2 y - 40.5
+    assert moved.boxes.data.tolist() == [[0.0, 0.0, 59.5, 39.5]]
+    assert moved.dropped == [{"index": 1, "reason": "outside"}]

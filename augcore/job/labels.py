@@ -39,6 +39,7 @@ from augcore.errors import AnnotationError, JobOptionError
 from augcore.imageio import sha256_hex, write_atomic
 from augcore.manifest import Manifest
 from augcore.targets import TargetOptions
+from augcore.targets.follow import run_output_shape
 
 COCO_NAME = "annotations.json"
 #: Where YOLO and VOC files go inside the output folder, mirroring the outputs' paths.
@@ -154,11 +155,10 @@ def follow_record(spec: LabelSpec, labels: ImageLabels, record: Mapping[str, Any
     dropped: list[dict[str, Any]] = []
     survivors = list(range(len(labels.objects)))
     for run in record["fused"]:
-        shape = run.get("output_shape") or labels.shape
         moved = move_labels(
             labels,
             np.asarray(run["matrix"]),
-            (int(shape[0]), int(shape[1])),
+            run_output_shape(run, labels.shape),
             options=spec.options,
             flip_pairs=spec.flip_pairs,
         )

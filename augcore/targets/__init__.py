@@ -7,6 +7,7 @@ functions here are pure and know nothing of pipelines, so a map from anywhere mo
 
 from __future__ import annotations
 
+from augcore.targets.follow import follow_records
 from augcore.targets.geometry import (
     BOX_RULES,
     BoxRule,
@@ -47,6 +48,7 @@ __all__ = [
     "TargetOptions",
     "Targets",
     "clip_polygon",
+    "follow_records",
     "forward_map",
     "mirrors",
     "move_boxes",

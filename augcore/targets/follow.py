@@ -51,7 +51,7 @@ def follow_records(
         groups: dict[tuple[Any, ...], list[int]] = {}
         for i, item_runs in enumerate(runs):
             if level < len(item_runs):
-                out_shape = _output_shape(item_runs[level], shapes[i])
+                out_shape = run_output_shape(item_runs[level], shapes[i])
                 groups.setdefault((shapes[i], out_shape), []).append(i)
         for (in_shape, out_shape), members in groups.items():
             matrices = np.array(
@@ -77,10 +77,12 @@ def _runs(record: Any) -> list[Mapping[str, Any]]:
     return list(fused)
 
 
-def _output_shape(run: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The canvas a fused run warps onto: recorded when it changes, else the one it had."""
+def run_output_shape(run: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, int]:
+    """The canvas a fused run warps onto: its recorded ``output_shape`` when it changes the
+    canvas, else the canvas it started from."""
     recorded = run.get("output_shape")
-    return shape if recorded is None else (int(recorded[0]), int(recorded[1]))
+    chosen = shape if recorded is None else recorded
+    return (int(chosen[0]), int(chosen[1]))
 
 
 def _chain(before: MovedTargets, step: MovedTargets) -> MovedTargets:
