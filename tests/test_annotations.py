@@ -189,6 +189,14 @@ def test_coco_output_ids_are_new_and_the_bytes_repeat(tmp_path):
         (
             {
                 "annotations": [
+                    {"id": 11, "image_id": 7, "category_id": 3, "bbox": [150, 10, 30, 10]},
+                ]
+            },
+            r"annotation id 11: the box \(150, 10, 180, 20\) reaches outside the 160x120 image",
+        ),
+        (
+            {
+                "annotations": [
                     {
                         "id": 8,
                         "image_id": 7,
@@ -270,6 +278,9 @@ def test_yolo_missing_files_are_images_without_objects_and_bad_lines_are_named(t
     path.write_text("0 0.5 0.5 0 0.2\n")
     with pytest.raises(augcore.AnnotationError, match="line 1: the box is degenerate"):
         read_yolo(path, "bad.png", SHAPE)
+    path.write_text("0 0.5 0.5 0.2 0.2\n0 0.95 0.5 0.2 0.2\n")
+    with pytest.raises(augcore.AnnotationError, match=r"line 2: the box .* reaches outside"):
+        read_yolo(path, "bad.png", SHAPE)
 
 
 VOC = """<annotation><filename>img.png</filename>
@@ -304,6 +315,9 @@ def test_voc_problems_name_the_file(tmp_path):
         read_voc(path, "bad.png")
     path.write_text(VOC.replace("<xmax>60</xmax>", "<xmax>2</xmax>"))
     with pytest.raises(augcore.AnnotationError, match=r"object 0 \('dog'\) .* degenerate"):
+        read_voc(path, "bad.png")
+    path.write_text(VOC.replace("<xmax>160</xmax>", "<xmax>170</xmax>"))
+    with pytest.raises(augcore.AnnotationError, match=r"object 1 \('cat'\): the box"):
         read_voc(path, "bad.png")
     path.write_text(VOC.replace("<width>160</width>", ""))
     with pytest.raises(augcore.AnnotationError, match="needs <size>"):

@@ -23,6 +23,7 @@ import numpy as np
 from augcore.annotations.model import (
     AnnotatedObject,
     ImageLabels,
+    check_inside,
     encoded_rle,
     flip_pairs_from_names,
     pycocotools_mask,
@@ -147,9 +148,10 @@ def _read_annotation(
         raise AnnotationError(f"{name}: bbox must be [x, y, width, height], got {box!r}")
     if box[2] <= 0 or box[3] <= 0:
         raise AnnotationError(f"{name}: bbox {box} is degenerate (width and height must be > 0)")
+    x, y, w, h = (float(v) for v in box)
+    check_inside((x, y, x + w, y + h), images[entry["image_id"]].shape, name)
     polygons, rle = _read_segmentation(entry.get("segmentation"), name)
     keypoints = _read_keypoints(entry.get("keypoints"), categories[entry["category_id"]], name)
-    x, y, w, h = (float(v) for v in box)
     return AnnotatedObject(
         category=entry["category_id"],
         box=(x, y, x + w, y + h),

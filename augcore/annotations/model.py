@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from augcore.errors import MissingExtraError
+from augcore.errors import AnnotationError, MissingExtraError
 from augcore.targets import (
     Boxes,
     CanvasShape,
@@ -69,6 +69,27 @@ class MovedLabels:
 
     labels: ImageLabels
     dropped: list[DroppedBox]
+
+
+#: How far (pixels) a box may reach past the image edge before it is refused: annotation
+#: tools round, and a box ending at W + 0.5 is a rounding, not a mistake.
+EDGE_TOLERANCE = 1.0
+
+
+def check_inside(box: tuple[float, ...], shape: CanvasShape, what: str) -> None:
+    """Refuse a box (x0, y0, x1, y1) that reaches past the image, naming ``what`` it is.
+
+    Raises:
+        AnnotationError: the box lies outside the ``shape`` (H, W) image.
+    """
+    height, width = shape
+    x0, y0, x1, y1 = box
+    low, high_x, high_y = -EDGE_TOLERANCE, width + EDGE_TOLERANCE, height + EDGE_TOLERANCE
+    if x0 < low or y0 < low or x1 > high_x or y1 > high_y:
+        raise AnnotationError(
+            f"{what}: the box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) reaches outside the "
+            f"{width}x{height} image"
+        )
 
 
 def flip_pairs_from_names(names: list[str]) -> list[tuple[int, int]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from augcore.annotations.model import AnnotatedObject, ImageLabels
+from augcore.annotations.model import AnnotatedObject, ImageLabels, check_inside
 from augcore.errors import AnnotationError
 
 
@@ -58,7 +58,9 @@ def read_voc(path: str | Path, key: str) -> ImageLabels:
             for child in element
             if child.tag not in ("name", "bndbox") and len(child) == 0
         }
-        objects.append(AnnotatedObject(name, (xmin - 1, ymin - 1, xmax, ymax), fields=fields))
+        box = (xmin - 1, ymin - 1, xmax, ymax)
+        check_inside(box, shape, f"{path}: object {index} ({name!r})")
+        objects.append(AnnotatedObject(name, box, fields=fields))
     fields = {"depth": depth} if depth else {}
     return ImageLabels(key, shape, tuple(objects), fields)
 

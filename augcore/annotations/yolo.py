@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augcore.annotations.model import AnnotatedObject, ImageLabels
+from augcore.annotations.model import AnnotatedObject, ImageLabels, check_inside
 from augcore.errors import AnnotationError
 from augcore.targets import CanvasShape
 
@@ -57,12 +57,13 @@ def read_yolo(path: str | Path, key: str, shape: CanvasShape) -> ImageLabels:
             cx, cy, w, h = values * [width, height, width, height]
             if w <= 0 or h <= 0:
                 raise AnnotationError(f"{path}, line {number}: the box is degenerate (w, h <= 0)")
-            objects.append(
-                AnnotatedObject(category, (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-            )
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            check_inside(box, shape, f"{path}, line {number}")
+            objects.append(AnnotatedObject(category, box))
         else:
             polygon = values.reshape(-1, 2) * [width, height]
             low, high = polygon.min(axis=0), polygon.max(axis=0)
+            check_inside((*low, *high), shape, f"{path}, line {number}")
             objects.append(AnnotatedObject(category, (*low, *high), polygons=(polygon,)))
     return ImageLabels(key, shape, tuple(objects))
 
