@@ -181,3 +181,17 @@ def test_a_run_onto_a_new_canvas_takes_the_targets_there():
     # output pixel centre c' + 0.5 shows input c = c' / 2 + 30: x' = 2 x - 60.5, y' = 2 y - 40.5
     assert moved.boxes.data.tolist() == [[0.0, 0.0, 59.5, 39.5]]
     assert moved.dropped == [{"index": 1, "reason": "outside"}]
+
+
+def test_pixel_steps_never_touch_targets():
+    pipeline = augcore.Pipeline([Brightness(), augcore.plugins.pixel.GaussianNoise()])
+    image, _, points = labelled_image()
+    boxes = Boxes([[10.25, 5.5, 40.75, 30.0]], labels=[1])
+    masks = Masks(np.arange(SHAPE[0] * SHAPE[1], dtype=np.int32).reshape(SHAPE))
+    out, record, moved = pipeline.augment(
+        image, seed=0, key="x", boxes=boxes, keypoints=points, masks=masks
+    )
+    assert record.fused == [] and not np.array_equal(out, image)
+    assert moved.boxes.data.tolist() == boxes.data.tolist()
+    assert np.array_equal(moved.keypoints.data, points.data) and moved.keypoints.visible.all()
+    assert np.array_equal(moved.masks.data, masks.data)
