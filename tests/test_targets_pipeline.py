@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from augcore.plugins.canvas import Crop, Perspective, RandomResizedCrop
 from augcore.plugins.geometric import FlipHorizontal, Rotate, Shear, Zoom
 from augcore.plugins.pixel import Brightness
 from targets_oracles import draw_dots, draw_polygon, iou
@@ -52,6 +53,9 @@ CHAINS = {
     ],
     "plugin geometric": [Transpose(), Rotate(degrees=10)],
     "groups": [OneOf([FlipHorizontal(), Rotate(degrees=90)]), Step(Zoom(factor=0.1), p=0.5)],
+    "crop onto a new canvas": [Crop(height=64, width=100, position="random"), Rotate(degrees=20)],
+    "resized crop": [RandomResizedCrop(height=120, width=150, scale=(0.5, 1.0)), FlipHorizontal()],
+    "perspective": [Perspective(distortion_scale=0.4), Step(FlipHorizontal(), p=0.5)],
 }
 
 
@@ -167,9 +171,9 @@ def test_bad_batch_targets_are_named():
 
 
 def test_a_run_onto_a_new_canvas_takes_the_targets_there():
-    """A record whose fused run carries its output_shape (crops, resizes, perspective)."""
+    """A record whose fused run carries the shape it wrote (crops, resizes, perspective)."""
     crop = np.array([[0.5, 0.0, 20.0], [0.0, 0.5, 30.0], [0.0, 0.0, 1.0]])  # 2x zoom of a part
-    records = [{"fused": [{"steps": [0], "matrix": crop.tolist(), "output_shape": [64, 80]}]}]
+    records = [{"fused": [{"steps": [0], "matrix": crop.tolist(), "shape": [64, 80]}]}]
     label_map = draw_polygon(SHAPE, POLYGON, value=3)
     boxes = Boxes([[30, 20, 60, 40], [100, 80, 120, 90]], labels=["in", "out"])
     (moved,) = augcore.targets.follow_records(

@@ -1,7 +1,7 @@
 """Targets follow an output's record: every fused warp of the record, in order.
 
 A record lists the warps that made an output (``fused``: each run's pull map and, when the run
-changed the canvas, its output shape). Targets take the very same warps, so whatever moved the
+changed the canvas, the ``shape`` it wrote). Targets take the very same warps, so whatever moved the
 pixels (a built-in, a plugin's matrix, a crop onto a new canvas) moves the labels with no extra
 code, and pixel steps, which are in no fused run, never touch them.
 
@@ -78,9 +78,9 @@ def _runs(record: Any) -> list[Mapping[str, Any]]:
 
 
 def run_output_shape(run: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, int]:
-    """The canvas a fused run warps onto: its recorded ``output_shape`` when it changes the
-    canvas, else the canvas it started from."""
-    recorded = run.get("output_shape")
+    """The canvas a fused run warps onto: its recorded ``shape`` when it changes the canvas,
+    else the canvas it started from."""
+    recorded = run.get("shape")
     chosen = shape if recorded is None else recorded
     return (int(chosen[0]), int(chosen[1]))
 
