@@ -316,3 +316,28 @@ def test_labels_follow_the_jobs_resize(tmp_path):
             # bicubic resizing blends the edges: a pixel nearer the colour than black is in
             shown = np.abs(pixels - colour).sum(axis=-1) < np.abs(pixels).sum(axis=-1)
             assert iou(coco.annToMask(ann), shown) >= 0.95  # objects of ~1000 px at 96 x 72
+
+
+def test_labels_follow_a_chain_that_changes_the_canvas(tmp_path):
+    source, annotations = dataset(tmp_path), coco_input(tmp_path)
+    out = tmp_path / "out"
+    config = {
+        "fill_mode": "constant",
+        "steps": [
+            {"transform": "crop", "height": 120, "width": 150, "position": "random"},
+            {"transform": "perspective", "distortion_scale": 0.3},
+        ],
+    }
+    labelled_run(source, out, annotations, "coco", per_image=3, config=config)
+    coco = COCO(str(out / "annotations.json"))
+    assert {(i["width"], i["height"]) for i in coco.dataset["images"]} == {(150, 120)}
+    checked = 0
+    for image in coco.dataset["images"]:
+        pixels = np.array(Image.open(out / image["file_name"]))
+        assert pixels.shape[:2] == (120, 150)
+        for ann in coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]])):
+            shown = coloured(pixels, list(POLYGONS)[ann["category_id"] - 1])
+            if shown.sum() > 300:  # objects the crop cut to slivers are too small for IoU
+                assert iou(coco.annToMask(ann), shown) >= 0.97
+                checked += 1
+    assert checked >= 4
