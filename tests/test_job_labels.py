@@ -341,3 +341,21 @@ def test_labels_follow_a_chain_that_changes_the_canvas(tmp_path):
                 assert iou(coco.annToMask(ann), shown) >= 0.97
                 checked += 1
     assert checked >= 4
+
+
+def test_plan_lists_the_inputs_bad_annotations_would_skip(tmp_path):
+    source, annotations = dataset(tmp_path), coco_input(tmp_path)
+    data = json.loads(annotations.read_text())
+    data["annotations"][0]["bbox"] = [0, 0, 0, 5]
+    annotations.write_text(json.dumps(data))
+    plan = augcore.plan(
+        [source],
+        tmp_path / "out",
+        per_image=2,
+        seed=0,
+        annotations=annotations,
+        annotation_format="coco",
+    )
+    assert plan.outputs == 4
+    assert "annotation id 100: bbox [0, 0, 0, 5] is degenerate" in plan.describe()
+    assert not (tmp_path / "out").exists()
