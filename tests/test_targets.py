@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from targets_oracles import draw_dots, draw_ellipse, draw_polygon, iou, mask_box, pull_map
 
 import augcore
@@ -319,3 +321,41 @@ def test_masks_follow_projective_maps_onto_a_new_canvas():
     )
     expected = np.where(oracle == 255, -1, oracle.astype(np.int32) * 1000)
     assert moved.shape == out_shape and np.array_equal(moved, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    degrees=st.floats(-180, 180),
+    scale=st.floats(0.3, 3.0),
+    shear=st.floats(-0.5, 0.5),
+    flip=st.booleans(),
+    tilt=st.floats(-0.002, 0.002),
+    boxes=st.lists(
+        st.tuples(st.floats(0, 200), st.floats(0, 160), st.floats(0.5, 60), st.floats(0.5, 60)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_any_map_encloses_every_corner_and_batches_change_no_bit(
+    degrees, scale, shear, flip, tilt, boxes
+):
+    pull = pull_map(SHAPE, degrees=degrees, scale=(scale, scale), shear=shear, flip_x=flip)
+    pull[2, 0] = tilt  # a projective row, kept mild so the canvas stays before the horizon
+    data = np.array([[x, y, x + w, y + h] for x, y, w, h in boxes])
+    moved = move_boxes(Boxes(data), forward_map(pull), SHAPE, (10**6, 10**6))
+    # oracle: LAPACK's inverse, in scipy's (row, col) index convention, on the 4 corners
+    inverse = np.linalg.inv(pull)
+    for j, index in enumerate(moved.kept):
+        x0, y0, x1, y1 = data[index]
+        corners = np.array([[y0, x0, 1], [y0, x1, 1], [y1, x1, 1], [y1, x0, 1]]) - [0.5, 0.5, 0]
+        mapped = corners @ inverse.T
+        # back to continuous (x, y); the box was clipped to the canvas, so are its corners
+        xy = np.clip(mapped[:, [1, 0]] / mapped[:, 2:] + 0.5, 0, 10**6)
+        low, high = moved.boxes.data[j, :2], moved.boxes.data[j, 2:]
+        assert (xy >= low - 1e-6).all() and (xy <= high + 1e-6).all()
+        assert np.allclose(xy.min(axis=0), low) and np.allclose(xy.max(axis=0), high)
+    item = Targets(boxes=Boxes(data), keypoints=Keypoints(data[:, :2]))
+    batch = move_targets_batch([item, item, item], np.stack([np.eye(3), pull, pull]), SHAPE, SHAPE)
+    single = move_targets(item, pull, SHAPE, SHAPE)
+    assert np.array_equal(batch[1].boxes.data, single.boxes.data)
+    assert np.array_equal(batch[2].keypoints.data, single.keypoints.data, equal_nan=True)
