@@ -359,3 +359,28 @@ def test_plan_lists_the_inputs_bad_annotations_would_skip(tmp_path):
     assert plan.outputs == 4
     assert "annotation id 100: bbox [0, 0, 0, 5] is degenerate" in plan.describe()
     assert not (tmp_path / "out").exists()
+
+
+def test_rle_masks_without_pycocotools_are_refused_before_anything_is_written(
+    tmp_path, monkeypatch, capsys
+):
+    source, annotations = dataset(tmp_path), coco_input(tmp_path)
+    data = json.loads(annotations.read_text())
+    data["annotations"][0]["segmentation"] = {"size": list(SHAPE), "counts": "0"}
+    annotations.write_text(json.dumps(data))
+    monkeypatch.setitem(__import__("sys").modules, "pycocotools", None)
+    args = [
+        "run",
+        str(source),
+        "--out",
+        str(tmp_path / "out"),
+        "--per-image",
+        "1",
+        "--annotations",
+        str(annotations),
+        "--annotation-format",
+        "coco",
+    ]
+    assert main(args) == 1
+    assert "pip install augcore[coco]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.png"))

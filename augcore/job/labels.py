@@ -33,6 +33,7 @@ from augcore.annotations.coco import (
     coco_image,
     read_coco,
 )
+from augcore.annotations.model import pycocotools_mask
 from augcore.annotations.voc import read_voc, voc_xml
 from augcore.annotations.yolo import label_path, read_yolo, yolo_text
 from augcore.errors import AnnotationError, JobOptionError
@@ -114,6 +115,8 @@ def plan_labels(annotations: Any, annotation_format: str, keys: Sequence[str]) -
                 "relative to the SOURCE folder)",
             )
         )
+    if any(item.rle is not None for labels in dataset.images.values() for item in labels.objects):
+        pycocotools_mask()  # RLE masks need the extra: refuse now, before anything is written
     spec = LabelSpec("coco", str(path), flip_pairs=dataset.flip_pairs)
     return LabelPlan(spec, dataset, dict(dataset.images), problems)
 
