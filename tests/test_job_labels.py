@@ -97,6 +97,11 @@ def coloured(image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
     return (image == colour).all(axis=-1)
 
 
+def cli_run_args(source, out, annotations, fmt, per_image):
+    return ["run", str(source), "--out", str(out), "--per-image", str(per_image),
+            "--annotations", str(annotations), "--annotation-format", fmt]  # fmt: skip
+
+
 def labelled_run(source, out, annotations, fmt, **options):
     options = {"seed": 5, "config": CONFIG, "jobs": 1, **options}
     return augcore.run([source], out, annotations=annotations, annotation_format=fmt, **options)
@@ -259,20 +264,7 @@ def test_a_malformed_yolo_line_stops_that_input_without_an_orphaned_output(tmp_p
     labels = tmp_path / "labels"
     labels.mkdir()
     (labels / "a.txt").write_text("0 0.5 0.5 0.2\n")
-    args = [
-        "run",
-        str(source),
-        "--out",
-        str(tmp_path / "out"),
-        "--per-image",
-        "2",
-        "--annotations",
-        str(labels),
-        "--annotation-format",
-        "yolo",
-        "--jobs",
-        "1",
-    ]
+    args = [*cli_run_args(source, tmp_path / "out", labels, "yolo", 2), "--jobs", "1"]
     assert main(args) == 3  # a bad input
     assert "a.txt, line 1" in capsys.readouterr().err
     assert not (tmp_path / "out" / "a__k0.png").exists()
@@ -369,18 +361,7 @@ def test_rle_masks_without_pycocotools_are_refused_before_anything_is_written(
     data["annotations"][0]["segmentation"] = {"size": list(SHAPE), "counts": "0"}
     annotations.write_text(json.dumps(data))
     monkeypatch.setitem(__import__("sys").modules, "pycocotools", None)
-    args = [
-        "run",
-        str(source),
-        "--out",
-        str(tmp_path / "out"),
-        "--per-image",
-        "1",
-        "--annotations",
-        str(annotations),
-        "--annotation-format",
-        "coco",
-    ]
+    args = cli_run_args(source, tmp_path / "out", annotations, "coco", 1)
     assert main(args) == 1
     assert "pip install augcore[coco]" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.png"))
