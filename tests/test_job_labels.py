@@ -365,3 +365,13 @@ def test_rle_masks_without_pycocotools_are_refused_before_anything_is_written(
     assert main(args) == 1
     assert "pip install augcore[coco]" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.png"))
+
+
+def test_overwriting_a_labelled_run_removes_its_label_files(tmp_path):
+    source = dataset(tmp_path)
+    out = tmp_path / "out"
+    labelled_run(source, out, yolo_labels(tmp_path), "yolo", per_image=3)
+    assert (out / "labels" / "a__k2.txt").exists()
+    augcore.run([source], out, per_image=2, seed=5, config=CONFIG, jobs=1, overwrite=True)
+    assert not (out / "a__k2.png").exists() and not (out / "labels" / "a__k2.txt").exists()
+    assert not list((out / "labels").rglob("*.txt"))
