@@ -242,7 +242,7 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
     size = _size_of(manifest)
     seed = manifest.header.get("seed")
     result = ReplayResult(out=out)
-    labels = _label_replay(manifest)
+    labels = _label_replay(manifest, pipeline)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in manifest.entries:
         by_source[str(entry.get("source"))].append(entry)
@@ -268,10 +268,11 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
     return result
 
 
-def _label_replay(manifest: Manifest) -> Any:
+def _label_replay(manifest: Manifest, pipeline: Pipeline) -> Any:
     """A labelled run's annotation checker (augcore.job.labels), None for other runs."""
     if "annotations" not in manifest.header:
         return None
     from augcore.job.labels import LabelReplay
 
-    return LabelReplay(manifest.header, [str(entry.get("key")) for entry in manifest.entries])
+    keys = [str(entry.get("key")) for entry in manifest.entries]
+    return LabelReplay(manifest.header, keys, pipeline.targets)

@@ -68,6 +68,8 @@ class Pipeline:
         order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
         fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
         cval: the fill value for ``fill_mode="constant"``.
+        targets: how boxes and masks passed to ``augment`` follow the image, unless a call
+            passes its own ``target_options`` (config table ``targets``; docs/targets.md).
 
     Raises:
         ConfigError: a step that is not a transform, Step or group, or a bad warp option.
@@ -95,7 +97,9 @@ class Pipeline:
         order: int = 0,
         fill_mode: str = "nearest",
         cval: float = 0.0,
+        targets: TargetOptions | None = None,
     ) -> None:
+        self.targets = TargetOptions() if targets is None else targets
         self.steps: tuple[ChainStep, ...] = tuple(
             as_step(step, f"pipeline step {i}") for i, step in enumerate(steps)
         )
@@ -112,8 +116,12 @@ class Pipeline:
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
-        steps, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+        loaded = load_config(config)
+        steps, warp = parse_config(loaded, manager or PluginManager())
+        targets = TargetOptions.from_config(loaded.get("targets"))
+        return cls(
+            steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval, targets=targets
+        )
 
     @classmethod
     def default(cls, manager: PluginManager | None = None) -> Pipeline:
@@ -122,13 +130,20 @@ class Pipeline:
 
     def to_config(self) -> dict[str, Any]:
         """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
-        return chain_to_config(self.steps, self.warp)
+        config = chain_to_config(self.steps, self.warp)
+        if self.targets.to_config():  # only when set: configs and headers of others unchanged
+            config["targets"] = self.targets.to_config()
+        return config
 
     def __repr__(self) -> str:
         return f"Pipeline({list(self.steps)!r}, {self.warp})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pipeline) and other.steps == self.steps and other.warp == self.warp
+        return isinstance(other, Pipeline) and (other.steps, other.warp, other.targets) == (
+            self.steps,
+            self.warp,
+            self.targets,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -149,7 +164,7 @@ class Pipeline:
 
         With ``boxes``, ``keypoints`` or ``masks`` (``augcore.Boxes``/``Keypoints``/``Masks``,
         or plain arrays), returns ``(out, record, moved)``: the targets moved by the same warps
-        (docs/targets.md), filtered by ``target_options``.
+        (docs/targets.md), filtered by ``target_options`` (default: the pipeline's ``targets``).
 
         Args:
             image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
@@ -186,7 +201,8 @@ class Pipeline:
         )
         if targets is None:
             return outs[0], records[0]
-        moved = follow(targets, records, image.shape, 1, self.warp.fill_mode, target_options)
+        options = target_options or self.targets
+        moved = follow(targets, records, image.shape, 1, self.warp.fill_mode, options)
         return outs[0], records[0], moved[0]
 
     def augment_batch(
@@ -265,13 +281,11 @@ class Pipeline:
         )
         if targets is None:
             return outs, records
-        shape = batch.shape[1:]
-        fill = self.warp.fill_mode
-        return (
-            outs,
-            records,
-            follow(targets, records, shape, per_image, fill, target_options, threads),
+        options = target_options or self.targets
+        moved = follow(
+            targets, records, batch.shape[1:], per_image, self.warp.fill_mode, options, threads
         )
+        return outs, records, moved
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False

@@ -375,3 +375,21 @@ def test_overwriting_a_labelled_run_removes_its_label_files(tmp_path):
     augcore.run([source], out, per_image=2, seed=5, config=CONFIG, jobs=1, overwrite=True)
     assert not (out / "a__k2.png").exists() and not (out / "labels" / "a__k2.txt").exists()
     assert not list((out / "labels").rglob("*.txt"))
+
+
+def test_the_chains_target_options_filter_and_the_manifest_records_the_drops(tmp_path):
+    source, annotations = dataset(tmp_path), coco_input(tmp_path)
+    out = tmp_path / "out"
+    config = {
+        "steps": [{"transform": "shift", "x": [0.25, 0.25], "y": 0}],
+        "targets": {"min_visibility": 0.9},
+    }
+    labelled_run(source, out, annotations, "coco", per_image=1, config=config)
+    entries = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()[1:]]
+    dropped = {entry["key"]: entry["annotations"]["dropped"] for entry in entries}
+    # the picture moves 48 px right: the green object (x 110..176 of 192) loses a quarter
+    assert dropped == {"a.png": [{"index": 1, "reason": "min_visibility"}], "c.png": [],
+                       "sub/b.png": [{"index": 1, "reason": "min_visibility"}]}  # fmt: skip
+    written = json.loads((out / "annotations.json").read_text())
+    assert [a["category_id"] for a in written["annotations"]] == [1, 1]
+    assert augcore.replay(out).ok

@@ -199,3 +199,33 @@ def test_pixel_steps_never_touch_targets():
     assert moved.boxes.data.tolist() == boxes.data.tolist()
     assert np.array_equal(moved.keypoints.data, points.data) and moved.keypoints.visible.all()
     assert np.array_equal(moved.masks.data, masks.data)
+
+
+def test_a_pipelines_target_options_come_from_its_config_and_apply_by_default():
+    config = {
+        "steps": [{"transform": "shift", "x": [0.5, 0.5], "y": 0}],
+        "targets": {"min_visibility": 0.6, "box_rule": "ellipse", "mask_fill": 255},
+    }
+    pipeline = augcore.Pipeline.from_config(config)
+    assert pipeline.targets == TargetOptions(box_rule="ellipse", min_visibility=0.6, mask_fill=255)
+    assert augcore.Pipeline.from_config(pipeline.to_config()) == pipeline
+    assert "targets" not in augcore.Pipeline.default().to_config()  # unchanged when unset
+    boxes = Boxes([[10, 10, 50, 20], [40, 30, 100, 40]], labels=["kept", "cut"])
+    image = np.zeros(SHAPE, np.uint8)
+    _, _, moved = pipeline.augment(image, seed=0, key="x", boxes=boxes, masks=image)
+    assert moved.boxes.labels.tolist() == ["kept"]  # "cut" keeps 24 of 60 pixels in width
+    assert moved.dropped == [{"index": 1, "reason": "min_visibility"}]
+    assert (moved.masks.data[:, :64] == 255).all()  # the picture moved 64 px right
+    _, _, relaxed = pipeline.augment(
+        image, seed=0, key="x", boxes=boxes, target_options=TargetOptions()
+    )
+    assert relaxed.boxes.labels.tolist() == ["kept", "cut"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [({"min_visibilty": 0.5}, "keys among"), ({"box_rule": "tight"}, "box_rule must be one of")],
+)
+def test_bad_target_options_in_a_config_are_config_errors(table, message):
+    with pytest.raises(augcore.ConfigError, match=message):
+        augcore.Pipeline.from_config({"steps": [], "targets": table})

@@ -91,8 +91,14 @@ def labels_header(annotations: Any, annotation_format: str) -> dict[str, Any]:
     return {"format": annotation_format, "path": str(path), "sha256": digest}
 
 
-def plan_labels(annotations: Any, annotation_format: str, keys: Sequence[str]) -> LabelPlan:
-    """Read what the parent reads and list the inputs the annotations cannot serve.
+def plan_labels(
+    annotations: Any,
+    annotation_format: str,
+    keys: Sequence[str],
+    options: TargetOptions | None = None,
+) -> LabelPlan:
+    """Read what the parent reads and list the inputs the annotations cannot serve;
+    ``options``: the chain's ``targets`` options (box rule, filters).
 
     Raises:
         AnnotationError: the COCO file is unusable as a whole, or a YOLO/VOC folder is missing.
@@ -103,7 +109,7 @@ def plan_labels(annotations: Any, annotation_format: str, keys: Sequence[str]) -
             raise AnnotationError(
                 f"{path}: --annotations for {annotation_format} is the folder of label files"
             )
-        return LabelPlan(LabelSpec(annotation_format, str(path)))
+        return LabelPlan(LabelSpec(annotation_format, str(path), options or TargetOptions()))
     dataset = read_coco(path)
     inputs = set(keys)
     problems = list(dataset.problems)
@@ -117,7 +123,7 @@ def plan_labels(annotations: Any, annotation_format: str, keys: Sequence[str]) -
         )
     if any(item.rle is not None for labels in dataset.images.values() for item in labels.objects):
         pycocotools_mask()  # RLE masks need the extra: refuse now, before anything is written
-    spec = LabelSpec("coco", str(path), flip_pairs=dataset.flip_pairs)
+    spec = LabelSpec("coco", str(path), options or TargetOptions(), dataset.flip_pairs)
     return LabelPlan(spec, dataset, dict(dataset.images), problems)
 
 
@@ -230,9 +236,11 @@ class LabelReplay:
     """``replay``'s check of a labelled run: every output's annotations made again from the
     source's labels and its record, compared with the manifest and the files."""
 
-    def __init__(self, header: Mapping[str, Any], keys: Sequence[str]) -> None:
+    def __init__(
+        self, header: Mapping[str, Any], keys: Sequence[str], options: TargetOptions
+    ) -> None:
         info = header["annotations"]
-        self.plan = plan_labels(info["path"], info["format"], keys)
+        self.plan = plan_labels(info["path"], info["format"], keys, options)
         self.resized = header.get("size") is not None
 
     def problem(self, entry: Mapping[str, Any], shape: tuple[int, ...], out: Path) -> str | None:

@@ -202,7 +202,8 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
     header = run_header(request, pipeline.to_config(), parsed_size, items)
     labels = None
     if request.annotations is not None and request.annotation_format is not None:
-        labels = plan_labels(request.annotations, request.annotation_format, [i.key for i in items])
+        keys = [item.key for item in items]
+        labels = plan_labels(request.annotations, request.annotation_format, keys, pipeline.targets)
         header["annotations"] = labels_header(request.annotations, request.annotation_format)
         items, planned = _refuse_unlabelled(labels, items, planned, per_image, skipped, on_error)
     state = FolderState(False, "new")

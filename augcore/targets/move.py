@@ -9,13 +9,13 @@ call bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any, TypedDict
 
 import numpy as np
 
-from augcore.errors import BatchLengthError, MatrixError, TargetError
+from augcore.errors import BatchLengthError, ConfigError, MatrixError, TargetError
 from augcore.targets.geometry import (
     BOX_RULES,
     BoxRule,
@@ -61,6 +61,35 @@ class TargetOptions:
             raise TargetError(f"min_area must be a number >= 0, got {self.min_area!r}")
         if self.mask_fill is not None and not is_number(self.mask_fill):
             raise TargetError(f"mask_fill must be a number or None, got {self.mask_fill!r}")
+
+    @classmethod
+    def from_config(cls, table: Any) -> TargetOptions:
+        """From a config's ``targets`` table (keys as the fields; absent: the defaults).
+
+        Raises:
+            ConfigError: not a table, an unknown key, or a bad value.
+        """
+        if table is None:
+            return cls()
+        names = [f.name for f in fields(cls)]
+        if not isinstance(table, Mapping) or set(table) - set(names):
+            raise ConfigError(
+                f"config 'targets' must be a table with keys among {', '.join(names)}, "
+                f"got {table!r}"
+            )
+        try:
+            return cls(**table)
+        except TargetError as exc:
+            raise ConfigError(f"config 'targets': {exc}") from exc
+
+    def to_config(self) -> dict[str, Any]:
+        """The fields that differ from the defaults (a config without them reads back equal)."""
+        default = TargetOptions()
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        }
 
     def move_boxes(
         self, boxes: Boxes, forward: np.ndarray, in_shape: CanvasShape, out_shape: CanvasShape
