@@ -7,12 +7,14 @@ built-in steps, a third-party geometric transform, pixel steps between fused run
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from augcore.plugins.canvas import Crop, Perspective, RandomResizedCrop
 from augcore.plugins.geometric import FlipHorizontal, Rotate, Shear, Zoom
 from augcore.plugins.pixel import Brightness
-from targets_oracles import draw_dots, draw_polygon, iou
+from targets_oracles import draw_dots, draw_polygon, iou, mask_box
 
 import augcore
 from augcore import Boxes, Keypoints, Masks, OneOf, Step, TargetOptions
@@ -229,3 +231,23 @@ def test_a_pipelines_target_options_come_from_its_config_and_apply_by_default():
 def test_bad_target_options_in_a_config_are_config_errors(table, message):
     with pytest.raises(augcore.ConfigError, match=message):
         augcore.Pipeline.from_config({"steps": [], "targets": table})
+
+
+def test_the_example_plugins_quarter_turn_takes_targets_onto_its_turned_canvas(monkeypatch):
+    example = Path(__file__).parents[1] / "examples" / "augcore-example-plugin" / "src"
+    monkeypatch.syspath_prepend(str(example))
+    from augcore_example_plugin import QuarterTurn
+
+    pipeline = augcore.Pipeline([QuarterTurn(turns="odd")])
+    image, colours, points = labelled_image()
+    boxes = Boxes([[40, 30, 88, 70]], labels=["face"])
+    for k in range(4):
+        out, record, moved = pipeline.augment(
+            image, seed=0, key="x", k=k, boxes=boxes, keypoints=points
+        )
+        turns = record.steps[0]["params"]["turns"]
+        assert np.array_equal(out, np.rot90(image, turns))  # the oracle: numpy's own turn
+        for row, (x, y) in enumerate(moved.keypoints.data):  # a turn is no mirror: no swap
+            assert tuple(out[int(y), int(x)]) == colours[row]
+        turned = np.rot90(np.pad(np.ones((40, 48), np.uint8), ((30, 26), (40, 40))), turns)
+        assert moved.boxes.data.tolist() == [mask_box(turned).tolist()]
