@@ -322,3 +322,29 @@ def test_voc_problems_name_the_file(tmp_path):
     path.write_text(VOC.replace("<width>160</width>", ""))
     with pytest.raises(augcore.AnnotationError, match="needs <size>"):
         read_voc(path, "bad.png")
+
+
+def test_uncompressed_crowd_rle_is_moved_like_its_mask(tmp_path):
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[10:40, 30:90] = 1
+    counts, previous, run = [], 0, 0
+    for value in mask.ravel(order="F"):  # COCO's uncompressed RLE: column-major run lengths
+        if value != previous:
+            counts.append(run)
+            previous, run = value, 0
+        run += 1
+    counts.append(run)
+    path, _ = coco_file(tmp_path)
+    data = json.loads(path.read_text())
+    data["annotations"][1]["segmentation"] = {"size": list(SHAPE), "counts": counts}
+    path.write_text(json.dumps(data))
+    dataset = read_coco(path)
+    pull = pull_map(SHAPE, degrees=15)
+    moved = move_labels(dataset.images["a/img.png"], pull, SHAPE)
+    out = tmp_path / "annotations.json"
+    out.write_text(coco_json(dataset, [("x.png", moved.labels)]))
+    coco = COCO(str(out))
+    (ann,) = [a for a in coco.dataset["annotations"] if a["category_id"] == 5]
+    expected = ndimage.affine_transform(mask, pull[:2, :2], offset=pull[:2, 2], order=0)
+    assert np.array_equal(coco.annToMask(ann), expected)
+    assert ann["area"] == expected.sum()
