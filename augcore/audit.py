@@ -176,6 +176,8 @@ class ReplayResult:
     skipped_inputs: list[str] = field(default_factory=list)
     """Planned outputs of inputs that cannot be read now (skipped by ``--on-error skip``)."""
     notes: list[str] = field(default_factory=list)
+    #: labelled runs: annotations that differ from what the labels and records give
+    annotations: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -189,6 +191,7 @@ class ReplayResult:
             or self.unrecorded
             or self.extra
             or self.duplicated
+            or self.annotations
         )
 
     def lines(self) -> list[str]:
@@ -213,6 +216,7 @@ class ReplayResult:
         found += [f"duplicated (recorded more than once): {path}" for path in self.duplicated]
         found += [f"not written, input unreadable now: {reason}" for reason in self.skipped_inputs]
         found += [f"note: {note}" for note in self.notes]
+        found += [f"annotations differ: {reason}" for reason in self.annotations]
         verdict = "all match" if self.ok else "MISMATCH"
         found.append(
             f"replay: {self.matched} of {self.checked} outputs match byte for byte, "
@@ -363,6 +367,7 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
     entries = _usable_entries(manifest, result)
     check_output_paths(out, [entry["path"] for entry in entries])
     _compare_with_plan(manifest, out, {entry["path"] for entry in entries}, result)
+    labels = _label_replay(manifest, pipeline)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in entries:
         by_source[entry["source"]].append(entry)
@@ -377,6 +382,22 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
             result.checked += 1
             try:
                 _replay_entry(entry, image, pipeline, seed, out, check, result)
+                problem = None if labels is None else labels.problem(entry, image.shape, out)
+                if problem is not None:
+                    result.annotations.append(problem)
             except ManifestError as exc:  # one bad record must not hide the state of the rest
                 result.corrupt.append(str(exc))
+    problem = None if labels is None else labels.coco_problem(manifest, out)
+    if problem is not None:
+        result.annotations.append(problem)
     return result
+
+
+def _label_replay(manifest: Manifest, pipeline: Pipeline) -> Any:
+    """A labelled run's annotation checker (augcore.job.labels), None for other runs."""
+    if "annotations" not in manifest.header:
+        return None
+    from augcore.job.labels import LabelReplay
+
+    keys = [str(entry.get("key")) for entry in manifest.entries]
+    return LabelReplay(manifest.header, keys, pipeline.targets)

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from augcore.errors import InputImageError, WorkerLostError
 from augcore.job.execute import JobSpec, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
+from augcore.job.labels import check_label_options, write_coco
 from augcore.job.local import LocalPool
 from augcore.job.plan import (
     PathLike,
@@ -44,7 +45,7 @@ from augcore.job.plan import (
     prepare,
 )
 from augcore.job.write import Recorder
-from augcore.manifest import MANIFEST_NAME, ManifestWriter
+from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.safefile import fault_point
 from augcore.sources import SourceItem
 
@@ -128,6 +129,8 @@ def plan(
     samples: bool = False,
     max_pixels: int | None = None,
     examples: int = 5,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
 ) -> Plan:
     """Report what ``run`` with these arguments would write, without writing anything.
 
@@ -136,7 +139,7 @@ def plan(
 
     Args:
         sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
-            max_pixels: as for ``run``.
+            max_pixels, annotations, annotation_format: as for ``run``.
         examples: how many (source, output name) pairs to show.
 
     Returns:
@@ -155,6 +158,7 @@ def plan(
         >>> print(p.describe())  # doctest: +SKIP
     """
     check_job_options(per_image, seed, format, "skip", None, max_pixels)
+    check_label_options(annotations, annotation_format)
     sources = as_sources(sources)
     request = Request.of(locals())
     prepared = prepare(request, on_error="skip", planning=True)
@@ -190,6 +194,8 @@ def run(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
     verify: bool = False,
 ) -> RunSummary:
     """Write exactly ``per_image`` variants of every readable input into ``out``.
@@ -215,8 +221,11 @@ def run(
         samples: include the sample images shipped with augcore.
         max_pixels: refuse inputs (and a ``size``) above this many pixels (default: Pillow's
             limit).
-        verify: on a resume, also check each recorded output's sha256 (not only its size)
-            and write again any that differs.
+        annotations, annotation_format: a labelled run: the COCO file, or the folder of YOLO
+            ``.txt`` or VOC ``.xml`` files, whose labels are moved with every output and
+            written in the same format (docs/targets.md).
+        verify: on a resume, also check each recorded output's sha256 (not only that it is a
+            non-empty file) and write again any that differs.
 
     Returns:
         A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
@@ -240,6 +249,7 @@ def run(
     """
     started = time.perf_counter()
     check_job_options(per_image, seed, format, on_error, jobs, max_pixels)
+    check_label_options(annotations, annotation_format)
     sources = as_sources(sources)
     request = Request.of(locals())
     prepared = prepare(request, on_error=on_error, planning=False, verify=verify)
@@ -273,6 +283,7 @@ def _write_outputs(
         size=prepared.size,
         out=str(out.resolve()),
         max_pixels=request.max_pixels,
+        labels=None if prepared.labels is None else prepared.labels.spec,
     )
     tasks, already_there = pending(prepared, per_image)
     skipped = list(prepared.skipped)
@@ -325,6 +336,9 @@ def _write_outputs(
             f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
             "the input and rerun to resume, or pass --on-error skip"
         )
+    labels = prepared.labels
+    if labels is not None and labels.coco is not None:
+        write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME))
     return RunSummary(
         out=out,
         inputs=len(prepared.items) - unreadable,
