@@ -176,7 +176,7 @@ def _weights(weights: Any, count: int) -> tuple[float, ...] | None:
         or len(weights) != count
         or not all(is_number(w) and math.isfinite(w) for w in weights)
         or min(weights) < 0
-        or sum(weights) <= 0
+        or not 0 < sum(weights) < math.inf  # a sum that overflows would never pick a member
     ):
         raise ConfigError(
             f"one_of: 'weights' got {weights!r}; allowed: one number >= 0 per "

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from augcore._deprecation import renamed_attributes
 from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step, check_probability
 from augcore.errors import ConfigError
+from augcore.safefile import NotRegularFileError, explain, read_regular
 from augcore.transform import did_you_mean, validate_options
 from augcore.validation import FILL_MODES, is_integer, is_number
 
@@ -92,31 +94,88 @@ class WarpOptions(_WarpFields):
         super().__init__(int(order), fill_mode, float(cval))
 
 
+MAX_DEPTH = 64  # nested tables/lists in a config (a group inside a group takes two)
+
+
 def load_config(source: Mapping[str, Any] | str | Path) -> dict[str, Any]:
-    """The config as a dict, from a dict or a ``.toml`` / ``.json`` file."""
+    """The config as a dict, from a dict or a ``.toml`` / ``.json`` file.
+
+    Whatever comes in, the result is plain data or a ConfigError naming where it is not:
+    string keys only, numbers that are finite floats (no ``10**400``, NaN or inf), at most
+    MAX_DEPTH levels of nesting; a file must be a regular file of UTF-8 text.
+    """
     if isinstance(source, Mapping):
-        return dict(source)
-    if not isinstance(source, (str, Path)):
+        data: Any = dict(source)
+        name = "config"
+    elif isinstance(source, (str, Path)):
+        data = _read_file(Path(source))
+        name = str(source)
+    else:
         raise ConfigError(
             f"a config must be a dict or a path to a .toml or .json file, got {source!r}"
         )
-    path = Path(source)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{name}: the top level must be a table/object, got {type(data).__name__}"
+        )
+    _check_plain(data, name)
+    return data
+
+
+def _read_file(path: Path) -> Any:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise ConfigError(f"{path}: config files must end in .toml or .json")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_regular(path)
+    except NotRegularFileError as exc:
+        raise ConfigError(f"{exc}; a config is a regular .toml or .json file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from exc
+        raise ConfigError(f"{path}: cannot read the config file: {explain(exc)}") from exc
     try:
-        data = _parse_toml(text, path) if suffix == ".toml" else json.loads(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save the "
+            "config as UTF-8"
+        ) from None
+    try:
+        return _parse_toml(text, path) if suffix == ".toml" else json.loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError and JSONDecodeError are ValueErrors
         raise ConfigError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from exc
-    if not isinstance(data, dict):
+    except RecursionError:
         raise ConfigError(
-            f"{path}: the top level must be a table/object, got {type(data).__name__}"
-        )
-    return data
+            f"{path}: nested too deeply to read (at most {MAX_DEPTH} levels are allowed)"
+        ) from None
+
+
+def _check_plain(data: Any, name: str) -> None:
+    """Refuse what no config may hold, naming where: walked without recursion, so a config
+    nested a million levels deep is refused instead of exhausting the stack."""
+    pending: list[tuple[Any, str, int]] = [(data, name, 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if isinstance(value, Mapping):
+            children = list(value.items())
+        elif isinstance(value, (list, tuple)):
+            children = [(f"[{index}]", item) for index, item in enumerate(value)]
+        else:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if number and not (is_number(value) and math.isfinite(value)):
+                raise ConfigError(
+                    f"{where}: {reprlib.repr(value)} is not a finite number a float can hold"
+                )
+            continue
+        if depth >= MAX_DEPTH:
+            raise ConfigError(f"{where}: the config nests more than {MAX_DEPTH} levels deep")
+        for key, item in children:
+            if isinstance(value, Mapping):
+                if not isinstance(key, str):
+                    raise ConfigError(f"{where}: key {key!r} is not a string")
+                pending.append((item, f"{where}.{key}", depth + 1))
+            else:
+                pending.append((item, f"{where}{key}", depth + 1))
 
 
 def _parse_toml(text: str, path: Path) -> Any:

@@ -11,6 +11,7 @@ an array, a wrong rank or an empty axis is an ``ImageShapeError``, a wrong dtype
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,13 +25,20 @@ IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
 
+#: Integers beyond this magnitude have no float value (``float(10**400)`` raises OverflowError).
+FLOAT_MAX = sys.float_info.max
+#: The largest count, index or variant number: what every int64 in the pipeline can hold.
+INT_MAX = 2**63 - 1
+
+
 def is_number(value: Any) -> bool:
-    """A real number given as Python or numpy int or float; bools are not numbers here."""
-    if type(value) is int or type(value) is float:  # the common case, without isinstance chains
+    """A real number given as Python or numpy int or float, one that converts to a float: bools
+    are not numbers here, nor are integers beyond float range (``10**400``)."""
+    if type(value) is float:  # the common case, without isinstance chains
         return True
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
+    if isinstance(value, int):
+        return not isinstance(value, bool) and -FLOAT_MAX <= value <= FLOAT_MAX
+    return isinstance(value, (float, np.integer, np.floating))
 
 
 def is_integer(value: Any) -> bool:
@@ -48,13 +56,18 @@ def require_int(
 ) -> int:
     """``value`` as an int when it is an integer in [minimum, maximum]; else ``error``.
 
+    Without ``maximum``, values up to 2**63 - 1 are accepted (beyond that no int64 holds them).
     The one count/index/seed check: ``error`` is the caller's ``AugcoreError`` subclass (an
     ``AugmentOptionError`` for ``augment``, a ``StreamOptionError`` for ``AugmentStream``...),
     and the message names the parameter, what is allowed and what it got.
     """
-    if is_integer(value) and value >= minimum and (maximum is None or value <= maximum):
+    if maximum is None:  # a count or index still has to fit the int64s it becomes
+        maximum = INT_MAX
+    if is_integer(value) and minimum <= value <= maximum:
         return int(value)
-    upper = "" if maximum is None else f" and <= {maximum}"
+    upper = "" if maximum == INT_MAX else f" and <= {maximum}"
+    if maximum == INT_MAX and is_integer(value) and value > maximum:
+        upper = " and < 2**63"
     raise error(f"{name} must be an integer >= {minimum}{upper}, got {value!r}")
 
 

@@ -17,7 +17,18 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from augcore.errors import AnnotationError, InputImageError, JobOptionError, OutputConflictError
+import numpy as np
+
+from augcore.errors import (
+    AnnotationError,
+    AugcoreError,
+    ConfigError,
+    InputImageError,
+    JobOptionError,
+    MatrixError,
+    OutputConflictError,
+    PluginContractError,
+)
 from augcore.imageio import OUTPUT_FORMATS, output_suffix, pixel_limit, probe_image
 from augcore.job.execute import Task
 from augcore.job.folder import FolderState, inspect_folder
@@ -160,12 +171,31 @@ class Prepared:
     labels: LabelPlan | None = None
 
 
+TRIAL_VARIANTS = 16
+
+
 def _build_pipeline(config: Any) -> Any:
+    """The run's pipeline, tried on a small image first: a chain whose sampled values overflow
+    (a matrix of inf, a record JSON cannot hold) is refused before anything is written."""
     from augcore.pipeline import Pipeline
 
     if config is None:
         return Pipeline.default()
-    return Pipeline.from_config(config)
+    pipeline = Pipeline.from_config(config)
+    trial = np.zeros((32, 32, 3), np.uint8)
+    try:
+        _, records = pipeline.augment_batch([trial], seed=0, per_image=TRIAL_VARIANTS)
+        for record in records:
+            json.dumps(record.to_dict(), allow_nan=False)
+    except (MatrixError, PluginContractError) as exc:  # a matrix of inf or NaN
+        problem = str(exc)
+    except AugcoreError:  # e.g. a crop larger than the trial image: the inputs decide
+        return pipeline
+    except ValueError as exc:  # json: a sampled value is inf or NaN
+        problem = str(exc)
+    else:
+        return pipeline
+    raise ConfigError(f"config: the chain's sampled values overflow ({problem}); narrow its ranges")
 
 
 def _inputs_digest(items: Sequence[SourceItem]) -> str:
