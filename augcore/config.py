@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from augcore._deprecation import renamed_attributes
 from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step, check_probability
 from augcore.errors import ConfigError
-from augcore.safefile import NotRegularFileError, explain, read_regular
+from augcore.safefile import NotRegularFileError, NotTextError, explain, read_text
 from augcore.transform import did_you_mean, validate_options
 from augcore.validation import FILL_MODES, is_integer, is_number
 
@@ -127,19 +127,13 @@ def _read_file(path: Path) -> Any:
     if suffix not in (".toml", ".json"):
         raise ConfigError(f"{path}: config files must end in .toml or .json")
     try:
-        raw = read_regular(path)
+        text = read_text(path)
     except NotRegularFileError as exc:
         raise ConfigError(f"{exc}; a config is a regular .toml or .json file") from None
+    except NotTextError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {explain(exc)}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save the "
-            "config as UTF-8"
-        ) from None
     try:
         return _parse_toml(text, path) if suffix == ".toml" else json.loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError and JSONDecodeError are ValueErrors

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import ctypes
 import ctypes.util
@@ -85,6 +86,29 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a regular file (see ``open_regular`` for what is refused)."""
     with open_regular(path) as handle:
         return handle.read()
+
+
+class NotTextError(ValueError):
+    """A file that should be UTF-8 text is not; callers re-raise it as their error."""
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A regular file's UTF-8 text (a byte-order mark at its start is dropped).
+
+    Raises:
+        NotTextError: UTF-16 or other non-UTF-8 bytes, naming the first bad byte's line.
+        NotRegularFileError, OSError: as ``open_regular``.
+    """
+    data = read_regular(path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise NotTextError("it is UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NotTextError(
+            f"it is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8"
+        ) from None
 
 
 def explain(error: OSError) -> str:

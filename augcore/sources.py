@@ -18,7 +18,6 @@ The rules (docs/job.md, "Keys and names"):
 
 from __future__ import annotations
 
-import codecs
 import errno
 import os
 import stat
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from augcore.errors import InputImageError, UnsafePathError
 from augcore.imageio import READ_EXTENSIONS
-from augcore.safefile import NotRegularFileError, explain, kind_of, read_regular
+from augcore.safefile import NotRegularFileError, NotTextError, explain, kind_of, read_text
 
 KEY_SEPARATOR = "__k"
 
@@ -68,25 +67,15 @@ def read_list(path: str | os.PathLike[str]) -> list[str]:
     Anything else (UTF-16, Latin-1 bytes, a FIFO instead of a file) is refused by name.
     """
     try:
-        data = read_regular(path)
+        text = read_text(path)
     except FileNotFoundError:
         raise InputImageError(f"{path}: list file not found") from None
     except NotRegularFileError as exc:
         raise InputImageError(f"{exc}; a list file must be a regular text file") from None
+    except NotTextError as exc:
+        raise InputImageError(f"{path}: the list file cannot be read: {exc}") from None
     except OSError as exc:
         raise InputImageError(f"{path}: cannot read the list file ({explain(exc)})") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputImageError(
-            f"{path}: the list file is UTF-16 text; save it as UTF-8 (one path a line)"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputImageError(
-            f"{path}: the list file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
-            f"{line}); save it as UTF-8"
-        ) from None
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
