@@ -33,17 +33,8 @@ from augcore.job.execute import JobSpec, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
 from augcore.job.labels import check_label_options, write_coco
 from augcore.job.local import LocalPool
-from augcore.job.plan import (
-    PathLike,
-    Prepared,
-    Request,
-    SkippedInput,
-    as_sources,
-    check_job_options,
-    parse_size,
-    pending,
-    prepare,
-)
+from augcore.job.options import PathLike, as_sources, check_job_options, parse_size
+from augcore.job.plan import Prepared, Request, SkippedInput, pending, prepare
 from augcore.job.write import Recorder
 from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.safefile import fault_point
