@@ -2,9 +2,9 @@
 
 Rules: an output appears under its final name all at once (augcore.safefile.write_atomic: a
 temporary file in the same folder, then a rename); the manifest line that records it is made
-after that, in the worker; the parent's ``Recorder`` appends it only after the file and its
-name are synced to disk. A manifest line therefore always records a complete file, even after
-a power loss.
+in the worker just before (so a record JSON cannot hold leaves no file behind); the parent's
+``Recorder`` appends it only after the file and its name are synced to disk. A manifest line
+therefore always records a complete file, even after a power loss.
 """
 
 from __future__ import annotations
@@ -57,16 +57,19 @@ def output_entry(
 class Recorder:
     """Appends manifest lines only once the files they record are durable, in batches.
 
-    Lines wait here until ``SYNC_OUTPUTS`` of them are waiting or ``SYNC_SECONDS`` have passed
-    since the last sync; then the files they record (and the renames that placed them) are
-    synced with one call (augcore.safefile.sync_files) and the lines appended. So after a power
-    loss every output the manifest records is complete, and a sync costs one call per batch,
-    not one per file. A crash loses at most the waiting lines: their files are rewritten, to
-    the same bytes, by the resume.
+    Lines wait here until ``SYNC_OUTPUTS`` of them are waiting, or ``SYNC_SECONDS`` have passed
+    since the last sync and at least ``SYNC_SPACING`` times as long as that sync took (a slow,
+    shared disk then gets fewer syncs: they stay near 1/SYNC_SPACING of the run's time); then
+    the files they record (and the renames that placed them) are synced with one call
+    (augcore.safefile.sync_files) and the lines appended. So after a power loss every output
+    the manifest records is complete, and a sync costs one call per batch, not one per file.
+    A crash loses at most the waiting lines: their files are rewritten, to the same bytes, by
+    the resume.
     """
 
-    SYNC_OUTPUTS = 1024
+    SYNC_OUTPUTS = 4096
     SYNC_SECONDS = 1.0
+    SYNC_SPACING = 25
 
     def __init__(self, out: str, manifest: ManifestWriter) -> None:
         self.out = out
@@ -74,6 +77,7 @@ class Recorder:
         self.lines: list[bytes] = []
         self.paths: list[str] = []
         self.synced_at = time.monotonic()
+        self.wait = self.SYNC_SECONDS
 
     def add(self, written: Iterable[tuple[str, bytes]], recorded: Container[str]) -> None:
         """Take (path, line) pairs just written; ``recorded`` paths already have their line."""
@@ -81,16 +85,15 @@ class Recorder:
             self.paths.append(rel)
             if rel not in recorded:
                 self.lines.append(line)
-        if (
-            len(self.paths) >= self.SYNC_OUTPUTS
-            or time.monotonic() - self.synced_at >= self.SYNC_SECONDS
-        ):
+        if len(self.paths) >= self.SYNC_OUTPUTS or time.monotonic() - self.synced_at >= self.wait:
             self.flush()
 
     def flush(self) -> None:
         """Sync the files written since the last flush, then append their lines."""
+        started = time.monotonic()
         if self.paths:
             sync_files(self.out, self.paths)
             self.manifest.write_lines(self.lines)
         self.lines, self.paths = [], []
         self.synced_at = time.monotonic()
+        self.wait = max(self.SYNC_SECONDS, self.SYNC_SPACING * (self.synced_at - started))
