@@ -146,9 +146,15 @@ class ManifestWriter:
     different run may take over the folder; this class never mixes two runs in one file).
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], header: dict[str, Any], *, sync_header: bool = True
+    ) -> None:
+        """``sync_header=False``: the caller syncs the header itself before the first entry
+        (the job's Recorder does, with the first batch of outputs: one sync instead of three).
+        """
         self.path = Path(path)
         self.header = header
+        self.sync_header = sync_header
         self._file: Any = None
 
     def __enter__(self) -> ManifestWriter:
@@ -174,7 +180,7 @@ class ManifestWriter:
             raise ManifestError(f"{exc}; a manifest is a regular file") from None
         complete = existing.rfind(b"\n") + 1  # bytes up to the last finished line
         if not complete:  # no manifest, or a header torn by a crash (or an older augcore)
-            write_atomic(self.path, ours, durable=True)
+            write_atomic(self.path, ours, durable=self.sync_header)
         else:
             first = _parse_header(existing[: existing.index(b"\n")], self.path)
             if first != json.loads(ours)["header"]:  # compared as JSON reads it back

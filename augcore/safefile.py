@@ -244,6 +244,7 @@ def sync_files(root: str | os.PathLike[str], paths: Iterable[str]) -> None:
         finally:
             os.close(descriptor)
         folders.add(os.path.dirname(full))
+    folders.add(os.fspath(root))  # names placed directly in it (a manifest) count too
     for folder in sorted(folders):
         sync_folder(folder)
 

@@ -286,7 +286,7 @@ def _write_outputs(
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
     with (
         LocalPool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
-        ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
+        ManifestWriter(out / MANIFEST_NAME, prepared.header, sync_header=False) as manifest,
         # No tqdm at all unless shown: even a disabled one starts a monitor thread that
         # outlives the run, and a later run in this process could then not fork its workers.
         (

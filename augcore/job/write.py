@@ -78,6 +78,7 @@ class Recorder:
         self.paths: list[str] = []
         self.synced_at = time.monotonic()
         self.wait = self.SYNC_SECONDS
+        self.header_synced = False
 
     def add(self, written: Iterable[tuple[str, bytes]], recorded: Container[str]) -> None:
         """Take (path, line) pairs just written; ``recorded`` paths already have their line."""
@@ -92,7 +93,10 @@ class Recorder:
         """Sync the files written since the last flush, then append their lines."""
         started = time.monotonic()
         if self.paths:
-            sync_files(self.out, self.paths)
+            # The first sync also makes the manifest's header (placed, not synced) durable.
+            first = [] if self.header_synced else [self.manifest.path.name]
+            sync_files(self.out, [*first, *self.paths])
+            self.header_synced = True
             self.manifest.write_lines(self.lines)
         self.lines, self.paths = [], []
         self.synced_at = time.monotonic()

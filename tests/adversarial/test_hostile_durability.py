@@ -32,10 +32,19 @@ def _traced_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options) -> l
     return [line.split()[2] for line in trace.read_text().splitlines()]
 
 
-def test_the_header_is_synced_before_and_after_its_rename(tmp_path, monkeypatch):
+def test_the_header_is_placed_whole_and_synced_before_any_line(tmp_path, monkeypatch):
     points = _traced_run(tmp_path, monkeypatch)
     first = points.index("create")
-    assert points[first : first + 5] == ["create", "write", "fsync", "rename", "fsync-folder"]
+    assert points[first : first + 3] == ["create", "write", "rename"]  # the header, atomically
+    assert points.index("sync") < points.index("manifest-append")  # durable before any line
+
+
+def test_a_manifest_writer_alone_syncs_its_header(tmp_path, monkeypatch):
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv("AUGCORE_FAULT_TRACE", str(trace))
+    ManifestWriter(tmp_path / "manifest.jsonl", {"seed": 1}).open()
+    points = [line.split()[2] for line in trace.read_text().splitlines()]
+    assert points == ["create", "write", "fsync", "rename", "fsync-folder"]
 
 
 @pytest.mark.parametrize("syncfs", [True, False])
@@ -67,7 +76,7 @@ def test_every_manifest_line_follows_a_sync_of_its_file(tmp_path, monkeypatch, s
     monkeypatch.setattr(os, "fsync", lambda fd: fsynced.append(fd) or fsync(fd))
     data = make_tree(tmp_path / "data", [f"f{index}.png" for index in range(5)])
     augcore.run([data], tmp_path / "out", per_image=2, seed=0, jobs=1)
-    assert len(appended) == 10 and synced == set(appended)
+    assert len(appended) == 10 and synced == {*appended, "manifest.jsonl"}  # header too
     if not syncfs:  # each output, its folder, the header, its folder, the manifest at the end
         assert len(fsynced) >= 10 + 3
 
