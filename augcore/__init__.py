@@ -12,6 +12,7 @@ import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.config import OneOf, SomeOf, Step
+from augcore.contact_sheet import preview
 from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
@@ -29,6 +30,7 @@ from augcore.errors import (
     PluginError,
     PluginImportError,
     PluginWarning,
+    PreviewError,
     ReplayMismatchError,
     StreamOptionError,
     UnsafePathError,
@@ -70,6 +72,7 @@ __all__ = [
     "PluginImportError",
     "PluginManager",
     "PluginWarning",
+    "PreviewError",
     "Record",
     "Records",
     "ReplayMismatchError",
@@ -86,6 +89,7 @@ __all__ = [
     "__version__",
     "hookimpl",
     "plan",
+    "preview",
     "replay",
     "report",
     "run",

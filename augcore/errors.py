@@ -91,6 +91,11 @@ class StreamOptionError(AugcoreError, ValueError):
     """An ``AugmentStream`` got a bad option or source (batch size, keys, resize, folder...)."""
 
 
+# --- looking at a chain or a run: preview sheets and reports -----------------------------------
+class PreviewError(AugcoreError, ValueError):
+    """A preview got a bad option, or its sheet would be larger than the limit."""
+
+
 # --- plugin problems reported as warnings ------------------------------------------------------
 class PluginWarning(UserWarning):
     """A plugin was skipped (import failure, broken contract, duplicate name) in warn mode."""
