@@ -22,6 +22,7 @@ from augcore.errors import (
     ImageDtypeError,
     ImageShapeError,
     InputImageError,
+    JobOptionError,
     ManifestError,
     MatrixError,
     OutputArrayError,
@@ -42,7 +43,13 @@ from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline, Record, Records
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
-from augcore.warp import warp_affine, warp_affine_batch
+from augcore.warp import (
+    is_affine,
+    warp_affine,
+    warp_affine_batch,
+    warp_perspective,
+    warp_perspective_batch,
+)
 
 __version__ = "0.1.0"
 
@@ -58,6 +65,7 @@ __all__ = [
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
+    "JobOptionError",
     "ManifestError",
     "MatrixError",
     "OneOf",
@@ -88,6 +96,7 @@ __all__ = [
     "WarpOptionError",
     "__version__",
     "hookimpl",
+    "is_affine",
     "plan",
     "preview",
     "replay",
@@ -95,4 +104,6 @@ __all__ = [
     "run",
     "warp_affine",
     "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
 ]
