@@ -4,6 +4,7 @@ real headless Chromium; bad manifests and huge runs give messages, not traceback
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -352,3 +353,26 @@ def test_100000_outputs_give_a_report_of_bounded_size(tmp_path):
     assert html.count('<img class="thumb"') == MOST_THUMBNAILS
     assert html.count('<img class="histogram"') == 6
     assert written.bytes == written.path.stat().st_size < DOCUMENTED_MAX_BYTES
+
+
+def test_an_edited_manifest_shows_as_unexpected_rates_and_another_version(tmp_path):
+    out = tmp_path / "out"
+    augcore.run([], out, samples=True, per_image=3, seed=0, quiet=True)
+    manifest = out / "manifest.jsonl"
+    header, *lines = manifest.read_text().splitlines()
+    header = header.replace('"augcore_version":"0.1.0"', '"augcore_version":"0.0.9"')
+    entries = [json.loads(line) for line in lines]
+    for entry in entries:  # as if flip_horizontal (p = 0.5) had never fired
+        entry["record"]["steps"] = [
+            s for s in entry["record"]["steps"] if s["name"] != "flip_horizontal"
+        ]
+    manifest.write_text("\n".join([header, *map(json.dumps, entries)]) + "\n")
+    html = write_html_report(out, tmp_path / "r.html").path.read_text()
+    rows = {
+        cells[1]: cells
+        for cells in (re.findall(r"<td>(.*?)</td>", row) for row in html.split("<tr>"))
+        if len(cells) == 6
+    }
+    assert rows["flip_horizontal"][2:] == ["0.5", "0", "0", "UNEXPECTED"]
+    assert rows["rotate"][2:] == ["1", "24", "1", "as expected"]
+    assert "Written by augcore 0.0.9" in html
