@@ -67,7 +67,8 @@ class HtmlReport:
 
 
 def write_html_report(out: str | os.PathLike[str], target: str | os.PathLike[str]) -> HtmlReport:
-    """Write the HTML report of the run in ``out`` to ``target`` (atomically).
+    """Write the HTML report of the run in ``out`` to ``target`` (atomically; its folder is
+    created if needed).
 
     Raises:
         ManifestError: no manifest in ``out``, or a damaged one, or one of another format.
@@ -79,6 +80,7 @@ def write_html_report(out: str | os.PathLike[str], target: str | os.PathLike[str
     page = _Page(stats)
     text = page.render()
     data = text.encode("utf-8")
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, data)
     return HtmlReport(
         Path(target), len(data), stats.outputs, page.histograms, page.thumbnails, page.notes

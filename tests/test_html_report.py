@@ -94,7 +94,7 @@ def _parameters(entries):
 def test_the_report_renders_in_headless_chromium_with_every_histogram(tmp_path):
     out = tmp_path / "out"
     augcore.run([], out, samples=True, per_image=3, seed=0, quiet=True)
-    written = write_html_report(out, tmp_path / "report.html")
+    written = write_html_report(out, tmp_path / "reports" / "report.html")  # folder made
     expected = len(_parameters(_entries(out)))
     assert expected == 6  # rotate, shift x and y, shear, zoom x and y; flips draw nothing
     assert written.histograms == expected and written.thumbnails == MOST_THUMBNAILS

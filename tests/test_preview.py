@@ -223,7 +223,7 @@ def test_bad_options_are_named(options, message):
 
 
 def test_the_command_writes_the_sheet_the_function_makes(tmp_path, capsys):
-    sheet = tmp_path / "sheet.png"
+    sheet = tmp_path / "sheets" / "sheet.png"  # the folder is made, as run makes --out
     argv = ["preview", "--samples", "--per-image", "2", "--limit", "3", "--out", str(sheet)]
     assert main(argv) == EXIT_OK
     assert "written to" in capsys.readouterr().out

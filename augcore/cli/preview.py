@@ -40,6 +40,7 @@ def _preview(args: argparse.Namespace) -> int:
     )
     buffer = io.BytesIO()
     sheet.save(buffer, format=pillow_format)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     write_atomic(args.out, buffer.getvalue())
     print(f"augcore: preview sheet {sheet.width}x{sheet.height} written to {args.out}")
     return EXIT_OK
