@@ -30,6 +30,7 @@ from augcore.errors import InputImageError, PreviewError
 from augcore.imageio import read_image
 from augcore.job import parse_size
 from augcore.pipeline import Pipeline, Records
+from augcore.run_stats import ChainTransform, chain_transforms
 from augcore.sources import SourceItem, discover
 from augcore.tiles import (
     caption_font,
@@ -42,7 +43,7 @@ from augcore.validation import is_integer
 
 PathLike = str | os.PathLike[str]
 DEFAULT_TILE = 192
-MAX_SHEET_PIXELS = 40_000_000  # ~160 MB of RGB in memory; a PNG viewers still open
+MAX_SHEET_PIXELS = 40_000_000  # 120 MB as RGB in memory; a PNG image viewers still open
 GAP = 12
 BACKGROUND = (250, 250, 250)
 
@@ -67,15 +68,98 @@ class Sheet:
     cells: list[Cell] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Row:
-    """One input's row: its original and variants with their records, or why it is missing."""
+def preview(sources: Sequence[PathLike] = (), **options: Any) -> Image.Image:
+    """A contact sheet (an RGB ``PIL.Image``) of what ``augcore run`` would write.
 
-    key: str
-    original: np.ndarray | None = None
-    variants: np.ndarray | None = None
-    records: Records | None = None
-    error: str | None = None
+    Takes the arguments of ``preview_sheet`` (sources, per_image, seed, config, size,
+    from_list, samples, limit, tile, on_error, max_pixels, max_input_pixels) and returns its
+    image: one row per input, the original and then variants k = 0..per_image-1, each the
+    array ``run`` writes for the same seed, config and sources, captioned with k and the
+    steps that fired.
+
+    Example:
+        >>> augcore.preview(samples=True, per_image=2).save("sheet.png")  # doctest: +SKIP
+    """
+    return preview_sheet(sources, **options).image
+
+
+def preview_sheet(
+    sources: Sequence[PathLike] = (),
+    *,
+    per_image: int = 3,
+    seed: int = 0,
+    config: Any = None,
+    size: str | Sequence[int] | None = None,
+    from_list: PathLike | None = None,
+    samples: bool = False,
+    limit: int | None = None,
+    tile: int = DEFAULT_TILE,
+    on_error: str = "stop",
+    max_pixels: int = MAX_SHEET_PIXELS,
+    max_input_pixels: int | None = None,
+) -> Sheet:
+    """A contact sheet of what ``augcore run`` would write, and where each tile is on it.
+
+    One row per input (the first ``limit`` ones if given): the original as read (EXIF applied,
+    resized to ``size`` = "WxH"), then variants k = 0..per_image-1, each captioned with k and
+    the steps that fired with their values. Variant k is exactly the array ``run`` writes as
+    output k of that input for the same ``seed``, ``config`` and sources.
+
+    Args:
+        sources, from_list, samples, size, seed, config: as for ``augcore.run``.
+        per_image: variants shown per input (K).
+        tile: the side of each tile's square box, in px; small images are enlarged by a whole
+            factor (pixels stay sharp), large ones reduced to fit.
+        on_error: "stop" at an unreadable input, or "skip" it with a row saying why.
+        max_pixels: the largest sheet (width x height) made; a larger one is refused before
+            any image is decoded.
+        max_input_pixels: the decompression-bomb limit for inputs (``run``'s ``max_pixels``).
+
+    Returns:
+        A ``Sheet``: ``.image`` (RGB ``PIL.Image``) and ``.cells`` (key, k, box, caption).
+
+    Raises:
+        PreviewError: a bad option or a sheet above ``max_pixels``.
+        InputImageError: no inputs, or an unreadable one with on_error="stop".
+        ConfigError: a bad config.
+    """
+    per_image = _check_count("per_image", per_image, 1)
+    tile = _check_count("tile", tile, 16)
+    limit = None if limit is None else _check_count("limit", limit, 1)
+    if on_error not in ("stop", "skip"):
+        raise PreviewError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
+    try:
+        parsed_size = parse_size(size)
+    except ValueError as exc:
+        raise PreviewError(str(exc)) from None
+    pipeline = pipeline_for(config)
+    items, bad = _inputs(sources, from_list, samples, limit, on_error)
+    layout = _layout(pipeline, per_image, tile)
+    _check_size(layout, len(items) + len(bad), max_pixels)
+    rows = []
+    for item in items:
+        try:
+            original, variants, records = variants_of(
+                pipeline,
+                item,
+                seed=seed,
+                per_image=per_image,
+                size=parsed_size,
+                max_pixels=max_input_pixels,
+            )
+        except InputImageError as exc:
+            if on_error == "stop":
+                raise
+            rows.append(Row(item.key, error=str(exc)))
+            continue
+        rows.append(Row(item.key, original, variants, records))
+    rows += [Row(path, error=reason) for path, reason in bad]
+    chain = ", ".join(member.name for member in _chain(pipeline))
+    title = f"augcore preview  ·  seed {seed}  ·  {per_image} per image  ·  chain: {chain}"
+    captions = [len(record.steps) for row in rows if row.records for record in row.records]
+    # The sheet is checked with room for every transform; drawn with what fired.
+    layout = replace(layout, caption_lines=1 + max([*captions, 1]))
+    return _render(rows, layout, title)
 
 
 def pipeline_for(config: Any) -> Pipeline:
@@ -101,6 +185,18 @@ def variants_of(
         [image], seed=seed, keys=[item.key], variants=per_image
     )
     return image, variants, records
+
+
+# --- rows and layout ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    """One input's row: its original and variants with their records, or why it is missing."""
+
+    key: str
+    original: np.ndarray | None = None
+    variants: np.ndarray | None = None
+    records: Records | None = None
+    error: str | None = None
 
 
 def _check_count(name: str, value: Any, minimum: int) -> int:
@@ -154,16 +250,12 @@ class _Layout:
 def _layout(pipeline: Pipeline, per_image: int, tile: int) -> _Layout:
     # Every transform may fire on one output: reserve a caption line for each, plus k (or
     # the original's key, size and mode), so the size is known before decoding anything.
-    transforms = sum(1 for name in _transform_names(pipeline.to_config()["steps"]))
+    transforms = len(_chain(pipeline))
     return _Layout(tile, 1 + per_image, 1 + max(transforms, 2), line_height(caption_font()))
 
 
-def _transform_names(nodes: Sequence[dict[str, Any]]) -> list[str]:
-    names: list[str] = []
-    for node in nodes:
-        members = node.get("one_of") or node.get("some_of")
-        names += _transform_names(members) if members else [str(node.get("transform"))]
-    return names
+def _chain(pipeline: Pipeline) -> list[ChainTransform]:
+    return chain_transforms(pipeline.to_config()["steps"])
 
 
 def _check_size(layout: _Layout, rows: int, max_pixels: int) -> None:
@@ -176,87 +268,8 @@ def _check_size(layout: _Layout, rows: int, max_pixels: int) -> None:
         )
 
 
-def preview_sheet(
-    sources: Sequence[PathLike] = (),
-    *,
-    per_image: int = 3,
-    seed: int = 0,
-    config: Any = None,
-    size: str | Sequence[int] | None = None,
-    from_list: PathLike | None = None,
-    samples: bool = False,
-    limit: int | None = None,
-    tile: int = DEFAULT_TILE,
-    on_error: str = "stop",
-    max_pixels: int = MAX_SHEET_PIXELS,
-    max_input_pixels: int | None = None,
-) -> Sheet:
-    """A contact sheet of what ``augcore run`` would write, and where each tile is on it.
-
-    One row per input (the first ``limit`` ones if given): the original as read (EXIF applied,
-    resized to ``size`` = "WxH"), then variants k = 0..per_image-1, each captioned with k and
-    the steps that fired with their values. Variant k is exactly the array ``run`` writes as
-    output k of that input for the same ``seed``, ``config`` and sources.
-
-    Args:
-        sources, from_list, samples, size, seed, config: as for ``augcore.run``.
-        per_image: variants shown per input (K).
-        tile: the side of each tile's square box, in px; small images are enlarged by a whole
-            factor (pixels stay sharp), large ones reduced to fit.
-        on_error: "stop" at an unreadable input, or "skip" it with a row saying why.
-        max_pixels: the largest sheet (width x height) made; a larger one is refused before
-            any image is decoded.
-        max_input_pixels: the decompression-bomb limit for inputs (``run``'s ``max_pixels``).
-
-    Returns:
-        A ``Sheet``: ``.image`` (RGB ``PIL.Image``) and ``.cells`` (key, k, box, caption).
-
-    Raises:
-        PreviewError: a bad option or a sheet above ``max_pixels``.
-        InputImageError: no inputs, or an unreadable one with on_error="stop".
-        ConfigError: a bad config.
-
-    """
-    per_image = _check_count("per_image", per_image, 1)
-    tile = _check_count("tile", tile, 16)
-    limit = None if limit is None else _check_count("limit", limit, 1)
-    if on_error not in ("stop", "skip"):
-        raise PreviewError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
-    try:
-        parsed_size = parse_size(size)
-    except ValueError as exc:
-        raise PreviewError(str(exc)) from None
-    pipeline = pipeline_for(config)
-    items, bad = _inputs(sources, from_list, samples, limit, on_error)
-    layout = _layout(pipeline, per_image, tile)
-    _check_size(layout, len(items) + len(bad), max_pixels)
-    rows = []
-    for item in items:
-        try:
-            original, variants, records = variants_of(
-                pipeline,
-                item,
-                seed=seed,
-                per_image=per_image,
-                size=parsed_size,
-                max_pixels=max_input_pixels,
-            )
-        except InputImageError as exc:
-            if on_error == "stop":
-                raise
-            rows.append(Row(item.key, error=str(exc)))
-            continue
-        rows.append(Row(item.key, original, variants, records))
-    rows += [Row(path, error=reason) for path, reason in bad]
-    chain = ", ".join(_transform_names(pipeline.to_config()["steps"]))
-    title = f"augcore preview  ·  seed {seed}  ·  {per_image} per image  ·  chain: {chain}"
-    captions = [len(record.steps) for row in rows if row.records for record in row.records]
-    # The sheet is checked with room for every transform; drawn with what fired.
-    layout = replace(layout, caption_lines=1 + max([*captions, 1]))
-    return render(rows, layout, title)
-
-
-def render(rows: Sequence[Row], layout: _Layout, title: str) -> Sheet:
+# --- drawing -----------------------------------------------------------------------------
+def _render(rows: Sequence[Row], layout: _Layout, title: str) -> Sheet:
     """Draw the rows onto one RGB sheet."""
     sheet = Sheet(Image.new("RGB", layout.size(len(rows)), BACKGROUND))
     draw = ImageDraw.Draw(sheet.image)
@@ -291,18 +304,3 @@ def render(rows: Sequence[Row], layout: _Layout, title: str) -> Sheet:
 
 def _mode(array: np.ndarray) -> str:
     return "L" if array.ndim == 2 else {3: "RGB", 4: "RGBA"}.get(array.shape[2], "?")
-
-
-def preview(sources: Sequence[PathLike] = (), **options: Any) -> Image.Image:
-    """A contact sheet (an RGB ``PIL.Image``) of what ``augcore run`` would write.
-
-    Takes the arguments of ``preview_sheet`` (sources, per_image, seed, config, size,
-    from_list, samples, limit, tile, on_error, max_pixels, max_input_pixels) and returns its
-    image: one row per input, the original and then variants k = 0..per_image-1, each the
-    array ``run`` writes for the same seed, config and sources, captioned with k and the
-    steps that fired.
-
-    Example:
-        >>> augcore.preview(samples=True, per_image=2).save("sheet.png")  # doctest: +SKIP
-    """
-    return preview_sheet(sources, **options).image
