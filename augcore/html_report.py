@@ -182,6 +182,7 @@ class _Page:
         self.histograms = 0
         self.thumbnails = 0
         self.notes: list[str] = []
+        self._uris: dict[str, str | None] = {}
         missing = charts_missing()
         if missing:
             self.notes.append(missing)
@@ -280,7 +281,9 @@ class _Page:
         return f"<h2>Sampled parameters</h2>{lead}<div class='grid'>{''.join(figures)}</div>"
 
     def _thumb(self, output: OutputRef, extra: Sequence[str] = ()) -> str:
-        uri = thumbnail_uri(self.stats.out, output.path)
+        if output.path not in self._uris:  # an extreme may also be in the sample: encode once
+            self._uris[output.path] = thumbnail_uri(self.stats.out, output.path)
+        uri = self._uris[output.path]
         if uri is None:
             picture = "<p class='bad'>(file missing or unreadable)</p>"
         else:

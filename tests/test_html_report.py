@@ -376,3 +376,28 @@ def test_an_edited_manifest_shows_as_unexpected_rates_and_another_version(tmp_pa
     assert rows["flip_horizontal"][2:] == ["0.5", "0", "0", "UNEXPECTED"]
     assert rows["rotate"][2:] == ["1", "24", "1", "as expected"]
     assert "Written by augcore 0.0.9" in html
+
+
+def test_parameters_that_never_vary_and_pooled_lists_get_their_histograms(tmp_path):
+    config = {
+        "steps": [
+            {"transform": "rotate", "degrees": [30, 30]},  # one value only
+            {"transform": "channel_shift", "intensity": 10},  # three offsets per output
+            {"transform": "gaussian_noise", "sigma": 2},  # its noise seed is not a value
+        ]
+    }
+    out = tmp_path / "out"
+    augcore.run([], out, samples=True, per_image=2, seed=0, config=config, quiet=True)
+    stats = gather(out)
+    assert set(stats.steps[0].values["degrees"]) == {30.0}
+    offsets = [
+        value
+        for entry in _entries(out)
+        for step in entry["record"]["steps"]
+        if step["name"] == "channel_shift"
+        for value in np.ravel(step["params"]["offsets"])
+    ]
+    assert stats.steps[1].values["offsets"] == offsets
+    assert set(stats.steps[2].values) == {"sigma"}
+    written = write_html_report(out, tmp_path / "r.html")
+    assert written.histograms == 3 == len(_parameters(_entries(out)))
