@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -29,7 +29,6 @@ from PIL import Image, ImageDraw
 from augcore.errors import InputImageError, PreviewError
 from augcore.imageio import read_image
 from augcore.job import parse_size
-from augcore.pipeline import Pipeline, Records
 from augcore.run_stats import ChainTransform, chain_transforms
 from augcore.sources import SourceItem, discover
 from augcore.tiles import (
@@ -40,6 +39,9 @@ from augcore.tiles import (
     tile_image,
 )
 from augcore.validation import is_integer
+
+if TYPE_CHECKING:
+    from augcore import Pipeline, Records
 
 PathLike = str | os.PathLike[str]
 DEFAULT_TILE = 192
@@ -164,6 +166,8 @@ def preview_sheet(
 
 def pipeline_for(config: Any) -> Pipeline:
     """The chain ``run`` uses for ``config``: the shipped default when None."""
+    from augcore import Pipeline  # the public name: the pipeline's own modules are internal
+
     return Pipeline.default() if config is None else Pipeline.from_config(config)
 
 

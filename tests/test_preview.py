@@ -16,7 +16,6 @@ import augcore
 from augcore.cli import main
 from augcore.cli.job import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK
 from augcore.contact_sheet import preview_sheet, variants_of
-from augcore.pipeline import Pipeline
 from augcore.sources import discover
 from augcore.tiles import (
     CHECKER_DARK,
@@ -94,7 +93,7 @@ def test_the_variant_arrays_equal_run_for_every_mode_and_a_resize(tmp_path):
     data = _write_inputs(tmp_path / "data")
     out = tmp_path / "out"
     augcore.run([data], out, per_image=2, seed=5, size="20x14", format="png", quiet=True)
-    pipeline = Pipeline.default()
+    pipeline = augcore.Pipeline.default()
     for item in discover([data]).items:
         original, variants, records = variants_of(
             pipeline, item, seed=5, per_image=2, size=(20, 14)
@@ -135,7 +134,7 @@ def test_captions_name_the_steps_that_fired_with_their_values():
 
 
 def test_a_step_that_did_not_fire_is_not_in_its_caption():
-    pipeline = Pipeline.from_config(CONFIG)
+    pipeline = augcore.Pipeline.from_config(CONFIG)
     image = np.zeros((12, 12, 3), np.uint8)
     for k in range(6):
         _, record = pipeline.augment(image, seed=0, key="a", k=k)
