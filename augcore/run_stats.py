@@ -324,6 +324,8 @@ def skipped_inputs(manifest: Manifest, out: Path) -> tuple[list[tuple[str, str]]
     """
     header = manifest.header
     per_image = header.get("per_image")
+    if not is_integer(per_image):
+        return [], "the manifest header has no per_image count; skipped inputs are unknown"
     counts: dict[str, int] = {}
     for entry in manifest.entries:
         counts[str(entry.get("key"))] = counts.get(str(entry.get("key")), 0) + 1
@@ -343,7 +345,7 @@ def skipped_inputs(manifest: Manifest, out: Path) -> tuple[list[tuple[str, str]]
             f"since); {max(missing, 0)} of its {header.get('inputs')} inputs have no outputs"
         )
     skipped = [(bad.path, bad.reason) for bad in discovery.bad]
-    short = [item for item in discovery.items if counts.get(item.key, 0) < (per_image or 0)]
+    short = [item for item in discovery.items if counts.get(item.key, 0) < per_image]
     for item in short[:CHECKED_SKIPS]:
         done = counts.get(item.key, 0)
         try:

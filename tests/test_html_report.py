@@ -401,3 +401,19 @@ def test_parameters_that_never_vary_and_pooled_lists_get_their_histograms(tmp_pa
     assert set(stats.steps[2].values) == {"sigma"}
     written = write_html_report(out, tmp_path / "r.html")
     assert written.histograms == 3 == len(_parameters(_entries(out)))
+
+
+def test_a_header_with_damaged_fields_still_gives_a_page_that_says_what_is_unknown(tmp_path):
+    out = tmp_path / "out"
+    augcore.run([], out, samples=True, per_image=2, seed=0, quiet=True)
+    manifest = out / "manifest.jsonl"
+    first, *lines = manifest.read_text().splitlines()
+    header = json.loads(first)
+    header["header"]["per_image"] = "two"
+    del header["header"]["chain"]
+    manifest.write_text("\n".join([json.dumps(header), *lines]) + "\n")
+    stats = gather(out)
+    assert [s.probability for s in stats.steps] == [None] * len(stats.steps)
+    assert "no per_image count" in stats.skipped_note
+    html = write_html_report(out, tmp_path / "r.html").path.read_text()
+    assert "not in the header&#x27;s chain" in html and "no per_image count" in html
