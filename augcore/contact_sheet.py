@@ -32,6 +32,7 @@ from augcore.job import parse_size
 from augcore.run_stats import ChainTransform, chain_transforms
 from augcore.sources import SourceItem, discover
 from augcore.tiles import (
+    Placement,
     caption_font,
     caption_lines,
     draw_caption,
@@ -60,6 +61,12 @@ class Cell:
     box: tuple[int, int, int, int]
     scale: float
     caption: list[str]
+
+    @property
+    def placement(self) -> Placement:
+        """Where the image is on the sheet, for drawing over it (``augcore.overlays``)."""
+        left, top, right, bottom = self.box
+        return Placement(left, top, right - left, bottom - top, self.scale)
 
 
 @dataclass

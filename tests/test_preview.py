@@ -267,7 +267,7 @@ def _run_examples(text, namespace):
 def test_the_examples_in_docs_preview_md_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     _run_examples((ROOT / "docs" / "preview.md").read_text(), {})
-    for made in ("sheet.png", "small.png", "shear.png", "report.html"):
+    for made in ("sheet.png", "small.png", "shear.png", "annotated.png", "report.html"):
         assert (tmp_path / made).stat().st_size > 1000, made
     assert "0 outputs" not in capsys.readouterr().out
 
