@@ -48,7 +48,8 @@ table { border-collapse: collapse; } td, th { padding: 3px 10px; border-bottom: 
 .grid { display: flex; flex-wrap: wrap; gap: 12px; }
 figure { margin: 0; font-size: 12px; } figure.thumb { width: 160px; }
 figure.thumb img { width: 128px; height: 128px; object-fit: contain; image-rendering: pixelated;
-       background: repeating-conic-gradient(#ccc 0 25%, #999 0 50%) 0 0 / 16px 16px; }
+       background: #ccc; }
+img.alpha { background: repeating-conic-gradient(#ccc 0 25%, #999 0 50%) 0 0 / 16px 16px; }
 .note { background: #fff6d6; border-left: 4px solid #e0b000; padding: 6px 10px; }
 .bad { color: #b00020; } pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
 """
@@ -287,7 +288,8 @@ class _Page:
         if uri is None:
             picture = "<p class='bad'>(file missing or unreadable)</p>"
         else:
-            picture = f'<img class="thumb" alt="{_escape(output.path)}" src="{uri}">'
+            kind = "thumb alpha" if uri.startswith("data:image/png") else "thumb"
+            picture = f'<img class="{kind}" alt="{_escape(output.path)}" src="{uri}">'
             self.thumbnails += 1
         lines = [output.path, *extra, *caption_lines(output.record)]
         return (
