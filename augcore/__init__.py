@@ -10,8 +10,9 @@ from __future__ import annotations
 import augcore.manifest
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
+from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
-from augcore.config import OneOf, SomeOf, Step
+from augcore.chain import OneOf, SomeOf, Step
 from augcore.contact_sheet import preview
 from augcore.errors import (
     AugcoreError,
@@ -40,7 +41,8 @@ from augcore.errors import (
 from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
-from augcore.pipeline import Pipeline, Record, Records
+from augcore.pipeline import Pipeline
+from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import (
@@ -82,7 +84,7 @@ __all__ = [
     "PluginWarning",
     "PreviewError",
     "Record",
-    "Records",
+    "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
@@ -107,3 +109,5 @@ __all__ = [
     "warp_perspective",
     "warp_perspective_batch",
 ]
+
+__getattr__ = renamed_attributes(__name__, {"Records": ("augcore.RecordSequence", RecordSequence)})
