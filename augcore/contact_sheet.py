@@ -7,7 +7,7 @@ Rules this module keeps:
 
 - A variant is made exactly as ``augcore run`` makes it: inputs are found and keyed by
   ``augcore.sources.discover``, decoded by ``augcore.imageio.read_image`` (EXIF, modes,
-  ``size``), and augmented by ``Pipeline.augment_batch(seed=, keys=, variants=)``; so variant k
+  ``size``), and augmented by ``Pipeline.augment_batch(seed=, keys=, per_image=)``; so variant k
   of an input is, pixel for pixel, the array ``augcore run`` with the same sources, seed and
   config encodes into ``KEY__k{k}`` (a lossless format stores exactly it).
 - The sheet's size is known before any image is decoded, and a sheet above ``max_pixels`` is
@@ -39,10 +39,10 @@ from augcore.tiles import (
     line_height,
     tile_image,
 )
-from augcore.validation import is_integer
+from augcore.validation import require_int
 
 if TYPE_CHECKING:
-    from augcore import Pipeline, Records
+    from augcore import Pipeline, RecordSequence
 
 PathLike = str | os.PathLike[str]
 DEFAULT_TILE = 192
@@ -132,9 +132,10 @@ def preview_sheet(
         InputImageError: no inputs, or an unreadable one with on_error="stop".
         ConfigError: a bad config.
     """
-    per_image = _check_count("per_image", per_image, 1)
-    tile = _check_count("tile", tile, 16)
-    limit = None if limit is None else _check_count("limit", limit, 1)
+    per_image = require_int("per_image", per_image, minimum=1, error=PreviewError)
+    tile = require_int("tile", tile, minimum=16, error=PreviewError)
+    if limit is not None:
+        limit = require_int("limit", limit, minimum=1, error=PreviewError)
     if on_error not in ("stop", "skip"):
         raise PreviewError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     try:
@@ -186,14 +187,14 @@ def variants_of(
     per_image: int,
     size: tuple[int, int] | None = None,
     max_pixels: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, Records]:
+) -> tuple[np.ndarray, np.ndarray, RecordSequence]:
     """An input as ``run`` reads it, and its ``per_image`` variants as ``run`` makes them.
 
     Returns (original, variants (K, H, W[, C]), records). Raises InputImageError.
     """
     image = read_image(item.path, size=size, max_pixels=max_pixels)
     variants, records = pipeline.augment_batch(
-        [image], seed=seed, keys=[item.key], variants=per_image
+        [image], seed=seed, keys=[item.key], per_image=per_image
     )
     return image, variants, records
 
@@ -206,14 +207,8 @@ class Row:
     key: str
     original: np.ndarray | None = None
     variants: np.ndarray | None = None
-    records: Records | None = None
+    records: RecordSequence | None = None
     error: str | None = None
-
-
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if not is_integer(value) or value < minimum:
-        raise PreviewError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _inputs(

@@ -172,7 +172,7 @@ def test_the_probability_of_firing_matches_the_sampler_in_groups():
     pipeline = augcore.Pipeline.from_config(config)
     computed = [member.probability for member in chain_transforms(pipeline.to_config()["steps"])]
     assert computed == pytest.approx([0.3, 0.2, 0.3, 0.5, 0.5, 0.5])
-    _, records = pipeline.augment_batch(np.zeros((1, 4, 4), np.uint8), seed=3, variants=20000)
+    _, records = pipeline.augment_batch(np.zeros((1, 4, 4), np.uint8), seed=3, per_image=20000)
     counts = np.zeros(len(computed))
     for record in records:
         for step in record.steps:
