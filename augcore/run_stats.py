@@ -89,26 +89,31 @@ class RunStats:
 
 
 # --- the chain -------------------------------------------------------------------------------
-def chain_transforms(nodes: Sequence[Any], chance: float = 1.0) -> list[ChainTransform]:
-    """The chain's transforms in position order, with the probability each fires."""
+def chain_transforms(steps: Sequence[Any], chance: float = 1.0) -> list[ChainTransform]:
+    """The transforms of a chain config's ``steps`` in position order, with the probability
+    each fires.
+
+    Read from the config alone (no plugin is loaded), so a run made with a plugin that is not
+    installed here is still reported.
+    """
     found: list[ChainTransform] = []
-    for node in nodes:
-        if not isinstance(node, Mapping):
-            raise ValueError(f"chain member {node!r} is not a mapping")
-        here = chance * float(node.get("p", 1.0))
-        if "one_of" in node:
-            members = list(node["one_of"])
-            weights = [float(w) for w in node.get("weights") or [1.0] * len(members)]
+    for step in steps:
+        if not isinstance(step, Mapping):
+            raise ValueError(f"chain step {step!r} is not a mapping")
+        here = chance * float(step.get("p", 1.0))
+        if "one_of" in step:
+            members = list(step["one_of"])
+            weights = [float(w) for w in step.get("weights") or [1.0] * len(members)]
             for member, weight in zip(members, weights, strict=True):
                 found += chain_transforms([member], here * weight / sum(weights))
-        elif "some_of" in node:
-            members = list(node["some_of"])
-            count = node.get("n", 1)
+        elif "some_of" in step:
+            members = list(step["some_of"])
+            count = step.get("n", 1)
             low, high = (count, count) if is_number(count) else count
             for member in members:
                 found += chain_transforms([member], here * (low + high) / 2 / len(members))
         else:
-            found.append(ChainTransform(str(node["transform"]), here))
+            found.append(ChainTransform(str(step["transform"]), here))
     return found
 
 
