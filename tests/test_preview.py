@@ -69,13 +69,15 @@ def _expected_tile(output: np.ndarray, scale: int) -> np.ndarray:
 
 def test_every_previewed_variant_is_the_file_run_writes_pixel_for_pixel(tmp_path):
     data = _write_inputs(tmp_path / "data")
+    twin = np.random.default_rng(9).integers(0, 256, (30, 52, 3), dtype=np.uint8)
+    Image.fromarray(twin).save(data / "wide_twin.png")  # same shape: run augments both at once
     out = tmp_path / "out"
     augcore.run([data], out, per_image=3, seed=11, config=CONFIG, format="png", quiet=True)
     entries = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()[1:]]
     sheet = preview_sheet([data], per_image=3, seed=11, config=CONFIG, tile=110)
     sheet_pixels = np.asarray(sheet.image).astype(np.float64)
     variants = [cell for cell in sheet.cells if cell.k is not None]
-    assert len(variants) == len(entries) == 9
+    assert len(variants) == len(entries) == 12
     for cell in variants:
         entry = next(e for e in entries if (e["key"], e["k"]) == (cell.key, cell.k))
         written = np.asarray(Image.open(out / entry["path"]))
