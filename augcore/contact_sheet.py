@@ -36,6 +36,7 @@ from augcore.tiles import (
     caption_font,
     caption_lines,
     draw_caption,
+    fit_path,
     line_height,
     tile_image,
 )
@@ -288,7 +289,8 @@ def _render(rows: Sequence[Row], layout: _Layout, title: str) -> Sheet:
             continue
         assert row.original is not None and row.variants is not None and row.records is not None
         height, wide = row.original.shape[:2]
-        tiles = [(None, row.original, [row.key, f"{wide}x{height}, {_mode(row.original)}"])]
+        name = fit_path(row.key, caption_font(), layout.tile)
+        tiles = [(None, row.original, [name, f"{wide}x{height}, {_mode(row.original)}"])]
         tiles += [
             (k, variant, caption_lines(row.records[k].to_dict()))
             for k, variant in enumerate(row.variants)

@@ -115,6 +115,15 @@ def fit_text(text: str, font: FontType, width: int) -> str:
     return text + ELLIPSIS
 
 
+def fit_path(text: str, font: FontType, width: int) -> str:
+    """A path cut from the left to fit ``width`` px: the file name is the part that identifies."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(ELLIPSIS + text) > width:
+        text = text[1:]
+    return ELLIPSIS + text
+
+
 def draw_caption(
     draw: ImageDraw.ImageDraw, lines: Sequence[str], left: int, top: int, width: int
 ) -> None:

@@ -22,6 +22,7 @@ from augcore.tiles import (
     CHECKER_LIGHT,
     caption_font,
     caption_lines,
+    fit_path,
     fit_text,
     format_step,
 )
@@ -152,6 +153,8 @@ def test_long_captions_end_in_an_ellipsis_inside_their_tile():
     text = fit_text("shift x=-1234.5px, y=9876.5px, and more and more", font, 60)
     assert text.endswith("…") and font.getlength(text) <= 60
     assert fit_text("k=0", font, 60) == "k=0"
+    path = fit_path("photos/holidays/2024/august/beach/IMG_0001.png", font, 90)
+    assert path.startswith("…") and path.endswith("IMG_0001.png") and font.getlength(path) <= 90
 
 
 def test_layout_of_non_square_grayscale_rgba_and_large_inputs(tmp_path):
