@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
 import augcore.manifest
+import augcore.plugins.canvas
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
 from augcore._deprecation import renamed_attributes
@@ -18,6 +19,7 @@ from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
+    CanvasError,
     ConfigError,
     DuplicateTransformError,
     ImageDtypeError,
@@ -61,6 +63,7 @@ __all__ = [
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "CanvasError",
     "ConfigError",
     "DuplicateTransformError",
     "GeometricTransform",
