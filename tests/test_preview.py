@@ -68,20 +68,31 @@ def _expected_tile(output: np.ndarray, scale: int) -> np.ndarray:
     return big[..., :3] * alpha + back[..., None] * (1.0 - alpha)
 
 
-def test_every_previewed_variant_is_the_file_run_writes_pixel_for_pixel(tmp_path):
+CANVAS_CONFIG = {  # outputs of another size than their input (crop, then a fixed canvas)
+    "steps": [
+        {"transform": "random_resized_crop", "height": 24, "width": 30},
+        {"transform": "rotate", "degrees": 15},
+    ]
+}
+
+
+@pytest.mark.parametrize("config", [CONFIG, CANVAS_CONFIG], ids=["same-canvas", "new-canvas"])
+def test_every_previewed_variant_is_the_file_run_writes_pixel_for_pixel(tmp_path, config):
     data = _write_inputs(tmp_path / "data")
     twin = np.random.default_rng(9).integers(0, 256, (30, 52, 3), dtype=np.uint8)
     Image.fromarray(twin).save(data / "wide_twin.png")  # same shape: run augments both at once
     out = tmp_path / "out"
-    augcore.run([data], out, per_image=3, seed=11, config=CONFIG, format="png", quiet=True)
+    augcore.run([data], out, per_image=3, seed=11, config=config, format="png", quiet=True)
     entries = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()[1:]]
-    sheet = preview_sheet([data], per_image=3, seed=11, config=CONFIG, tile=110)
+    sheet = preview_sheet([data], per_image=3, seed=11, config=config, tile=110)
     sheet_pixels = np.asarray(sheet.image).astype(np.float64)
     variants = [cell for cell in sheet.cells if cell.k is not None]
     assert len(variants) == len(entries) == 12
     for cell in variants:
         entry = next(e for e in entries if (e["key"], e["k"]) == (cell.key, cell.k))
         written = np.asarray(Image.open(out / entry["path"]))
+        if config is CANVAS_CONFIG:
+            assert written.shape[:2] == (24, 30)
         left, top, right, bottom = cell.box
         assert cell.scale == int(cell.scale) >= 2  # small inputs: whole-factor blocks
         expected = _expected_tile(written, int(cell.scale))
