@@ -71,14 +71,19 @@ def _shown(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def format_step(step: Mapping[str, Any]) -> str:
-    """``rotate -13.4°``, ``shift x=11.5px, y=-8.66px``, ``flip_horizontal``."""
+    """``rotate -13.4°``, ``shift x=11.5px, y=-8.66px``, ``flip_horizontal``, and for a step
+    that changed the canvas its new size first: ``resize to 32x24``, ``crop to 30x20: top=4, ...``.
+    """
     params = _shown(step.get("params") or {})
-    name = str(step.get("name"))
+    head = str(step.get("name"))
+    canvas = step.get("canvas")
+    if isinstance(canvas, list) and len(canvas) == 2:  # [H, W] on disk; shown W x H as elsewhere
+        head = f"{head} to {canvas[1]}x{canvas[0]}" + (":" if params else "")
     if len(params) == 1:
-        return f"{name} {format_value(*params[0])}"
+        return f"{head} {format_value(*params[0])}"
     parts = [f"{key.removesuffix('_pixels')}={format_value(key, value)}" for key, value in params]
     # Pillow's default font has a narrow space: commas keep "x=1, y=2" readable at 11 px.
-    return f"{name} {', '.join(parts)}" if parts else name
+    return f"{head} {', '.join(parts)}" if parts else head
 
 
 def caption_lines(record: Mapping[str, Any]) -> list[str]:

@@ -145,6 +145,9 @@ def test_captions_name_the_steps_that_fired_with_their_values():
     ]
     assert caption_lines({"k": 0, "steps": []}) == ["k=0", "(no step fired)"]
     assert format_step({"name": "invert", "params": {"on": True}}) == "invert yes"
+    assert format_step({"name": "resize", "params": {}, "canvas": [24, 32]}) == "resize to 32x24"
+    crop = {"name": "crop", "params": {"top": 4, "left": 2}, "canvas": [20, 30]}
+    assert format_step(crop) == "crop to 30x20: top=4, left=2"
 
 
 def test_a_step_that_did_not_fire_is_not_in_its_caption():
