@@ -139,6 +139,8 @@ def geometry_of(pulls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seen (a mirrored output counts as mirrored left-right first, then rotated); the
     magnification is the forward map's area scale, sqrt(1 / |det|) of the pull map (above 1:
     zoomed in). A singular map (everything from one line) gets rotation 0 and magnification inf.
+    A projective map is measured by its linear part (the report ranks outputs; it does not
+    need the exact local scale of a perspective warp).
     """
     determinant = np.linalg.det(pulls)
     usable = np.isfinite(determinant) & (determinant != 0.0)
