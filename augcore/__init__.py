@@ -21,6 +21,7 @@ from augcore.errors import (
     ImageDtypeError,
     ImageShapeError,
     InputImageError,
+    JobOptionError,
     ManifestError,
     MatrixError,
     OutputArrayError,
@@ -40,7 +41,13 @@ from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline, Record, Records
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
-from augcore.warp import warp_affine, warp_affine_batch
+from augcore.warp import (
+    is_affine,
+    warp_affine,
+    warp_affine_batch,
+    warp_perspective,
+    warp_perspective_batch,
+)
 
 __version__ = "0.1.0"
 
@@ -56,6 +63,7 @@ __all__ = [
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
+    "JobOptionError",
     "ManifestError",
     "MatrixError",
     "OneOf",
@@ -85,10 +93,13 @@ __all__ = [
     "WarpOptionError",
     "__version__",
     "hookimpl",
+    "is_affine",
     "plan",
     "replay",
     "report",
     "run",
     "warp_affine",
     "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
 ]

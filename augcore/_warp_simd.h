@@ -108,6 +108,22 @@ static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r
     }
 }
 
+/* Projective maps: the input coordinates of one output row, x = (row_r + t_r[c]) / w with
+ * w = row_w + t_w[c] (the row terms m02 + r m00 etc., the tables c m01 etc.), a true division
+ * (no reciprocal: that would change the last bit and flip .5 ties). Vectorises as it stands. */
+AC_CLONES
+static void ac_row_projective(double *restrict x_r, double *restrict x_c,
+                              const double *restrict t_r, const double *restrict t_c,
+                              const double *restrict t_w, double row_r, double row_c,
+                              double row_w, int64_t w_out)
+{
+    for (int64_t c = 0; c < w_out; c++) {
+        const double w = row_w + t_w[c];
+        x_r[c] = (row_r + t_r[c]) / w;
+        x_c[c] = (row_c + t_c[c]) / w;
+    }
+}
+
 /* scipy's order-1 sum in double: t = 0; t += (v00 wr0) wc0; t += (v01 wr0) wc1;
  * t += (v10 wr1) wc0; t += (v11 wr1) wc1, with w1 = 1 - w0 (0 + (-0) is +0, as in scipy). */
 static inline double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0,

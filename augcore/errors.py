@@ -66,6 +66,10 @@ class AugmentOptionError(AugcoreError, ValueError, TypeError):
 
 
 # --- the job -----------------------------------------------------------------------------------
+class JobOptionError(AugcoreError, ValueError):
+    """A job option (per_image, seed, jobs, size, format, on_error...) has a bad value."""
+
+
 class InputImageError(AugcoreError, OSError):
     """An input is missing, unreadable, not an image, truncated, unsupported, or a bomb."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -185,6 +186,9 @@ def test_gaussian_noise_has_the_sampled_sigma_and_replays() -> None:
     assert record.steps[0]["params"]["sigma"] == 5.0
     other, _ = augcore.Pipeline([GaussianNoise(sigma=[5, 5])]).augment(image, seed=1, key="m")
     assert not np.array_equal(out, other)
+    restored = augcore.Record.from_dict(json.loads(json.dumps(record.to_dict())))
+    replayed = augcore.Pipeline([GaussianNoise(sigma=[5, 5])]).apply_record(image, restored)
+    np.testing.assert_array_equal(replayed, out)
 
 
 def test_grayscale_matches_pillow_luma_and_keeps_alpha() -> None:

@@ -72,7 +72,8 @@ def test_baseline_build_gives_the_same_bytes(baseline_kernel, dtype, order):
             matrices = np.round(matrices * 4) / 4  # ties at .5
         matrices = np.ascontiguousarray(matrices)
         mode = int(rng.integers(0, 4))
-        geometry = (height, width, channels, images.itemsize, order, mode, 33.0)
+        shape = (height, width, channels)
+        geometry = (shape, shape, images.itemsize, order, mode, 33.0)
         results = []
         for kernel in (_warp, baseline_kernel):
             out = np.zeros_like(images)
