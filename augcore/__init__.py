@@ -10,8 +10,9 @@ from __future__ import annotations
 import augcore.manifest
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
+from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
-from augcore.config import OneOf, SomeOf, Step
+from augcore.chain import OneOf, SomeOf, Step
 from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
@@ -38,7 +39,8 @@ from augcore.errors import (
 from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
-from augcore.pipeline import Pipeline, Record, Records
+from augcore.pipeline import Pipeline
+from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import (
@@ -79,7 +81,7 @@ __all__ = [
     "PluginManager",
     "PluginWarning",
     "Record",
-    "Records",
+    "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
@@ -103,3 +105,5 @@ __all__ = [
     "warp_perspective",
     "warp_perspective_batch",
 ]
+
+__getattr__ = renamed_attributes(__name__, {"Records": ("augcore.RecordSequence", RecordSequence)})

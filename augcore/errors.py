@@ -18,7 +18,11 @@ class ImageShapeError(AugcoreError, ValueError):
 
 
 class ImageDtypeError(AugcoreError, TypeError):
-    """An image array has a dtype the kernel does not handle (uint8 and float32 are supported)."""
+    """An image is not a numpy array, or has a dtype augcore does not handle (uint8, float32).
+
+    The one error for "this is not an image array" everywhere (pipeline, warp, stream): a
+    list, a PIL image or a tensor where an array is needed is a wrong type, not a wrong shape.
+    """
 
 
 class MatrixError(AugcoreError, ValueError):

@@ -29,16 +29,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from augcore._deprecation import renamed_keyword, warn_renamed
 from augcore.errors import ImageDtypeError, ImageShapeError, StreamOptionError
-from augcore.pipeline import IMAGE_DTYPES, Pipeline, Record
-from augcore.seeding import mix64_int
+from augcore.pipeline import IMAGE_DTYPES, Pipeline
+from augcore.record import Record
+from augcore.seeding import check_seed, mix64_int
+from augcore.validation import require_int
 
-# Mixed into the shuffle generator's seed so the batch order never shares a random stream with
+# Mixed into the shuffle generator's seed so the batch order never shares random numbers with
 # the augmentation parameters derived from the same user seed.
 _SHUFFLE_DOMAIN = 0x5348_5546  # "SHUF"
 _EPOCH_DOMAIN = 0x4550_4F43_0000_0000  # "EPOC": keeps epoch seeds apart from small user seeds
 _POLL_SECONDS = 0.05
-_MAX_SEED = 2**64 - 1
 FOLDER_MODES = ("L", "RGB", "RGBA", None)
 
 
@@ -46,7 +48,7 @@ class Batch(NamedTuple):
     """One step's worth of augmented images.
 
     ``images[j]`` was made from source image ``indices[j]`` and is described by ``records[j]``;
-    with ``variants=K`` each source image appears K times in a row (k = 0..K-1), all made
+    with ``per_image=K`` each source image appears K times in a row (k = 0..K-1), all made
     with the seed ``AugmentStream.epoch_seed(epoch)``.
     """
 
@@ -162,7 +164,7 @@ class AugmentStream:
         seed: int,
         batch_size: int = 32,
         epochs: int = 1,
-        variants: int = 1,
+        per_image: int | None = None,
         shuffle: bool = True,
         drop_last: bool = False,
         keys: Sequence[str] | None = None,
@@ -170,18 +172,22 @@ class AugmentStream:
         mode: str | None = "RGB",
         threads: int = 1,
         prefetch: int = 2,
+        variants: int | None = None,
     ) -> None:
-        _require_int("seed", seed, minimum=0, maximum=_MAX_SEED)
-        _require_int("batch_size", batch_size, minimum=1)
-        _require_int("epochs", epochs, minimum=1)
-        _require_int("variants", variants, minimum=1)
-        _require_int("threads", threads, minimum=1)
-        _require_int("prefetch", prefetch, minimum=0)
+        per_image = renamed_keyword(
+            "AugmentStream", ("variants", variants), ("per_image", per_image), 1, StreamOptionError
+        )
+        check_seed(seed, StreamOptionError)
+        require_int("batch_size", batch_size, minimum=1, error=StreamOptionError)
+        require_int("epochs", epochs, minimum=1, error=StreamOptionError)
+        require_int("per_image", per_image, minimum=1, error=StreamOptionError)
+        require_int("threads", threads, minimum=1, error=StreamOptionError)
+        require_int("prefetch", prefetch, minimum=0, error=StreamOptionError)
         self.pipeline = Pipeline.default() if pipeline is None else pipeline
         self.seed = seed
         self.batch_size = batch_size
         self.epochs = epochs
-        self.variants = variants
+        self.per_image = per_image
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.threads = threads
@@ -196,8 +202,14 @@ class AugmentStream:
             )
 
     @property
+    def variants(self) -> int:
+        """Deprecated name of ``per_image``."""
+        warn_renamed("AugmentStream.variants", "AugmentStream.per_image")
+        return self.per_image
+
+    @property
     def num_images(self) -> int:
-        """Source images per epoch (each yields ``variants`` outputs)."""
+        """Source images per epoch (each yields ``per_image`` outputs)."""
         return len(self._source)
 
     @property
@@ -218,14 +230,14 @@ class AugmentStream:
         Each epoch is its own set of identities (epoch_seed, key, k), so every epoch sees fresh
         augmentations while epoch 0 equals ``pipeline.augment_batch(images, seed=seed, ...)``.
         """
-        _require_int("epoch", epoch, minimum=0)
+        require_int("epoch", epoch, minimum=0, error=StreamOptionError)
         if epoch == 0:
             return self.seed
         return mix64_int(self.seed ^ mix64_int(_EPOCH_DOMAIN + epoch))
 
     def order(self, epoch: int) -> np.ndarray:
         """Source indices in the order epoch ``epoch`` visits them."""
-        _require_int("epoch", epoch, minimum=0)
+        require_int("epoch", epoch, minimum=0, error=StreamOptionError)
         if not self.shuffle:
             return np.arange(len(self._source))
         generator = np.random.Generator(np.random.PCG64([self.seed, _SHUFFLE_DOMAIN, epoch]))
@@ -246,7 +258,7 @@ class AugmentStream:
         if epoch is None:
             epochs = range(self.epochs)
         else:
-            _require_int("epoch", epoch, minimum=0)
+            require_int("epoch", epoch, minimum=0, error=StreamOptionError)
             epochs = range(epoch, epoch + 1)
         if self.prefetch == 0:
             return self._batches(epochs)
@@ -270,10 +282,10 @@ class AugmentStream:
             images,
             seed=self.epoch_seed(epoch),
             keys=keys,
-            variants=self.variants,
+            per_image=self.per_image,
             threads=self.threads,
         )
-        return Batch(augmented, records, np.repeat(positions, self.variants), epoch)
+        return Batch(augmented, records, np.repeat(positions, self.per_image), epoch)
 
 
 def _make_source(
@@ -325,17 +337,6 @@ def _checked_size(resize: tuple[int, int] | None) -> tuple[int, int] | None:
             f"resize must be (height, width) in positive pixels, not {resize!r}"
         )
     return (resize[0], resize[1])
-
-
-def _require_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        upper = "" if maximum is None else f" and <= {maximum}"
-        raise StreamOptionError(f"{name} must be an integer >= {minimum}{upper}, not {value!r}")
 
 
 class _ProducerFailed(NamedTuple):

@@ -199,7 +199,7 @@ def test_python_construction_validates_too() -> None:
 
     with pytest.raises(augcore.ConfigError, match="did you mean 'degrees'"):
         Rotate(degree=4)
-    with pytest.raises(augcore.ConfigError, match="a chain member must be"):
+    with pytest.raises(augcore.ConfigError, match="a chain step must be"):
         augcore.Pipeline(["rotate"])
 
 

@@ -58,7 +58,7 @@ def test_a_third_party_transform_works_from_config_and_replays() -> None:
         {"steps": [{"transform": "rotate", "degrees": 10}, {"transform": "fake_posterize"}]}
     )
     image = np.random.default_rng(0).integers(0, 256, (9, 14, 3), dtype=np.uint8)
-    outs, records = pipeline.augment_batch([image, image[::-1].copy()], seed=4, variants=2)
+    outs, records = pipeline.augment_batch([image, image[::-1].copy()], seed=4, per_image=2)
     for index, record in enumerate(records):
         bits = record.steps[1]["params"]["bits"]
         assert 2 <= bits <= 6

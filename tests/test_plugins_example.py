@@ -40,7 +40,7 @@ def test_cutout_erases_exactly_the_recorded_box_and_replays(manager) -> None:
         {"steps": [{"transform": "cutout", "size": [0.2, 0.5], "fill": 7}]}, manager
     )
     image = np.full((20, 30, 3), 200, np.uint8)
-    outs, records = pipeline.augment_batch([image] * 3, seed=1, variants=4)
+    outs, records = pipeline.augment_batch([image] * 3, seed=1, per_image=4)
     for out, record in zip(outs, records, strict=True):
         box = record.steps[0]["params"]
         assert 4 <= box["height"] <= 10 and 6 <= box["width"] <= 15
@@ -85,10 +85,10 @@ def test_the_guide_example_is_the_example_package(manager) -> None:
     }
     image = np.random.default_rng(3).integers(0, 256, (17, 23, 3), dtype=np.uint8)
     ours = augcore.Pipeline.from_config(config, manager).augment_batch(
-        [image] * 4, seed=9, variants=3
+        [image] * 4, seed=9, per_image=3
     )
     guides = augcore.Pipeline.from_config(config, from_guide).augment_batch(
-        [image] * 4, seed=9, variants=3
+        [image] * 4, seed=9, per_image=3
     )
     np.testing.assert_array_equal(ours[0], guides[0])
     assert [r.to_dict() for r in ours[1]] == [r.to_dict() for r in guides[1]]
