@@ -6,10 +6,7 @@ state is created until you build a pipeline or plugin manager yourself.
 
 from __future__ import annotations
 
-# Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
-import augcore.manifest
-import augcore.plugins.geometric
-import augcore.plugins.pixel  # noqa: F401
+import augcore.manifest  # noqa: F401  (augcore.manifest.read_manifest after `import augcore`)
 from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
@@ -40,6 +37,10 @@ from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
+
+# The built-in transforms, as Albumentations exports its own: augcore.Rotate(degrees=30, p=0.5).
+from augcore.plugins.geometric import FlipHorizontal, FlipVertical, Rotate, Shear, Shift, Zoom
+from augcore.plugins.pixel import Brightness, ChannelShift, Contrast, GaussianNoise, Grayscale
 from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
@@ -59,9 +60,16 @@ __all__ = [
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "Brightness",
+    "ChannelShift",
     "ConfigError",
+    "Contrast",
     "DuplicateTransformError",
+    "FlipHorizontal",
+    "FlipVertical",
+    "GaussianNoise",
     "GeometricTransform",
+    "Grayscale",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
@@ -85,7 +93,10 @@ __all__ = [
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
+    "Rotate",
     "RunSummary",
+    "Shear",
+    "Shift",
     "SkippedInput",
     "SomeOf",
     "Step",
@@ -93,6 +104,7 @@ __all__ = [
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
+    "Zoom",
     "__version__",
     "hookimpl",
     "is_affine",

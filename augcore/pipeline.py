@@ -13,17 +13,21 @@ draws depend only on its identity (seed, key, k) and the chain. Records are buil
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from augcore._deprecation import renamed_attributes, renamed_keyword
+from augcore.adapters import Layout, adapt
+from augcore.calls import CallIdentities
 from augcore.chain import ChainStep, CompiledChain, Leaf, Segment, as_step
 from augcore.config import WarpOptions, chain_to_config, load_config, parse_config
-from augcore.contract import checked_matrices, checked_params, checked_pixels
+from augcore.contract import checked_matrices, checked_params
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
@@ -32,9 +36,17 @@ from augcore.errors import (
     ManifestError,
 )
 from augcore.manager import PluginManager
+from augcore.one import augment_one
+from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import Record, RecordSequence, Sampled, decode_params
 from augcore.seeding import Draws, check_seed, key_hashes, output_roots
-from augcore.transform import GeometricTransform, ImageShape, compose, identity_matrices
+from augcore.transform import (
+    GeometricTransform,
+    ImageShape,
+    PixelTransform,
+    compose,
+    identity_matrices,
+)
 from augcore.validation import require_int
 from augcore.warp import warp_affine_batch
 
@@ -78,7 +90,12 @@ def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
 
 
 class Pipeline:
-    """A chain of transform steps and groups plus the warp options its fused warps use."""
+    """A chain of transform steps and groups plus the warp options its fused warps use.
+
+    ``seed`` seeds the pipeline's own identities for ``pipeline(image)`` (default: 64 random
+    bits, drawn now and readable as ``pipeline.seed``); the keyed ``augment`` and
+    ``augment_batch`` take theirs from the caller.
+    """
 
     def __init__(
         self,
@@ -87,6 +104,7 @@ class Pipeline:
         order: int = 0,
         fill_mode: str = "nearest",
         cval: float = 0.0,
+        seed: int | None = None,
     ) -> None:
         self.steps: tuple[ChainStep, ...] = tuple(
             as_step(step, f"pipeline step {i}") for i, step in enumerate(steps)
@@ -94,23 +112,50 @@ class Pipeline:
         self.warp = WarpOptions(order=order, fill_mode=fill_mode, cval=cval)
         self._chain = CompiledChain(self.steps)
         self._leaves = self._chain.leaves
+        self._calls = CallIdentities(None if seed is None else check_seed(seed))
+        self._set_up_runtime()
+
+    def _set_up_runtime(self) -> None:
+        """What a pipeline owns but never pickles: the last records, the thread pool."""
+        self._last = threading.local()  # each thread sees the record of its own last call
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_last", "_executor", "_executor_lock"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._set_up_runtime()
 
     # --- construction and config ----------------------------------------------------------
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any] | str | Path, manager: PluginManager | None = None
+        cls,
+        config: Mapping[str, Any] | str | Path,
+        manager: PluginManager | None = None,
+        *,
+        seed: int | None = None,
     ) -> Pipeline:
         """From a dict or a .toml/.json file; names resolve through ``manager``.
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
         nodes, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(nodes, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+        return cls(nodes, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval, seed=seed)
 
     @classmethod
-    def default(cls, manager: PluginManager | None = None) -> Pipeline:
+    def default(cls, manager: PluginManager | None = None, *, seed: int | None = None) -> Pipeline:
         """The seed's chain (augcore/data/default.toml), Keras's settings in augcore's terms."""
-        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False))
+        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False), seed=seed)
+
+    @property
+    def seed(self) -> int:
+        """The seed of ``pipeline(image)``'s identities (given, or drawn when made)."""
+        return self._calls.seed
 
     def to_config(self) -> dict[str, Any]:
         return chain_to_config(self.steps, self.warp)
@@ -124,6 +169,37 @@ class Pipeline:
     __hash__ = None  # type: ignore[assignment]
 
     # --- augmenting -----------------------------------------------------------------------
+    def __call__(self, image: Any, *, layout: Layout | None = None) -> Any:
+        """One augmented image with fresh draws, of the type it was given.
+
+        ``image``: a numpy array (H, W) or (H, W, C), a PIL image (any mode ``read_image``
+        accepts; returned in its mode) or a torch tensor (C, H, W) (torch is imported only
+        then); ``layout="chw"`` for channels-first numpy (see ``augcore.adapters``).
+
+        Call n (counted per process, per DataLoader worker) is the output
+        ``(pipeline.seed, key, k)`` of ``augcore.calls``: in the process that made the
+        pipeline, ``key="call"`` and ``k=n``, so it equals
+        ``pipeline.augment(image, seed=pipeline.seed, key="call", k=n)``. Its record is
+        ``pipeline.last_record`` (per thread). Same seed, same calls: same images.
+
+        Example:
+            >>> pipeline = augcore.Pipeline([augcore.Rotate(degrees=30), augcore.Brightness()],
+            ...                             seed=0)
+            >>> out = pipeline(np.zeros((28, 28, 3), np.uint8))
+            >>> pipeline.last_record.key, pipeline.last_record.k
+            ('call', 0)
+        """
+        adapted = adapt(image, layout=layout)
+        array = _check_image(adapted.array, "image")
+        out, record = augment_one(self._chain, self.warp, array, *self._calls.next())
+        self._last.record = record
+        return adapted.restore(out)
+
+    @property
+    def last_record(self) -> Record | None:
+        """The record of this thread's last ``pipeline(image)`` call (None before the first)."""
+        return getattr(self._last, "record", None)
+
     def augment(
         self, image: np.ndarray, *, seed: int, key: str, k: int = 0
     ) -> tuple[np.ndarray, Record]:
@@ -131,12 +207,7 @@ class Pipeline:
         image = _check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
-        roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, results, fused = self._run(image[None], roots, threads=1)
-        records = RecordSequence(
-            seed, [key], 1, self._leaves, results, self._chain.segments, fused, k
-        )
-        return outs[0], records[0]
+        return augment_one(self._chain, self.warp, image, seed, key, k)
 
     def augment_batch(
         self,
@@ -214,7 +285,8 @@ class Pipeline:
         for leaf in self._leaves:
             transform = leaf.step.transform
             draws = Draws.for_domain(roots, leaf.param_domain)
-            params = checked_params(transform, transform.sample(draws, shape), n)
+            given = sample_shape(transform, shape)
+            params = checked_params(transform, transform.sample(draws, given), n)
             results.append(Sampled(fired[leaf.position], params))
         working = _WorkingImages(images, owned)
         fused: list[np.ndarray | None] = []
@@ -246,14 +318,26 @@ class Pipeline:
             per_leaf.append(matrices)
         fused = reduce(compose, per_leaf)
         fired = np.logical_or.reduce([results[index].fired for index in segment.leaves])
-        options = self._warp_options()
+        options = {**self._warp_options(), "threads": threads, "executor": self._pool(threads)}
         if fired.all():
-            batch.replace(warp_affine_batch(batch.array, fused, threads=threads, **options))
+            batch.replace(warp_affine_batch(batch.array, fused, **options))
         elif fired.any():
             which = np.flatnonzero(fired)
-            warped = warp_affine_batch(batch.array[which], fused[which], threads=threads, **options)
-            batch.writable()[which] = warped
+            batch.writable()[which] = warp_affine_batch(batch.array[which], fused[which], **options)
         return fused
+
+    def _pool(self, threads: int) -> ThreadPoolExecutor | None:
+        """This pipeline's thread pool for the kernel, made on first need and then reused
+        (issue 16: a pool per call made two threads slower than one on small images)."""
+        if threads <= 1:
+            return None
+        with self._executor_lock:
+            pool = self._executor
+            if pool is None or pool._max_workers < threads - 1:
+                self._executor = ThreadPoolExecutor(threads - 1, thread_name_prefix="augcore")
+                if pool is not None:
+                    pool.shutdown(wait=False)
+            return self._executor
 
     def _warp_options(self) -> dict[str, Any]:
         return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
@@ -265,8 +349,7 @@ class Pipeline:
         everywhere = which.size == batch.array.shape[0]
         subset = batch.array if everywhere else batch.array[which]
         params = result.params if everywhere else {k: v[which] for k, v in result.params.items()}
-        transform = leaf.step.transform
-        changed = checked_pixels(transform, transform.apply(subset, params), subset)
+        changed = apply_pixels(cast(PixelTransform, leaf.step.transform), subset, params)
         if everywhere:
             batch.replace(changed, owned=changed is not subset and changed.base is None)
         else:
@@ -287,7 +370,12 @@ class Pipeline:
         shape: ImageShape = image.shape
         leaves = [self._leaf_for(applied) for applied in record.steps]
         params = [
-            decode_params(leaf, entry["params"], shape, f"record step {index} ({entry['name']!r})")
+            decode_params(
+                leaf,
+                entry["params"],
+                sample_shape(leaf.step.transform, shape),
+                f"record step {index} ({entry['name']!r})",
+            )
             for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
         ]
         # fused[j]["steps"] index the record's applied steps; keyed by the first of each run

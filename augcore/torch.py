@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augcore.adapters import adapt
 from augcore.errors import ImageShapeError
 
 if TYPE_CHECKING:
@@ -83,7 +84,9 @@ class PipelineTransform:
             record.append(self.pipeline.last_record)
             return out
         first = record[0]
-        return self.pipeline.augment(image, seed=first.seed, key=first.key, k=first.k)[0]
+        adapted = adapt(image)
+        out, _ = self.pipeline.augment(adapted.array, seed=first.seed, key=first.key, k=first.k)
+        return adapted.restore(out)
 
     @property
     def last_record(self) -> Record | None:

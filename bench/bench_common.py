@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 # The seed's ImageDataGenerator arguments (shared/seed), as Keras spells them.
 SEED_SCRIPT_SETTINGS = dict(
@@ -22,6 +23,43 @@ SEED_SCRIPT_SETTINGS = dict(
     horizontal_flip=True,
     fill_mode="nearest",
 )
+
+# The same chain in augcore's terms (augcore/data/default.toml) and as the peers spell it.
+ROTATE_DEGREES = 40.0
+SHIFT_FRACTION = 0.2
+SHEAR_DEGREES = 0.2  # Keras reads shear_range in degrees, so the seed's 0.2 is 0.2 degrees.
+ZOOM_FRACTION = 0.2
+
+
+def albumentations_seed_chain(seed: int) -> tuple[Any, str] | None:
+    """The seed's chain as an Albumentations Compose (one OpenCV thread), and its version.
+
+    ``A.Affine`` with nearest interpolation and replicated borders, then ``A.HorizontalFlip``;
+    None (with the reason on stderr) when Albumentations is not installed.
+    """
+    try:
+        import albumentations as A
+        import cv2
+    except ImportError as error:
+        print(f"albumentations not measured: {error}", file=sys.stderr)
+        return None
+    compose = A.Compose(
+        [
+            A.Affine(
+                rotate=(-ROTATE_DEGREES, ROTATE_DEGREES),
+                translate_percent=(-SHIFT_FRACTION, SHIFT_FRACTION),
+                shear=(-SHEAR_DEGREES, SHEAR_DEGREES),
+                scale=(1 - ZOOM_FRACTION, 1 + ZOOM_FRACTION),
+                interpolation=cv2.INTER_NEAREST,
+                border_mode=cv2.BORDER_REPLICATE,
+                p=1.0,
+            ),
+            A.HorizontalFlip(p=0.5),
+        ],
+        seed=seed,
+    )
+    cv2.setNumThreads(1)
+    return compose, A.__version__
 
 
 def bench_folder_last() -> None:
