@@ -13,7 +13,8 @@ member always runs), and "at most one member fires" holds for every output.
 
 Draw domains (``augcore.seeding``): ``CompiledChain`` numbers the steps in pre-order, groups
 included, once; step m draws its transform's parameters in domain 2m and its gate and group
-choice in domain 2m + 1. Both numbers are stored on each step there, so nothing else counts.
+choice in domain 2m + 1. Both numbers are stored on each compiled step, so nothing else counts
+or has to agree with the count.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from augcore._deprecation import warn_renamed
+from augcore._deprecation import renamed_keyword, warn_renamed
 from augcore.errors import ConfigError
 from augcore.seeding import Draws, OneDraws
 from augcore.transform import GeometricTransform, Transform
@@ -80,7 +81,11 @@ class Step(_StepFields):
 
 
 class _Group:
-    """What both group classes share: the deprecated name of their ``members``."""
+    """What both group classes share: the deprecated name of their ``members``.
+
+    Groups were built with ``steps=`` before 0.2; the keyword and the attribute still work,
+    with a DeprecationWarning.
+    """
 
     members: tuple[ChainStep, ...]
 
@@ -104,9 +109,17 @@ class OneOf(_OneOfFields, _Group):
     """
 
     def __init__(
-        self, members: Sequence[Any], weights: Sequence[float] | None = None, p: float = 1.0
+        self,
+        members: Sequence[Any] | None = None,
+        weights: Sequence[float] | None = None,
+        p: float = 1.0,
+        *,
+        steps: Sequence[Any] | None = None,
     ) -> None:
-        checked = _members(members, "one_of")
+        checked = _members(
+            renamed_keyword("OneOf", ("steps", steps), ("members", members), (), ConfigError),
+            "one_of",
+        )
         super().__init__(checked, _weights(weights, len(checked)), check_probability(p, "one_of"))
 
 
@@ -121,8 +134,18 @@ class SomeOf(_SomeOfFields, _Group):
         (1, 1)
     """
 
-    def __init__(self, members: Sequence[Any], n: int | Sequence[int] = 1, p: float = 1.0) -> None:
-        checked = _members(members, "some_of")
+    def __init__(
+        self,
+        members: Sequence[Any] | None = None,
+        n: int | Sequence[int] = 1,
+        p: float = 1.0,
+        *,
+        steps: Sequence[Any] | None = None,
+    ) -> None:
+        checked = _members(
+            renamed_keyword("SomeOf", ("steps", steps), ("members", members), (), ConfigError),
+            "some_of",
+        )
         super().__init__(checked, _bounds(n, len(checked)), check_probability(p, "some_of"))
 
 

@@ -14,15 +14,14 @@ class AugcoreError(Exception):
 
 # --- the warp kernel -------------------------------------------------------------------------
 class ImageShapeError(AugcoreError, ValueError):
-    """An image array has the wrong number of dimensions or an empty axis."""
+    """An image is not a numpy array, or has the wrong number of dimensions or an empty axis.
+
+    The one error for "this is not an image array" everywhere (pipeline, warp, stream).
+    """
 
 
 class ImageDtypeError(AugcoreError, TypeError):
-    """An image is not a numpy array, or has a dtype augcore does not handle (uint8, float32).
-
-    The one error for "this is not an image array" everywhere (pipeline, warp, stream): a
-    list, a PIL image or a tensor where an array is needed is a wrong type, not a wrong shape.
-    """
+    """An image array has a dtype augcore does not handle (uint8 and float32 are supported)."""
 
 
 class MatrixError(AugcoreError, ValueError):
@@ -63,7 +62,7 @@ class ConfigError(AugcoreError, ValueError):
 
 
 class AugmentOptionError(AugcoreError, ValueError, TypeError):
-    """``augment``/``augment_batch`` got a bad seed, source key, k, variants or threads.
+    """``augment``/``augment_batch`` got a bad seed, source key, k, per_image or threads.
 
     Both a ValueError and a TypeError: a wrong value and a wrong type are caught either way.
     """

@@ -31,8 +31,6 @@ from augcore.contract import checked_matrices, checked_params
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
-    ImageDtypeError,
-    ImageShapeError,
     ManifestError,
 )
 from augcore.manager import PluginManager
@@ -47,11 +45,10 @@ from augcore.transform import (
     compose,
     identity_matrices,
 )
-from augcore.validation import require_int
+from augcore.validation import check_image, require_int, stack_images
 from augcore.warp import warp_affine_batch
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
-IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 
 
 class _WorkingImages:
@@ -71,30 +68,36 @@ class _WorkingImages:
         return self.array
 
 
-def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise ImageDtypeError(
-            f"{what} must be a numpy array, got {type(image).__name__}; "
-            "convert it with numpy.asarray(...)"
-        )
-    if image.dtype not in IMAGE_DTYPES:
-        raise ImageDtypeError(
-            f"{what} has dtype {image.dtype}; augcore handles uint8 and float32 "
-            "(convert with .astype(np.float32) or to uint8 first)"
-        )
-    dims = (3, 4) if batch else (2, 3)
-    if image.ndim not in dims or 0 in image.shape:
-        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
-        raise ImageShapeError(f"{what} has shape {image.shape}; expected non-empty {layout}")
-    return np.ascontiguousarray(image)
-
-
 class Pipeline:
-    """A chain of transform steps and groups plus the warp options its fused warps use.
+    """A chain of steps (transforms and groups) plus the options its fused warps use.
 
-    ``seed`` seeds the pipeline's own identities for ``pipeline(image)`` (default: 64 random
-    bits, drawn now and readable as ``pipeline.seed``); the keyed ``augment`` and
-    ``augment_batch`` take theirs from the caller.
+    Args:
+        steps: the chain: ``Transform`` instances (each fires with p=1), ``Step(transform,
+            p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
+        order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
+        fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
+        cval: the fill value for ``fill_mode="constant"``.
+        seed: the seed of ``pipeline(image)``'s own identities (default: 64 random bits,
+            drawn now; read it as ``pipeline.seed``). ``augment`` and ``augment_batch`` take
+            theirs from the caller.
+
+    Raises:
+        ConfigError: a step that is not a transform, Step or group, or a bad warp option.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> from augcore.plugins.geometric import FlipHorizontal, Rotate
+        >>> from augcore.plugins.pixel import Brightness
+        >>> pipeline = augcore.Pipeline(
+        ...     [Rotate(degrees=30), augcore.Step(FlipHorizontal(), p=0.5), Brightness()],
+        ...     order=1, fill_mode="reflect")
+        >>> image = np.full((32, 48, 3), 100, np.uint8)
+        >>> out, record = pipeline.augment(image, seed=0, key="cat.png", k=1)
+        >>> out.shape, [step["name"] for step in record.steps]
+        ((32, 48, 3), ['rotate', 'brightness'])
+
+    The same (seed, key, k) always gives the same output and record, in any batch, order or
+    process; ``apply_record`` replays a record without drawing anything.
     """
 
     def __init__(
@@ -144,8 +147,8 @@ class Pipeline:
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
-        nodes, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(nodes, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval, seed=seed)
+        steps, warp = parse_config(load_config(config), manager or PluginManager())
+        return cls(steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval, seed=seed)
 
     @classmethod
     def default(cls, manager: PluginManager | None = None, *, seed: int | None = None) -> Pipeline:
@@ -158,6 +161,7 @@ class Pipeline:
         return self._calls.seed
 
     def to_config(self) -> dict[str, Any]:
+        """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
         return chain_to_config(self.steps, self.warp)
 
     def __repr__(self) -> str:
@@ -183,6 +187,7 @@ class Pipeline:
         ``pipeline.last_record`` (per thread). Same seed, same calls: same images.
 
         Example:
+            >>> import numpy as np, augcore
             >>> pipeline = augcore.Pipeline([augcore.Rotate(degrees=30), augcore.Brightness()],
             ...                             seed=0)
             >>> out = pipeline(np.zeros((28, 28, 3), np.uint8))
@@ -190,7 +195,7 @@ class Pipeline:
             ('call', 0)
         """
         adapted = adapt(image, layout=layout)
-        array = _check_image(adapted.array, "image")
+        array = check_image(adapted.array, "image")
         out, record = augment_one(self._chain, self.warp, array, *self._calls.next())
         self._last.record = record
         return adapted.restore(out)
@@ -203,8 +208,33 @@ class Pipeline:
     def augment(
         self, image: np.ndarray, *, seed: int, key: str, k: int = 0
     ) -> tuple[np.ndarray, Record]:
-        """Output k of ``image`` (identified by ``key``) and its record."""
-        image = _check_image(image, "image")
+        """Output ``k`` of ``image``, identified by ``key``, and its record.
+
+        Args:
+            image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
+            seed: the run's seed, an integer in [0, 2**64).
+            key: a stable string naming the source (e.g. its path relative to the dataset
+                root); with ``seed`` and ``k`` it is the output's identity.
+            k: the variant index, an integer >= 0.
+
+        Returns:
+            ``(out, record)``: the augmented image (same shape and dtype as ``image``) and the
+            ``Record`` of what was applied (``record.to_dict()`` is its JSON form).
+
+        Raises:
+            ImageDtypeError: ``image`` is not a numpy array, or not uint8/float32.
+            ImageShapeError: ``image`` is not 2-D or 3-D, or has an empty axis.
+            AugmentOptionError: a bad ``seed``, ``key`` or ``k``.
+            PluginContractError: a transform returned data that breaks the contract.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline.default()
+            >>> out, record = pipeline.augment(np.zeros((8, 8), np.uint8), seed=0, key="a.png")
+            >>> (record.seed, record.key, record.k), record.steps[0]["name"]
+            ((0, 'a.png', 0), 'rotate')
+        """
+        image = check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
         return augment_one(self._chain, self.warp, image, seed, key, k)
@@ -219,13 +249,43 @@ class Pipeline:
         threads: int = 1,
         variants: int | None = None,
     ) -> tuple[np.ndarray, RecordSequence]:
-        """``variants`` outputs of each image: ``outs[i * variants + k]`` is variant k of image i.
+        """``per_image`` outputs of each image, augmented together in vectorised steps.
 
-        ``keys`` (one stable string per image) default to "0", "1", ... - fine in a training
-        loop, but pass real keys wherever outputs must be traceable. Results equal ``augment``
-        for the same (seed, key, k), whatever the batch, its order or ``threads``.
+        Output ``i * per_image + k`` is variant k of image i, and equals
+        ``augment(images[i], seed=seed, key=keys[i], k=k)`` bit for bit, whatever the batch,
+        its order or ``threads``.
+
+        Args:
+            images: an (N, H, W[, C]) uint8/float32 array, or a sequence of same-shape,
+                same-dtype (H, W[, C]) arrays. Never modified.
+            seed: the run's seed, an integer in [0, 2**64).
+            keys: one stable string per image; default "0", "1", ... (fine in a training
+                loop; pass real keys wherever outputs must be traceable).
+            per_image: outputs per image, an integer >= 1 (default 1).
+            threads: threads the warp kernel may use, >= 1.
+            variants: deprecated name of ``per_image``.
+
+        Returns:
+            ``(outs, records)``: an (N * per_image, H, W[, C]) array of the input dtype, and a
+            ``RecordSequence`` (a lazy ``Sequence[Record]``) of the same length.
+
+        Raises:
+            ImageDtypeError: ``images`` (or one of them) is not a numpy array of uint8/float32.
+            ImageShapeError: wrong rank, an empty axis, no images, or mixed shapes/dtypes.
+            BatchLengthError: ``keys`` does not have one key per image.
+            AugmentOptionError: a bad ``seed``, ``per_image``, ``threads`` or key.
+            PluginContractError: a transform returned data that breaks the contract.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline.default()
+            >>> images = np.zeros((2, 8, 8, 3), np.uint8)
+            >>> outs, records = pipeline.augment_batch(
+            ...     images, seed=0, keys=["cat.png", "dog.png"], per_image=3)
+            >>> outs.shape, len(records), (records[4].key, records[4].k)
+            ((6, 8, 8, 3), 6, ('dog.png', 1))
         """
-        batch, owned = self._stack(images)
+        batch, owned = stack_images(images)
         count = batch.shape[0]
         keys = list(map(str, range(count))) if keys is None else list(keys)
         if len(keys) != count:
@@ -245,28 +305,6 @@ class Pipeline:
             seed, keys, per_image, self._leaves, results, self._chain.segments, fused
         )
         return outs, records
-
-    @staticmethod
-    def _stack(images: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, bool]:
-        """The images as one (N, H, W[, C]) array, and whether it is a new one (ours to write)."""
-        if isinstance(images, np.ndarray):
-            return _check_image(images, "images", batch=True), False
-        if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
-            raise ImageDtypeError(
-                "images must be an (N, H, W[, C]) numpy array or a sequence of arrays, "
-                f"got {type(images).__name__}"
-            )
-        images = list(images)
-        if not images:
-            raise ImageShapeError("images is empty; pass at least one image")
-        checked = [_check_image(image, f"images[{i}]") for i, image in enumerate(images)]
-        shapes = {(image.shape, image.dtype) for image in checked}
-        if len(shapes) != 1:
-            raise ImageShapeError(
-                f"images must share one shape and dtype, got {sorted(map(str, shapes))}; "
-                "resize them first or call augment per image"
-            )
-        return np.stack(checked), True
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
@@ -366,9 +404,9 @@ class Pipeline:
         """
         if not isinstance(record, Record):
             record = Record.from_dict(record)
-        image = _check_image(image, "image")
+        image = check_image(image, "image")
         shape: ImageShape = image.shape
-        leaves = [self._leaf_for(applied) for applied in record.steps]
+        leaves = [self._leaf_for(entry) for entry in record.steps]
         params = [
             decode_params(
                 leaf,
@@ -405,9 +443,8 @@ class Pipeline:
                 self._apply_pixel(working, leaf, Sampled(np.ones(1, dtype=bool), params[index]))
         return working.writable()[0]
 
-    def _leaf_for(self, applied: Mapping[str, Any]) -> Leaf:
+    def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
         """The leaf an applied step names: on disk its "step" key is the transform position."""
-        entry = applied
         position = entry["step"]
         if not 0 <= position < len(self._leaves):
             raise ManifestError(

@@ -68,9 +68,7 @@ def test_a_nested_group_with_its_own_p_is_one_member_of_its_parent():
     inner = OneOf((Step(FlipVertical()), Step(Grayscale())), p=0.5)
     outer = OneOf((Step(FlipHorizontal(), p=0.4), inner))
     fired = _fired(Pipeline([outer]))
-    together = (
-        fired["flip_horizontal"].astype(int) + fired["flip_vertical"] + fired["grayscale"]
-    )
+    together = fired["flip_horizontal"].astype(int) + fired["flip_vertical"] + fired["grayscale"]
     assert together.max() == 1
     assert abs(fired["flip_horizontal"].mean() - 0.5 * 0.4) < TOLERANCE
     assert abs(fired["flip_vertical"].mean() - 0.5 * 0.5 * 0.5) < TOLERANCE

@@ -7,6 +7,7 @@ docs/glossary.md lists every rename tested here.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pluggy
@@ -87,6 +88,12 @@ def test_group_steps_is_members_with_a_warning() -> None:
     some = SomeOf([Brightness(), Contrast()], n=[0, 1])
     with pytest.warns(DeprecationWarning, match="SomeOf.steps is deprecated"):
         assert some.steps == some.members
+    with pytest.warns(DeprecationWarning, match=r"OneOf\(steps=...\) is deprecated"):
+        assert OneOf(steps=[Brightness(), Contrast()]) == group
+    with pytest.warns(DeprecationWarning, match=r"SomeOf\(steps=...\) is deprecated"):
+        assert SomeOf(steps=[Brightness(), Contrast()], n=[0, 1]) == some
+    with pytest.raises(augcore.ConfigError, match="needs a non-empty list of members"):
+        OneOf()
 
 
 def test_the_chain_model_is_built_normalised_and_stays_frozen() -> None:
@@ -106,6 +113,8 @@ def test_the_chain_model_is_built_normalised_and_stays_frozen() -> None:
     assert dataclasses.replace(step, p=0.25) == Step(Rotate(), p=0.25)
     assert hash(group) == hash(OneOf([Step(Rotate()), Contrast()], weights=(1.0, 3.0), p=0.0))
     assert repr(some) == f"SomeOf(members=({step!r},), n=(1, 1), p=1.0)"
+    pipeline = Pipeline([group, some])  # job workers receive pipelines pickled
+    assert pickle.loads(pickle.dumps(pipeline)) == pipeline
 
 
 def test_a_group_error_in_a_config_names_the_group_once() -> None:
@@ -124,9 +133,10 @@ def test_a_group_error_in_a_config_names_the_group_once() -> None:
     lambda: CHAIN.augment_batch(5, seed=0),
     lambda: CHAIN.augment_batch([IMAGES[0], "not an image"], seed=0),
     lambda: augcore.warp_affine([[1, 2]], np.eye(3)),
+    lambda: augcore.warp_affine_batch([IMAGES[0], [[1, 2]]], np.eye(3)[None].repeat(2, 0)),
 ])  # fmt: skip
 def test_not_an_array_is_one_error_everywhere(call) -> None:
-    with pytest.raises(augcore.ImageDtypeError, match="numpy array"):
+    with pytest.raises(augcore.ImageShapeError, match="numpy array"):
         call()
 
 

@@ -252,7 +252,7 @@ def test_bad_batches_get_clear_errors(images, keys, error, match) -> None:
 
 
 def test_bad_single_inputs_get_clear_errors() -> None:
-    with pytest.raises(augcore.ImageDtypeError, match="numpy array"):
+    with pytest.raises(augcore.ImageShapeError, match="numpy array"):
         MIXED.augment([[1, 2]], seed=0, key="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must be an integer >= 0"):
         MIXED.augment(IMAGES[0], seed=0, key="x", k=-1)
