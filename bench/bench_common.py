@@ -9,9 +9,14 @@ parent's ``sys.path``.)
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 # The seed's ImageDataGenerator arguments (shared/seed), as Keras spells them.
 SEED_SCRIPT_SETTINGS = dict(
@@ -66,3 +71,33 @@ def bench_folder_last() -> None:
     """Move bench/ to the end of ``sys.path`` so ``import keras`` finds the installed package."""
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here] + [here]
+
+
+def two_sorts(values: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A pure-CPU thread control: two GIL-free numpy sorts of ``values``, serial and on two
+    threads. Their time ratio is what a second core gives this machine right now; no thread
+    count of augcore can beat it."""
+
+    def serial() -> None:
+        np.sort(values)
+        np.sort(values)
+
+    def parallel() -> None:
+        workers = [threading.Thread(target=np.sort, args=(values,)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    return serial, parallel
+
+
+def rounds_option(description: str, default: int, argv: list[str] | None) -> tuple[int, bool]:
+    """Parse ``--rounds N`` / ``--quick`` (3 rounds), print the machine line; (rounds, quick)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="few rounds, for a smoke run")
+    parser.add_argument("--rounds", type=int, default=default, help="timed rounds (median kept)")
+    args = parser.parse_args(argv)
+    rounds = 3 if args.quick else args.rounds
+    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, median of {rounds} interleaved rounds")
+    return rounds, args.quick

@@ -19,9 +19,7 @@ call, and the control's spread. Run: ``python bench/latency.py`` (``--quick`` fo
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
 import statistics
 import sys
 import time
@@ -35,6 +33,7 @@ from bench_common import (
     SHIFT_FRACTION,
     ZOOM_FRACTION,
     albumentations_seed_chain,
+    rounds_option,
 )
 
 import augcore
@@ -139,18 +138,13 @@ def report(side: int, times: dict[str, list[float]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few rounds, for a smoke run")
-    parser.add_argument("--rounds", type=int, default=15, help="timed rounds (median kept)")
-    args = parser.parse_args(argv)
-    rounds = 3 if args.quick else args.rounds
-    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, median of {rounds} interleaved rounds")
+    rounds, quick = rounds_option(__doc__.splitlines()[0], 15, argv)
     rng = np.random.default_rng(BENCH_SEED)
     for side in SIDES:
         image = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
         runners = [*augcore_runners(image), *peer_runners(image), Runner(CONTROL, control)]
         calls = 200 if side <= 64 else 40
-        if args.quick:
+        if quick:
             calls //= 10
         report(side, median_us(runners, calls, rounds))
 

@@ -13,15 +13,13 @@ Run: ``python bench/threads.py`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
-import argparse
 import functools
-import os
 import statistics
-import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
+from bench_common import rounds_option, two_sorts
 
 import augcore
 
@@ -41,34 +39,14 @@ def timed_rounds(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def control_runs() -> dict[str, Callable[[], object]]:
-    values = np.random.default_rng(BENCH_SEED).random(1_000_000)
-
-    def serial() -> None:
-        np.sort(values)
-        np.sort(values)
-
-    def parallel() -> None:
-        workers = [threading.Thread(target=np.sort, args=(values,)) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-
-    return {"control 1 thread": serial, "control 2 threads": parallel}
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small batches, few rounds")
-    parser.add_argument("--rounds", type=int, default=9, help="timed rounds (median kept)")
-    args = parser.parse_args(argv)
-    rounds = 3 if args.quick else args.rounds
-    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, median of {rounds} interleaved rounds")
+    rounds, quick = rounds_option(__doc__.splitlines()[0], 9, argv)
+    serial, parallel = two_sorts(np.random.default_rng(BENCH_SEED).random(1_000_000))
+    control_runs = {"control 1 thread": serial, "control 2 threads": parallel}
     print(f"{'size':<9}{'batch':>6}  {'2 threads vs 1':>15}{'control':>9}  target")
     rng = np.random.default_rng(BENCH_SEED)
     for side, batch, target in CASES:
-        batch = batch // 8 if args.quick else batch
+        batch = batch // 8 if quick else batch
         images = rng.integers(0, 256, (batch, side, side, 3), dtype=np.uint8)
         pipeline = augcore.Pipeline.default()
         runs = {
@@ -77,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             for threads in (1, 2)
         }
-        medians = timed_rounds({**runs, **control_runs()}, rounds)
+        medians = timed_rounds({**runs, **control_runs}, rounds)
         speedup = medians["1"] / medians["2"]
         control = medians["control 1 thread"] / medians["control 2 threads"]
         verdict = "met" if speedup >= target else "MISSED"

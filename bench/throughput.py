@@ -21,7 +21,6 @@ import argparse
 import importlib.metadata
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from bench_common import (
     ZOOM_FRACTION,
     albumentations_seed_chain,
     bench_folder_last,
+    two_sorts,
 )
 
 BENCH_SEED = 0
@@ -213,19 +213,7 @@ def machine_thread_scaling(repeats: int) -> float:
     A control for the thread rows: on a machine whose second core is busy elsewhere this is
     well under 2, and no thread count can do better than it.
     """
-    values = np.random.default_rng(BENCH_SEED).random(2_000_000)
-
-    def serial() -> None:
-        np.sort(values)
-        np.sort(values)
-
-    def parallel() -> None:
-        workers = [threading.Thread(target=np.sort, args=(values,)) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-
+    serial, parallel = two_sorts(np.random.default_rng(BENCH_SEED).random(2_000_000))
     one, two = best_seconds([serial, parallel], repeats)
     return one / two
 
