@@ -14,6 +14,7 @@ from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
+    CanvasError,
     ConfigError,
     DuplicateTransformError,
     ImageDtypeError,
@@ -39,6 +40,7 @@ from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
 
 # The built-in transforms, as Albumentations exports its own: augcore.Rotate(degrees=30, p=0.5).
+from augcore.plugins.canvas import Affine, Crop, Pad, Perspective, RandomResizedCrop, Resize
 from augcore.plugins.geometric import FlipHorizontal, FlipVertical, Rotate, Shear, Shift, Zoom
 from augcore.plugins.pixel import Brightness, ChannelShift, Contrast, GaussianNoise, Grayscale
 from augcore.record import Record, RecordSequence
@@ -55,15 +57,18 @@ from augcore.warp import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Affine",
     "AugcoreError",
     "AugmentOptionError",
     "AugmentStream",
     "Batch",
     "BatchLengthError",
     "Brightness",
+    "CanvasError",
     "ChannelShift",
     "ConfigError",
     "Contrast",
+    "Crop",
     "DuplicateTransformError",
     "FlipHorizontal",
     "FlipVertical",
@@ -79,7 +84,9 @@ __all__ = [
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
+    "Pad",
     "Param",
+    "Perspective",
     "Pipeline",
     "PixelTransform",
     "Plan",
@@ -88,11 +95,13 @@ __all__ = [
     "PluginImportError",
     "PluginManager",
     "PluginWarning",
+    "RandomResizedCrop",
     "Record",
     "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
+    "Resize",
     "Rotate",
     "RunSummary",
     "Shear",

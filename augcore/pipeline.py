@@ -13,8 +13,9 @@ draws depend only on its identity (seed, key, k) and the chain. Records are buil
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from pathlib import Path
@@ -27,26 +28,27 @@ from augcore.adapters import Layout, adapt
 from augcore.calls import CallIdentities
 from augcore.chain import ChainStep, CompiledChain, Leaf, Segment, as_step
 from augcore.config import WarpOptions, chain_to_config, load_config, parse_config
-from augcore.contract import checked_matrices, checked_params
+from augcore.contract import checked_canvas, checked_matrices, checked_params
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
     ManifestError,
 )
+from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
 from augcore.manager import PluginManager
-from augcore.one import augment_one
 from augcore.pixels import apply_pixels, sample_shape
-from augcore.record import Record, RecordSequence, Sampled, decode_params
-from augcore.seeding import Draws, check_seed, key_hashes, output_roots
-from augcore.transform import (
-    GeometricTransform,
-    ImageShape,
-    PixelTransform,
-    compose,
-    identity_matrices,
+from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
+from augcore.seeding import (
+    Draws,
+    OneDraws,
+    check_seed,
+    key_hash,
+    key_hashes,
+    output_root,
+    output_roots,
 )
+from augcore.transform import GeometricTransform, ImageShape, Params, PixelTransform, compose
 from augcore.validation import check_image, require_int, stack_images
-from augcore.warp import warp_affine_batch
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
 
@@ -72,8 +74,8 @@ class Pipeline:
     """A chain of steps (transforms and groups) plus the options its fused warps use.
 
     Args:
-        steps: the chain: ``Transform`` instances (each fires with p=1), ``Step(transform,
-            p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
+        steps: the chain: ``Transform`` instances (each fires with its own p, default 1),
+            ``Step(transform, p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
         order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
         fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
         cval: the fill value for ``fill_mode="constant"``.
@@ -196,7 +198,7 @@ class Pipeline:
         """
         adapted = adapt(image, layout=layout)
         array = check_image(adapted.array, "image")
-        out, record = augment_one(self._chain, self.warp, array, *self._calls.next())
+        out, record = self._augment_one(array, *self._calls.next())
         self._last.record = record
         return adapted.restore(out)
 
@@ -237,7 +239,19 @@ class Pipeline:
         image = check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
-        return augment_one(self._chain, self.warp, image, seed, key, k)
+        return self._augment_one(image, seed, key, k)
+
+    def _augment_one(
+        self, image: np.ndarray, seed: int, key: str, k: int
+    ) -> tuple[np.ndarray, Record]:
+        """One output through the batch code, its draws hashed on Python ints (``OneDraws``):
+        bit for bit a batch of one, without ~10 us of numpy per hash."""
+        root = output_root(seed, key_hash(key), k)
+        outs, results, fused, canvases = self._run(image[None], root, threads=1)
+        records = RecordSequence(
+            seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
+        )
+        return outs[0], records[0]
 
     def augment_batch(
         self,
@@ -300,69 +314,94 @@ class Pipeline:
         roots = output_roots(seed, hashes, np.tile(np.arange(per_image, dtype=np.uint64), count))
         if per_image > 1:
             batch, owned = np.repeat(batch, per_image, axis=0), True
-        outs, results, fused = self._run(batch, roots, threads=threads, owned=owned)
+        outs, results, fused, canvases = self._run(batch, roots, threads=threads, owned=owned)
         records = RecordSequence(
-            seed, keys, per_image, self._leaves, results, self._chain.segments, fused
+            seed, keys, per_image, self._leaves, results, self._chain.segments, fused, 0, canvases
         )
         return outs, records
 
     def _run(
-        self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
-    ) -> tuple[np.ndarray, list[Sampled], list[np.ndarray | None]]:
+        self, images: np.ndarray, roots: np.ndarray | int, *, threads: int, owned: bool = False
+    ) -> tuple[np.ndarray, list[Sampled], list[FusedWarp | None], list[list[int] | None]]:
         """The whole batch, step by step: the outputs, what each leaf sampled and where it
-        fired, and each segment's fused matrices (None for pixel steps). ``owned``: ``images``
-        may be modified in place.
+        fired, each segment's fused warp (None for pixel steps) and each leaf's new canvas
+        (None where it kept the size). ``owned``: ``images`` may be modified in place.
+        ``roots``: the batch's ``output_roots``, or one output's ``output_root`` (an int).
 
         Caller-owned images are copied only when a step must write into them in place (a
         partial warp or pixel step); a warp over the whole batch writes a new array anyway.
         """
-        shape: ImageShape = images.shape[1:]
         n = images.shape[0]
+        shapes = self._leaf_shapes(images.shape[1:])
         fired = self._chain.fired(roots)
         results = []
+        draws_type = OneDraws if isinstance(roots, int) else Draws
         for leaf in self._leaves:
             transform = leaf.step.transform
-            draws = Draws.for_domain(roots, leaf.param_domain)
-            given = sample_shape(transform, shape)
-            params = checked_params(transform, transform.sample(draws, given), n)
-            results.append(Sampled(fired[leaf.position], params))
+            draws = draws_type.for_domain(roots, leaf.param_domain)  # type: ignore[arg-type]
+            params = transform.sample(draws, sample_shape(transform, shapes[leaf.position]))
+            results.append(Sampled(fired[leaf.position], checked_params(transform, params, n)))
         working = _WorkingImages(images, owned)
-        fused: list[np.ndarray | None] = []
+        fused: list[FusedWarp | None] = []
         for segment in self._chain.segments:
             if segment.geometric:
-                fused.append(self._warp_run(working, segment, results, shape, threads))
+                fused.append(self._warp_run(working, segment, results, shapes, threads))
             else:
                 first = segment.leaves[0]
                 self._apply_pixel(working, self._leaves[first], results[first])
                 fused.append(None)
-        return working.writable(), results, fused
+        canvases = [
+            list(after[:2]) if after[:2] != before[:2] else None
+            for before, after in itertools.pairwise(shapes)
+        ]
+        return working.writable(), results, fused, canvases
+
+    def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
+        """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
+        shapes = [shape]
+        for leaf in self._leaves:
+            transform = leaf.step.transform
+            if isinstance(transform, GeometricTransform):
+                shape = checked_canvas(transform, transform.canvas(shape), shape)
+            shapes.append(shape)
+        return shapes
 
     def _warp_run(
         self,
         batch: _WorkingImages,
         segment: Segment,
         results: Sequence[Sampled],
-        shape: ImageShape,
+        shapes: Sequence[ImageShape],
         threads: int,
-    ) -> np.ndarray:
-        """Warp the outputs any of the run's steps fired on; their fused (n, 3, 3) matrices."""
+    ) -> FusedWarp:
+        """Warp the outputs the run changes (all of them when it changes the canvas)."""
         n = batch.array.shape[0]
         per_leaf = []
         for index in segment.leaves:
             transform, result = self._leaves[index].step.transform, results[index]
+            shape, canvas = shapes[index], shapes[index + 1]
             matrices = checked_matrices(transform, transform.matrices(n, result.params, shape), n)
-            if not result.fired.all():  # outputs the step did not fire on get the identity
-                matrices = np.where(result.fired[:, None, None], matrices, identity_matrices(1))
+            if not result.fired.all():  # outputs the step did not fire on: identity or resize
+                unfired = plain_resize(1, shape, canvas)
+                matrices = np.where(result.fired[:, None, None], matrices, unfired)
             per_leaf.append(matrices)
-        fused = reduce(compose, per_leaf)
-        fired = np.logical_or.reduce([results[index].fired for index in segment.leaves])
-        options = {**self._warp_options(), "threads": threads, "executor": self._pool(threads)}
-        if fired.all():
-            batch.replace(warp_affine_batch(batch.array, fused, **options))
-        elif fired.any():
-            which = np.flatnonzero(fired)
-            batch.writable()[which] = warp_affine_batch(batch.array[which], fused[which], **options)
-        return fused
+        matrices = reduce(compose, per_leaf)
+        first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
+        resized = first != last
+        warp = FusedWarp(matrices, last if resized else None, shrink_factors(matrices, last))
+        changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
+        if resized or changed.all():
+            batch.replace(self._warp_outputs(batch.array, warp, threads))
+        elif changed.any():
+            which = np.flatnonzero(changed)
+            subset = FusedWarp(matrices[which], None, warp.reduce[which])
+            batch.writable()[which] = self._warp_outputs(batch.array[which], subset, threads)
+        return warp
+
+    def _warp_outputs(self, images: np.ndarray, warp: FusedWarp, threads: int) -> np.ndarray:
+        canvas = warp.shape or images.shape[1:3]
+        options = {**self._warp_options(), "executor": self._pool(threads)}
+        return warp_outputs(images, warp.matrices, warp.reduce, canvas, options, threads)
 
     def _pool(self, threads: int) -> ThreadPoolExecutor | None:
         """This pipeline's thread pool for the kernel, made on first need and then reused
@@ -405,43 +444,70 @@ class Pipeline:
         if not isinstance(record, Record):
             record = Record.from_dict(record)
         image = check_image(image, "image")
-        shape: ImageShape = image.shape
+        shapes = self._leaf_shapes(image.shape)
         leaves = [self._leaf_for(entry) for entry in record.steps]
-        params = [
-            decode_params(
+        params = {
+            leaf.position: decode_params(
                 leaf,
                 entry["params"],
-                sample_shape(leaf.step.transform, shape),
-                f"record step {index} ({entry['name']!r})",
+                sample_shape(leaf.step.transform, shapes[leaf.position]),
+                f"record step {i} ({entry['name']!r})",
             )
-            for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
-        ]
-        # fused[j]["steps"] index the record's applied steps; keyed by the first of each run
-        runs = {run["steps"][0]: run["steps"] for run in record.fused}
-        in_runs = {index for run in record.fused for index in run["steps"]}
-        for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
-            geometric = isinstance(leaf.step.transform, GeometricTransform)
-            if geometric != (index in in_runs):
-                problem = "geometric but in no" if geometric else "a pixel step but in a"
-                raise ManifestError(
-                    f"record step {index} ({entry['name']!r}) is {problem} fused run"
-                )
+            for i, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
+        }
+        _check_fused_membership(record, leaves)
+        if [leaf.position for leaf in leaves] != sorted(params):
+            raise ManifestError(
+                "record steps are not in the chain's order (or one appears twice); replay "
+                "with the pipeline that made the record"
+            )
+        applied = {leaf.position: index for index, leaf in enumerate(leaves)}
+        runs = iter(record.fused)
         working = _WorkingImages(image[None], owned=False)
-        for index, leaf in enumerate(leaves):
-            if index in runs:
-                per_leaf = [
-                    checked_matrices(
-                        leaves[applied].step.transform,
-                        leaves[applied].step.transform.matrices(1, params[applied], shape),
-                        1,
-                    )
-                    for applied in runs[index]
-                ]
-                fused = reduce(compose, per_leaf)
-                working.replace(warp_affine_batch(working.array, fused, **self._warp_options()))
-            elif index not in in_runs:
-                self._apply_pixel(working, leaf, Sampled(np.ones(1, dtype=bool), params[index]))
+        for segment in self._chain.segments:
+            if segment.geometric:
+                self._replay_run(working, segment, applied, params, shapes, runs)
+            elif segment.leaves[0] in params:
+                fired = Sampled(np.ones(1, dtype=bool), params[segment.leaves[0]])
+                self._apply_pixel(working, self._leaves[segment.leaves[0]], fired)
+        if next(runs, None) is not None:
+            raise ManifestError("the record has more fused runs than its chain makes warps")
         return working.writable()[0]
+
+    def _replay_run(
+        self,
+        working: _WorkingImages,
+        segment: Segment,
+        applied_index: Mapping[int, int],
+        params: Mapping[int, Params],
+        shapes: Sequence[ImageShape],
+        runs: Iterator[FusedRun],
+    ) -> None:
+        """Redo one geometric run as ``_warp_run`` did, from the record's params and factors;
+        ``applied_index`` maps a transform position to its index in the record's steps."""
+        applied = [applied_index[p] for p in segment.leaves if p in applied_index]
+        first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
+        if not applied and first == last:
+            return
+        run = next(runs, None)
+        shape = list(last) if first != last else None
+        if run is None or run["steps"] != applied or run.get("shape") != shape:
+            raise ManifestError(
+                f"the record's warps do not match its chain: expected one fusing steps {applied}"
+                + (f" onto a {shape[0]}x{shape[1]} canvas" if shape else "")
+                + "; replay with the pipeline that made the record"
+            )
+        per_leaf = []
+        for position in segment.leaves:
+            transform, shape_in = self._leaves[position].step.transform, shapes[position]
+            if position in params:
+                matrices = transform.matrices(1, params[position], shape_in)
+                per_leaf.append(checked_matrices(transform, matrices, 1))
+            else:
+                per_leaf.append(plain_resize(1, shape_in, shapes[position + 1]))
+        factors = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
+        warp = FusedWarp(reduce(compose, per_leaf), last if shape else None, factors)
+        working.replace(self._warp_outputs(working.array, warp, threads=1))
 
     def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
         """The leaf an applied step names: on disk its "step" key is the transform position."""
@@ -458,6 +524,16 @@ class Pipeline:
                 f"{leaf.step.transform.name!r} there; replay with the pipeline that made the record"
             )
         return leaf
+
+
+def _check_fused_membership(record: Record, leaves: Sequence[Leaf]) -> None:
+    """Every applied geometric step sits in a fused run, and no pixel step does."""
+    in_runs = {index for run in record.fused for index in run["steps"]}
+    for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
+        geometric = isinstance(leaf.step.transform, GeometricTransform)
+        if geometric != (index in in_runs):
+            problem = "geometric but in no" if geometric else "a pixel step but in a"
+            raise ManifestError(f"record step {index} ({entry['name']!r}) is {problem} fused run")
 
 
 __getattr__ = renamed_attributes(__name__, {"Records": ("RecordSequence", RecordSequence)})

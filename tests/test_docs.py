@@ -2,10 +2,11 @@
 
 How a page is run (one test per page, so pages added later are covered without touching this):
 - Its ``python`` blocks run in order in one namespace, as one session, in a fresh folder that
-  holds the files the pages talk about: ``photos/`` (sample images under ``cats/``, ``dogs/``,
-  ``misc/``), ``list.txt`` naming some of them, ``train_images.npy`` / ``train_labels.npy``,
-  and ``augmented/``, the output of ``augcore run photos/ --out augmented --per-image 3
-  --seed 0`` (the README's command, so pages that repeat it resume a finished run).
+  holds the files the pages talk about: ``photos/`` (the sample images under two class folders,
+  ``cats/`` and ``dogs/``; ``cats/x.png`` and ``cats/0.png`` among them), ``list.txt`` naming
+  them, ``train_images.npy`` / ``train_labels.npy``, and ``augmented/``, the output of
+  ``augcore run photos/ --out augmented --per-image 3 --seed 0`` (the README's command, so
+  pages that repeat it resume a finished run).
 - A ``toml`` or ``json`` block whose first line is a comment naming a file (``# chain.toml``)
   is written to that file when it is reached, so later blocks can read it.
 - A ``bash`` block made only of ``augcore ...`` command lines runs too, each line as
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import augcore
 
@@ -96,12 +98,14 @@ def sample_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("docs-samples")
     photos = folder / "photos"
     samples = sorted(SAMPLES.iterdir())
-    for subfolder, chosen in (("cats", samples[:3]), ("dogs", samples[3:6]), ("misc", samples)):
+    for subfolder, chosen in (("cats", samples[:4]), ("dogs", samples[4:])):
         (photos / subfolder).mkdir(parents=True)
         for index, sample in enumerate(chosen):
             name = "x" + sample.suffix if index == 0 else sample.name
             shutil.copy(sample, photos / subfolder / name)
-    listed = sorted(str(path) for path in (photos / "misc").iterdir())
+    # docs/migrating-from-keras.md reads photos/cats/0.png, as its own test's folder has it.
+    Image.open(samples[0]).convert("RGB").save(photos / "cats" / "0.png")
+    listed = sorted(str(path) for path in photos.rglob("*.*"))
     (folder / "list.txt").write_text("\n".join(listed) + "\n")
     rng = np.random.default_rng(0)
     np.save(folder / "train_images.npy", rng.integers(0, 256, (96, 28, 28, 3), dtype=np.uint8))

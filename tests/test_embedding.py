@@ -160,7 +160,7 @@ def test_every_builtin_transform_is_exported_from_augcore() -> None:
 
 @pytest.mark.parametrize("cls", _builtin_classes(), ids=lambda cls: cls.name)
 def test_every_transform_takes_p(cls: type[augcore.Transform]) -> None:
-    images = np.stack([RGB] * 400)
+    images = np.zeros((200, 256, 256), np.uint8)  # fits every default canvas (crop: 224)
     never = augcore.Pipeline([cls(p=0)]).augment_batch(images, seed=0)[1]
     always = augcore.Pipeline([cls(p=1)]).augment_batch(images, seed=0)[1]
     half, half_records = augcore.Pipeline([cls(p=0.5)]).augment_batch(images, seed=0)
@@ -172,7 +172,7 @@ def test_every_transform_takes_p(cls: type[augcore.Transform]) -> None:
     assert _same(half, as_step)  # p on the transform is exactly the step's p
     fired = sum(bool(record.steps) for record in half_records)
     assert fired == sum(bool(record.steps) for record in step_records)
-    assert 150 < fired < 250
+    assert 60 < fired < 140
 
 
 def test_p_reads_like_compose_and_round_trips_through_config() -> None:
