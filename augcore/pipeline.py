@@ -36,6 +36,7 @@ from augcore.errors import (
 )
 from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
 from augcore.manager import PluginManager
+from augcore.one import augment_one
 from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
 from augcore.seeding import (
@@ -121,14 +122,16 @@ class Pipeline:
         self._set_up_runtime()
 
     def _set_up_runtime(self) -> None:
-        """What a pipeline owns but never pickles: the last records, the thread pool."""
+        """What a pipeline owns but never pickles: the last records, the thread pool, and the
+        canvases it has worked out (by input shape)."""
         self._last = threading.local()  # each thread sees the record of its own last call
+        self._shapes: dict[ImageShape, list[ImageShape]] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_last", "_executor", "_executor_lock"):
+        for name in ("_last", "_executor", "_executor_lock", "_shapes"):
             del state[name]
         return state
 
@@ -244,8 +247,13 @@ class Pipeline:
     def _augment_one(
         self, image: np.ndarray, seed: int, key: str, k: int
     ) -> tuple[np.ndarray, Record]:
-        """One output through the batch code, its draws hashed on Python ints (``OneDraws``):
-        bit for bit a batch of one, without ~10 us of numpy per hash."""
+        """One output, bit for bit a batch of one: on Python scalars where the chain keeps the
+        canvas (``augcore.one``), else through the batch code with draws hashed on Python ints."""
+        shapes = self._leaf_shapes(image.shape)
+        if all(shape[:2] == image.shape[:2] for shape in shapes):
+            done = augment_one(self._chain, self.warp, image, seed, key, k)
+            if done is not None:
+                return done
         root = output_root(seed, key_hash(key), k)
         outs, results, fused, canvases = self._run(image[None], root, threads=1)
         records = RecordSequence(
@@ -357,13 +365,18 @@ class Pipeline:
         return working.writable(), results, fused, canvases
 
     def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
-        """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
+        """Each leaf's input shape, then the output's: canvases depend on shapes alone, so
+        they are worked out once per input shape (one-image calls repeat the same shape)."""
+        known = self._shapes.get(shape)
+        if known is not None:
+            return known
         shapes = [shape]
         for leaf in self._leaves:
             transform = leaf.step.transform
             if isinstance(transform, GeometricTransform):
                 shape = checked_canvas(transform, transform.canvas(shape), shape)
             shapes.append(shape)
+        self._shapes[shapes[0]] = shapes
         return shapes
 
     def _warp_run(
