@@ -166,7 +166,7 @@ def _direct(image: Any) -> Adapted:
     """Modes whose bytes are the array: 8-bit modes and F as they are, 16-bit grey as float32."""
     from PIL import Image
 
-    mode, size = image.mode, image.size
+    mode = image.mode
     dtype = np.dtype(_DIRECT_MODES[mode])
     array = np.asarray(image)
     if dtype.itemsize == 2:  # uint16 values in their own units; float32 holds them all exactly
@@ -175,6 +175,7 @@ def _direct(image: Any) -> Adapted:
     def back(out: np.ndarray) -> Any:
         if dtype.itemsize == 2:
             out = np.clip(np.rint(out), 0, 65535)
+        size = (out.shape[1], out.shape[0])  # a canvas transform may have resized the image
         return Image.frombytes(mode, size, np.ascontiguousarray(out, dtype=dtype).tobytes())
 
     return Adapted(array, back)

@@ -241,3 +241,25 @@ def test_augment_batch_reuses_one_pool_per_pipeline() -> None:
     other = augcore.Pipeline.default()
     other.augment_batch(images, seed=0, threads=2)
     assert other._executor is not pool  # no state shared between pipelines
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        [augcore.Zoom(factor=[0.3, 0.45]), augcore.Rotate(p=0.5)],  # box reduce: batch code
+        [augcore.Perspective(p=0.5), augcore.Rotate(degrees=10)],  # projective: batch code
+        [augcore.Resize(height=12, width=20), augcore.FlipHorizontal(p=0.5)],  # new canvas
+    ],
+    ids=["reduce", "projective", "canvas"],
+)
+def test_one_output_equals_the_batch_where_it_needs_the_batch_code(chain: list) -> None:
+    pipeline = augcore.Pipeline(chain, seed=3)
+    images = RNG.integers(0, 256, (6, 40, 36, 3), dtype=np.uint8)
+    outs, records = pipeline.augment_batch(images, seed=3, keys=list("abcdef"), per_image=2)
+    for index in range(12):
+        source, k = index // 2, index % 2
+        out, record = pipeline.augment(images[source], seed=3, key="abcdef"[source], k=k)
+        assert _same(out, outs[index])
+        assert json.dumps(record.to_dict()) == json.dumps(records[index].to_dict())
+    image = pipeline(Image.fromarray(images[0]))
+    assert isinstance(image, Image.Image) and image.size == outs[0].shape[1::-1]
