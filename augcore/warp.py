@@ -138,8 +138,11 @@ def warp_affine_batch(
         threads: how many ranges to split the batch into (each range one thread; the calling
             thread warps the last one).
         executor: a thread-based ``concurrent.futures.Executor`` the caller owns and reuses
-            across calls (with at least ``threads - 1`` workers); the other ranges run on it.
-            Without it a pool is built and shut down per call when ``threads > 1``.
+            across calls (``threads - 1`` workers make the most of it); the other ranges are
+            submitted to it, and any a worker has not started by the time the calling thread
+            is done with its own, the calling thread warps too (so a busy pool, or a call from
+            one of its workers, never blocks). Without it a pool is built and shut down per
+            call when ``threads > 1``.
 
     Returns:
         The warped batch, (N, H', W'[, C]), of the images' dtype (``out`` if given).
