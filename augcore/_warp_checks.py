@@ -1,10 +1,10 @@
 """The warp kernel's boundary: every argument checked, then the kernel run over threads.
 
 ``augcore.warp`` is the typed public face; this module turns its arguments into what the
-compiled kernel (``augcore._warp``) expects — C-contiguous (N, H, W, C) arrays, float64 matrix
-rows, a mode code — and refuses anything else with a specific ``augcore`` error that names the
-parameter and says what to pass instead. Nothing here runs without the GIL: by the time the
-kernel drops it, no value can crash it.
+compiled kernel (``augcore._warp``) expects — C-contiguous (N, H, W, C) arrays, checked
+float64 matrices, a mode code — and refuses anything else with a specific ``augcore`` error
+that names the parameter and says what to pass instead. Nothing here runs without the GIL: by
+the time the kernel drops it, no value can crash it.
 """
 
 from __future__ import annotations
