@@ -95,7 +95,11 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
     store(&fill, g.cval)
     column_terms(g, m, s)
     for r in range(g.h_out):
-        row_terms(g, m, s, r, &row_r, &row_c)
+        if g.projective:
+            row_terms(g, m, s, r, &row_r, &row_c)
+        else:  # spelled out: the order-1 loop keeps its row terms in registers
+            row_r = m[2] + <double>r * m[0]
+            row_c = m[5] + <double>r * m[3]
         out = dst + r * g.w_out * ch_n
         if sample_t is uint8_t:
             ac_row_linear_index(s.index, s.w_r, s.w_c, s.col_r, s.col_c, row_r, row_c, g.w_out,
