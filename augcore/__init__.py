@@ -15,6 +15,7 @@ from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
 from augcore.errors import (
+    AnnotationError,
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
@@ -27,6 +28,7 @@ from augcore.errors import (
     JobOptionError,
     ManifestError,
     MatrixError,
+    MissingExtraError,
     OutputArrayError,
     OutputConflictError,
     PluginContractError,
@@ -35,6 +37,7 @@ from augcore.errors import (
     PluginWarning,
     ReplayMismatchError,
     StreamOptionError,
+    TargetError,
     UnsafePathError,
     WarpOptionError,
 )
@@ -44,6 +47,7 @@ from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
 from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
+from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import (
     is_affine,
@@ -56,11 +60,13 @@ from augcore.warp import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnnotationError",
     "AugcoreError",
     "AugmentOptionError",
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "Boxes",
     "CanvasError",
     "ConfigError",
     "DuplicateTransformError",
@@ -69,8 +75,11 @@ __all__ = [
     "ImageShapeError",
     "InputImageError",
     "JobOptionError",
+    "Keypoints",
     "ManifestError",
+    "Masks",
     "MatrixError",
+    "MissingExtraError",
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
@@ -93,6 +102,9 @@ __all__ = [
     "SomeOf",
     "Step",
     "StreamOptionError",
+    "TargetError",
+    "TargetOptions",
+    "Targets",
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
