@@ -6,16 +6,13 @@ state is created until you build a pipeline or plugin manager yourself.
 
 from __future__ import annotations
 
-# Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
-import augcore.manifest
-import augcore.plugins.canvas
-import augcore.plugins.geometric
-import augcore.plugins.pixel  # noqa: F401
+import augcore.manifest  # noqa: F401  (augcore.manifest.read_manifest after `import augcore`)
 from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
 from augcore.contact_sheet import preview
 from augcore.errors import (
+    AnnotationError,
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
@@ -28,6 +25,7 @@ from augcore.errors import (
     JobOptionError,
     ManifestError,
     MatrixError,
+    MissingExtraError,
     OutputArrayError,
     OutputConflictError,
     PluginContractError,
@@ -37,6 +35,7 @@ from augcore.errors import (
     PreviewError,
     ReplayMismatchError,
     StreamOptionError,
+    TargetError,
     UnsafePathError,
     WarpOptionError,
 )
@@ -44,8 +43,14 @@ from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
+
+# The built-in transforms, as Albumentations exports its own: augcore.Rotate(degrees=30, p=0.5).
+from augcore.plugins.canvas import Affine, Crop, Pad, Perspective, RandomResizedCrop, Resize
+from augcore.plugins.geometric import FlipHorizontal, FlipVertical, Rotate, Shear, Shift, Zoom
+from augcore.plugins.pixel import Brightness, ChannelShift, Contrast, GaussianNoise, Grayscale
 from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
+from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import (
     is_affine,
@@ -58,25 +63,41 @@ from augcore.warp import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Affine",
+    "AnnotationError",
     "AugcoreError",
     "AugmentOptionError",
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "Boxes",
+    "Brightness",
     "CanvasError",
+    "ChannelShift",
     "ConfigError",
+    "Contrast",
+    "Crop",
     "DuplicateTransformError",
+    "FlipHorizontal",
+    "FlipVertical",
+    "GaussianNoise",
     "GeometricTransform",
+    "Grayscale",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
     "JobOptionError",
+    "Keypoints",
     "ManifestError",
+    "Masks",
     "MatrixError",
+    "MissingExtraError",
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
+    "Pad",
     "Param",
+    "Perspective",
     "Pipeline",
     "PixelTransform",
     "Plan",
@@ -86,19 +107,28 @@ __all__ = [
     "PluginManager",
     "PluginWarning",
     "PreviewError",
+    "RandomResizedCrop",
     "Record",
     "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
+    "Resize",
+    "Rotate",
     "RunSummary",
+    "Shear",
+    "Shift",
     "SkippedInput",
     "SomeOf",
     "Step",
     "StreamOptionError",
+    "TargetError",
+    "TargetOptions",
+    "Targets",
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
+    "Zoom",
     "__version__",
     "hookimpl",
     "is_affine",
