@@ -6,10 +6,14 @@ box, dot or tint drawn from the object's coordinates must sit on the object's en
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from PIL import Image
 
-from augcore.contact_sheet import preview_sheet
+import augcore
+from augcore.contact_sheet import preview_sheet, variants_of
 from augcore.overlays import (
     MASK_OPACITY,
     PALETTE,
@@ -18,6 +22,7 @@ from augcore.overlays import (
     label_colour,
     overlay_mask,
 )
+from augcore.sources import discover
 from augcore.tiles import tile_image
 
 ROWS, COLS = slice(3, 8), slice(2, 6)  # a white object: rows 3..7, columns 2..5
@@ -105,3 +110,69 @@ def test_drawing_on_a_sheet_through_a_cell_s_placement():
     outline = (np.asarray(sheet.image) == PALETTE[0]).all(axis=2)
     left, top, right, bottom = cell.box
     assert _extent(outline) == (top, bottom - 1, left, right - 1)  # the whole image, no more
+
+
+def test_a_preview_draws_each_variant_s_moved_box_around_its_moved_object(tmp_path):
+    """COCO labels through the job's own reader and mover: on every tile, the box drawn from
+    the moved annotation outlines exactly the object's pixels in that variant."""
+    data = tmp_path / "data"
+    data.mkdir()
+    scene = np.zeros((40, 60, 3), np.uint8)
+    scene[10:20, 20:35] = 255
+    Image.fromarray(scene).save(data / "scene.png")
+    coco = {
+        "images": [{"id": 1, "file_name": "scene.png", "width": 60, "height": 40}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 7, "bbox": [20, 10, 15, 10]}],
+        "categories": [{"id": 7, "name": "a"}],
+    }
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    flips = {
+        "steps": [
+            {"transform": "flip_horizontal", "p": 0.5},
+            {"transform": "flip_vertical", "p": 0.5},
+        ]
+    }
+    options = {"per_image": 6, "seed": 1, "config": flips, "tile": 120}
+    sheet = preview_sheet(
+        [data], annotations=tmp_path / "coco.json", annotation_format="coco", **options
+    )
+    _, variants, _ = variants_of(
+        augcore.Pipeline.from_config(flips), discover([data]).items[0], seed=1, per_image=6
+    )
+    pixels = np.asarray(sheet.image)
+    seen = set()
+    for cell in sheet.cells:
+        array = scene if cell.k is None else variants[cell.k]
+        top, bottom, left, right = _extent(array[..., 0] == 255)
+        seen.add((top, left))
+        s = int(cell.scale)
+        expected = (
+            cell.box[1] + top * s,
+            cell.box[1] + (bottom + 1) * s - 1,
+            cell.box[0] + left * s,
+            cell.box[0] + (right + 1) * s - 1,
+        )
+        region = np.zeros(pixels.shape[:2], bool)
+        region[cell.box[1] : cell.box[3], cell.box[0] : cell.box[2]] = True
+        outline = region & (pixels == label_colour("a")).all(axis=2)
+        assert _extent(outline) == expected, cell.k
+    assert len(seen) > 2  # the flips moved the object to several corners
+
+
+def test_broken_labels_of_a_shown_input_stop_or_get_a_row(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.new("RGB", (30, 20)).save(data / "a.png")
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 30, "height": 20}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 9, "bbox": [0, 0, 5, 5]}],
+        "categories": [{"id": 7, "name": "a"}],
+    }
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    options = {"annotations": tmp_path / "coco.json", "annotation_format": "coco"}
+    with pytest.raises(augcore.AnnotationError, match="annotation problem"):
+        preview_sheet([data], **options)
+    sheet = preview_sheet([data], on_error="skip", **options)
+    assert sheet.cells == []  # its row says why instead
+    with pytest.raises(augcore.JobOptionError, match="go together"):
+        preview_sheet([data], annotations=tmp_path / "coco.json")
