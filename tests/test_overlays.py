@@ -176,3 +176,45 @@ def test_broken_labels_of_a_shown_input_stop_or_get_a_row(tmp_path):
     assert sheet.cells == []  # its row says why instead
     with pytest.raises(augcore.JobOptionError, match="go together"):
         preview_sheet([data], annotations=tmp_path / "coco.json")
+
+
+def test_keypoints_and_polygons_follow_a_rotation(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    scene = np.zeros((40, 60, 3), np.uint8)
+    scene[7:10, 29:32] = 255  # a 3x3 dot centred on pixel (8, 30): continuous (30.5, 8.5)
+    Image.fromarray(scene).save(data / "scene.png")
+    square = [10, 20, 20, 20, 20, 30, 10, 30]  # a polygon well inside the canvas
+    coco = {
+        "images": [{"id": 1, "file_name": "scene.png", "width": 60, "height": 40}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "bbox": [10, 20, 10, 10],
+                "segmentation": [square],
+                "keypoints": [30.5, 8.5, 2],
+            }
+        ],
+        "categories": [{"id": 1, "name": "p", "keypoints": ["dot"]}],
+    }
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    chain = {"steps": [{"transform": "rotate", "degrees": [-25, 25]}]}
+    options = {"per_image": 4, "seed": 2, "config": chain, "tile": 120}
+    sheet = preview_sheet(
+        [data], annotations=tmp_path / "coco.json", annotation_format="coco", **options
+    )
+    _, variants, _ = variants_of(
+        augcore.Pipeline.from_config(chain), discover([data]).items[0], seed=2, per_image=4
+    )
+    pixels = np.asarray(sheet.image)
+    for cell in sheet.cells:
+        array = scene if cell.k is None else variants[cell.k]
+        white = np.argwhere(array[..., 0] == 255).mean(axis=0)  # (row, col) of the dot
+        s = cell.scale
+        expected = (cell.box[1] + (white[0] + 0.5) * s, cell.box[0] + (white[1] + 0.5) * s)
+        region = np.zeros(pixels.shape[:2], bool)
+        region[cell.box[1] : cell.box[3], cell.box[0] : cell.box[2]] = True
+        dot = region & (pixels == label_colour(0)).all(axis=2)
+        np.testing.assert_allclose(np.argwhere(dot).mean(axis=0), expected, atol=s)
