@@ -79,11 +79,12 @@ def draw_labels(
 ) -> None:
     """Draw an image's objects on its tile: polygons, boxes with category names, keypoints."""
     objects = labels.objects
-    for item in objects:
-        draw_polygons(tile, placement, item.polygons, item.category)
+    categories = [names.get(item.category, item.category) for item in objects]
+    for item, category in zip(objects, categories, strict=True):
+        draw_polygons(tile, placement, item.polygons, category)  # the colour of its box
     if objects:
         boxes = np.array([item.box for item in objects], dtype=np.float64)
-        draw_boxes(tile, placement, boxes, [names.get(o.category, o.category) for o in objects])
+        draw_boxes(tile, placement, boxes, categories)
     for item in objects:
         if item.keypoints is not None and len(item.keypoints):
             points = np.asarray(item.keypoints, dtype=np.float64)
