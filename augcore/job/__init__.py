@@ -28,7 +28,8 @@ from typing import Any
 from tqdm import tqdm
 
 from augcore.errors import InputImageError
-from augcore.job.execute import JobSpec, Worker, batches, run_in_order
+from augcore.job.dask import DaskExecutor, dask_client, default_workers
+from augcore.job.execute import Executor, JobSpec, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
 from augcore.job.local import LocalPool
 from augcore.job.plan import (
@@ -36,13 +37,17 @@ from augcore.job.plan import (
     Prepared,
     Request,
     SkippedInput,
+    check_executor,
     check_job_options,
+    in_process_only,
     parse_size,
     pending,
     prepare,
 )
+from augcore.job.remote import RemoteManifestWriter, clear_remote, inspect_remote
 from augcore.manifest import MANIFEST_NAME, ManifestWriter
 from augcore.sources import SourceItem
+from augcore.storage import RemoteFolder
 
 __all__ = ["Plan", "RunSummary", "SkippedInput", "parse_size", "plan", "run"]
 
@@ -53,7 +58,7 @@ MIN_INPUTS_PER_WORKER = 8
 class RunSummary:
     """What a run did. ``complete`` is False when inputs were skipped."""
 
-    out: Path
+    out: Path | RemoteFolder
     inputs: int
     per_image: int
     written: int
@@ -66,7 +71,9 @@ class RunSummary:
         return self.written + self.already_there
 
     @property
-    def manifest(self) -> Path:
+    def manifest(self) -> Path | str:
+        if isinstance(self.out, RemoteFolder):
+            return self.out.url_of(MANIFEST_NAME)
         return self.out / MANIFEST_NAME
 
     @property
@@ -85,7 +92,7 @@ class RunSummary:
 class Plan:
     """What ``run`` with the same arguments would do; nothing is written to make it."""
 
-    out: Path
+    out: Path | RemoteFolder
     per_image: int
     inputs: list[SourceItem]
     skipped: list[SkippedInput]
@@ -120,6 +127,7 @@ def plan(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
     examples: int = 5,
 ) -> Plan:
     """Report what ``run`` with these arguments would write, without writing anything.
@@ -129,7 +137,7 @@ def plan(
 
     Args:
         sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
-            max_pixels: as for ``run``.
+            max_pixels, storage_options: as for ``run``.
         examples: how many (source, output name) pairs to show.
 
     Returns:
@@ -181,6 +189,9 @@ def run(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    executor: str = "local",
+    scheduler: Any = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Write exactly ``per_image`` variants of every readable input into ``out``.
 
@@ -203,6 +214,11 @@ def run(
         from_list: a text file naming one input a line.
         samples: include the sample images shipped with augcore.
         max_pixels: refuse inputs above this many pixels (default: Pillow's limit).
+        executor: "local" (processes on this machine) or "dask" (a Dask distributed cluster;
+            ``pip install "augcore[dask]"``); outputs and manifest are the same either way.
+        scheduler: with "dask": a scheduler address (``"tcp://host:8786"``) or a
+            ``distributed.Client``; None starts a local cluster of ``jobs`` processes.
+        storage_options: fsspec options (credentials, endpoint...) for URL sources and ``out``.
 
     Returns:
         A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
@@ -214,6 +230,9 @@ def run(
         OutputConflictError: ``out`` holds another run, files in the way, or is in use.
         UnsafePathError: an output would land outside ``out``.
         ConfigError: the chain config is invalid.
+        ExecutorError: Dask is not installed, or a batch kept killing its workers.
+        SchedulerUnreachableError: the scheduler cannot be reached (nothing is written).
+        StorageError: a URL's filesystem is missing, unknown, or has no atomic puts.
 
     Example:
         >>> summary = augcore.run(["photos/"], "augmented", per_image=3, seed=0)  # doctest: +SKIP
@@ -223,13 +242,25 @@ def run(
     """
     started = time.perf_counter()
     check_job_options(per_image, seed, format, on_error, jobs)
+    check_executor(executor, scheduler, out, sources)
     request = Request.of(locals())
     prepared = prepare(request, on_error=on_error, planning=False)
-    prepared.out.mkdir(parents=True, exist_ok=True)
-    with exclusive(prepared.out):
+    folder = prepared.out
+    with contextlib.ExitStack() as stack:
+        # The cluster first: a scheduler that cannot be reached leaves nothing written.
+        client = None
+        if executor == "dask":
+            client = stack.enter_context(dask_client(scheduler, default_workers(jobs)))
+        if isinstance(folder, RemoteFolder):
+            stack.enter_context(folder.lock())
+            inspect: Any = inspect_remote
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(exclusive(folder))
+            inspect = inspect_folder
         # Another run may have finished in this folder since the checks: look again.
-        prepared.state = inspect_folder(prepared.out, prepared.header, prepared.planned, overwrite)
-        return _write_outputs(prepared, request, jobs, on_error, quiet, started)
+        prepared.state = inspect(folder, prepared.header, prepared.planned, overwrite)
+        return _write_outputs(prepared, request, jobs, on_error, quiet, started, client)
 
 
 def _write_outputs(
@@ -239,19 +270,32 @@ def _write_outputs(
     on_error: str,
     quiet: bool | None,
     started: float,
+    client: Any,
 ) -> RunSummary:
-    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise."""
+    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise.
+
+    ``client`` is the Dask client of an ``executor="dask"`` run, else None (the local pool).
+    """
     out, per_image = prepared.out, request.per_image
-    clear_for_new_run(out, prepared.state)
-    sweep_temporaries(out)
+    if isinstance(out, RemoteFolder):
+        clear_remote(out, prepared.state)  # an object store has no temporaries to sweep
+        manifest_writer: Any = RemoteManifestWriter(out, prepared.header)
+        out_name = out.url
+    else:
+        clear_for_new_run(out, prepared.state)
+        sweep_temporaries(out)
+        manifest_writer = ManifestWriter(out / MANIFEST_NAME, prepared.header)
+        out_name = str(out.resolve())
     recorded = prepared.state.recorded
+    storage = request.storage_options
     spec = JobSpec(
         pipeline=pickle.dumps(prepared.pipeline),
         seed=request.seed,
         per_image=per_image,
         size=prepared.size,
-        out=str(out.resolve()),
+        out=out_name,
         max_pixels=request.max_pixels,
+        storage=pickle.dumps(storage) if storage else b"",
     )
     tasks, already_there = pending(prepared, per_image)
     skipped = list(prepared.skipped)
@@ -261,9 +305,14 @@ def _write_outputs(
     show = not quiet if quiet is not None else bool(sys.stderr and sys.stderr.isatty())
     # A worker costs a process start; small runs use fewer (outputs are the same).
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
+    if in_process_only(request):
+        workers = 1
+    executor: Executor = (
+        LocalPool(spec, workers - 1) if client is None else DaskExecutor(client, spec)
+    )
     with (
-        LocalPool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
-        ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
+        executor as pool,  # first: it may fork, before tqdm starts a thread
+        manifest_writer as manifest,
         # No tqdm at all unless shown: even a disabled one starts a monitor thread that
         # outlives the run, and a later run in this process could then not fork its workers.
         (
@@ -273,7 +322,8 @@ def _write_outputs(
         ) as progress,
     ):
         worker = Worker(spec, prepared.pipeline)
-        for results in run_in_order(worker, batches(tasks, workers), pool, lambda: bool(failure)):
+        processes = workers if client is None else pool.processes
+        for results in run_in_order(worker, batches(tasks, processes), pool, lambda: bool(failure)):
             manifest.write_lines(
                 [line for result in results for rel, line in result.written if rel not in recorded]
             )
@@ -286,10 +336,12 @@ def _write_outputs(
                     unreadable += 1
                     if on_error == "stop" and not failure:
                         failure.append(result.error)
+    if client is not None and isinstance(out, Path):
+        sweep_temporaries(out)  # what workers lost mid-write left (their batches were rerun)
     if failure:
         raise InputImageError(
             f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "
-            f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
+            f"written so far are kept and recorded in {manifest_writer.path}; fix or remove "
             "the input and rerun to resume, or pass --on-error skip"
         )
     return RunSummary(

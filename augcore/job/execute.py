@@ -32,7 +32,7 @@ import numpy as np
 
 from augcore.errors import InputImageError
 from augcore.imageio import encode_image, read_image
-from augcore.job.write import output_entry, write_output
+from augcore.job.write import output_entry, output_writer
 
 IN_FLIGHT_PER_WORKER = 2
 BATCHES_PER_PROCESS = 4  # at least, when there are enough inputs
@@ -51,6 +51,7 @@ class JobSpec:
     size: tuple[int, int] | None
     out: str
     max_pixels: int | None
+    storage: bytes = b""  # pickled fsspec storage_options for URL sources and outputs
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,12 @@ class Executor(Protocol):
 
     ``processes`` is how many batches it runs at once (0: none, this process does all the
     work); ``ready()`` is False while it is still starting (this process works meanwhile).
+    ``parent_works`` says whether this process augments batches too (the local pool: yes; a
+    cluster, whose client may be a laptop far from the data: no).
     """
 
     processes: int
+    parent_works: bool
 
     def __enter__(self) -> Executor: ...
 
@@ -111,7 +115,8 @@ class Worker:
     def __init__(self, spec: JobSpec, pipeline: Any = None) -> None:
         self.spec = spec
         self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
-        self.folders: set[str] = set()  # output folders known to exist
+        self.storage_options: dict[str, Any] = pickle.loads(spec.storage) if spec.storage else {}
+        self.write = output_writer(spec.out, self.storage_options)
 
     def __call__(self, batch: Sequence[Task]) -> list[TaskResult]:
         """One result per task, in order. Same-shape neighbours are augmented in one call."""
@@ -120,7 +125,12 @@ class Worker:
         spec = self.spec
         for result in results:
             try:
-                image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
+                image = read_image(
+                    result.task.path,
+                    size=spec.size,
+                    max_pixels=spec.max_pixels,
+                    storage_options=self.storage_options,
+                )
             except InputImageError as exc:
                 result.error = str(exc)
                 continue
@@ -140,14 +150,14 @@ class Worker:
             [image for _, image in group],
             seed=spec.seed,
             keys=[result.task.key for result, _ in group],
-            variants=spec.per_image,
+            per_image=spec.per_image,
         )
         for index, (result, _) in enumerate(group):
             task = result.task
             for k, rel in task.outputs:
                 slot = index * spec.per_image + k
                 data = encode_image(outputs[slot], os.path.splitext(rel)[1])
-                write_output(spec.out, rel, data, self.folders)
+                self.write(rel, data)
                 line = output_entry(rel, task.path, task.key, k, data, records[slot].to_dict())
                 result.written.append((rel, line))
 
@@ -202,7 +212,8 @@ def run_in_order(
                 executor.ready()
                 and not stopping()
                 and in_executor < IN_FLIGHT_PER_WORKER * executor.processes
-                and len(pending) < HELD_BATCHES
+                # a cluster larger than HELD_BATCHES / 2 processes still gets two batches each
+                and len(pending) < max(HELD_BATCHES, IN_FLIGHT_PER_WORKER * executor.processes)
             ):
                 batch = next(queued, None)
                 if batch is None:
@@ -210,7 +221,8 @@ def run_in_order(
                 pending.append((executor.submit(batch), True))
                 in_executor += 1
             if (
-                not stopping()
+                executor.parent_works
+                and not stopping()
                 and len(pending) < HELD_BATCHES
                 and not (pending and pending[0][0].done())
             ):
