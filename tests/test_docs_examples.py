@@ -36,3 +36,13 @@ def test_the_groups_example_in_transforms_md_runs() -> None:
         block for block in _python_blocks("transforms.md") if "group = augcore.OneOf(" in block
     ]
     exec(compile(block, "docs/transforms.md", "exec"), {})
+
+
+@pytest.mark.parametrize("index", range(len(_python_blocks("scaling.md"))))
+def test_the_scaling_examples_run(index, capsys) -> None:
+    """Every python block of docs/scaling.md, as a script (``__name__ == "__main__"``): the
+    first starts a LocalCluster of two worker processes."""
+    block = _python_blocks("scaling.md")[index]
+    exec(compile(block, "docs/scaling.md", "exec"), {"__name__": "__main__"})
+    printed = capsys.readouterr().out
+    assert "byte for byte the same" in printed or "(all match)" in printed

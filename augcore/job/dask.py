@@ -44,6 +44,19 @@ def _distributed() -> Any:
     return distributed
 
 
+def local_cluster(workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes (a batch
+    keeps one core busy, as with ``--jobs``), on 127.0.0.1 only, without a dashboard."""
+    return _distributed().LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: Any, workers: int) -> Iterator[Any]:
     """A client of the cluster the run uses, for the length of the run.
@@ -62,16 +75,7 @@ def dask_client(scheduler: Any, workers: int) -> Iterator[Any]:
         return
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            cluster = stack.enter_context(
-                distributed.LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,  # augcore's batches use one core each, like --jobs
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-            )
+            cluster = stack.enter_context(local_cluster(workers))
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
         else:
             try:

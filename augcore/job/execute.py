@@ -12,8 +12,9 @@ Rules every executor keeps (so that outputs never depend on where a batch ran):
 - running a batch twice (a retry after a lost worker) writes the same bytes again;
 - results come back as ``TaskResult``s: the parent alone appends manifest lines.
 
-The local process pool is in augcore.job.local; another executor is one more module with the
-same four members (``processes``, ``ready``, ``submit`` and the context manager).
+The local process pool is in augcore.job.local, the Dask executor in augcore.job.dask; another
+executor is one more module with the same members (``processes``, ``parent_works``,
+``ready``, ``submit`` and the context manager).
 """
 
 from __future__ import annotations
