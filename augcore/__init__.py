@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
 import augcore.manifest
+import augcore.plugins.canvas
 import augcore.plugins.geometric
 import augcore.plugins.pixel  # noqa: F401
 from augcore._deprecation import renamed_attributes
@@ -17,6 +18,7 @@ from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
+    CanvasError,
     ConfigError,
     DuplicateTransformError,
     ExecutorError,
@@ -62,6 +64,7 @@ __all__ = [
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "CanvasError",
     "ConfigError",
     "DuplicateTransformError",
     "ExecutorError",

@@ -46,7 +46,7 @@ from libc.string cimport memcpy
 cdef extern from "_warp_simd.h" nogil:
     void ac_row_nearest_index(int32_t *index, const double *col_r, const double *col_c,
                               double row_r, double row_c, int64_t w_out, int64_t h_in,
-                              int64_t w_in, int clamp)
+                              int64_t w_in, int clamp, int span)
     void ac_row_linear_index(int32_t *index, double *w_r, double *w_c, const double *col_r,
                              const double *col_c, double row_r, double row_c, int64_t w_out,
                              int64_t h_in, int64_t w_in, int clamp)
@@ -61,6 +61,8 @@ cdef extern from "_warp_simd.h" nogil:
     void ac_row_projective(double *x_r, double *x_c, const double *t_r, const double *t_c,
                            const double *t_w, double row_r, double row_c, double row_w,
                            int64_t w_out)
+    void ac_prefetch_pixels(const unsigned char *src, const int32_t *index, int64_t w_out,
+                            int64_t pixel_bytes, int64_t step)
     double ac_tap_sum(double v00, double v01, double v10, double v11, double wr0, double wc0)
     void ac_bilinear_u8x4(uint8_t *out, const uint8_t *p00, const uint8_t *p01,
                           const uint8_t *p10, const uint8_t *p11, float w00, float w01,
@@ -81,6 +83,23 @@ ctypedef fused sample_t:
     float
 
 
+# Index markers of the per-row passes in _warp_simd.h, where an index row holds the input pixel
+# of each sample (>= 0) or one of these:
+cdef enum:
+    UNRESOLVED = -1  # outside the fast path's bounds: scipy's scalar rules decide (or the fill)
+    FILL_SAMPLE = -2  # float32 order 1, "constant": outside [0, n-1], so scipy fills with cval
+
+
+# Order 0 computes index rows PREFETCH_ROWS output rows ahead of the gather and prefetches every
+# PREFETCH_STEP-th of their source pixels, for sources of PREFETCH_MIN_BYTES or more (smaller ones
+# stay in L2, where the prefetches only cost). Measured on the bench's 1024x1024 RGB warps: -12 to
+# -26 % for rotations of 40-80 degrees, even at 17; +3-5 % at 256x256, hence the threshold.
+cdef enum:
+    PREFETCH_ROWS = 8
+    PREFETCH_STEP = 8
+    PREFETCH_MIN_BYTES = 512 * 1024
+
+
 cdef struct Geometry:
     Py_ssize_t h_in, w_in, h_out, w_out, channels
     int mode
@@ -98,6 +117,7 @@ cdef struct Scratch:
     double *w_r  # order 1: the first tap's weight along rows
     double *w_c  # and along columns
     int32_t *index  # pixel index r * w_in + c of the (first) tap, or -1
+    int32_t *ring  # order 0: PREFETCH_ROWS + 1 rows of such indices, computed ahead
     int32_t *step_r  # order 1, float32: pixels from the first tap to the second along rows
     int32_t *step_c  # and along columns
 
@@ -111,10 +131,11 @@ cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out) noexcept nogil:
     s.w_r = <double *>malloc(w_out * sizeof(double))
     s.w_c = <double *>malloc(w_out * sizeof(double))
     s.index = <int32_t *>malloc(w_out * sizeof(int32_t))
+    s.ring = <int32_t *>malloc((PREFETCH_ROWS + 1) * w_out * sizeof(int32_t))
     s.step_r = <int32_t *>malloc(w_out * sizeof(int32_t))
     s.step_c = <int32_t *>malloc(w_out * sizeof(int32_t))
     return 0 if (s.col_r and s.col_c and s.proj_r and s.proj_c and s.proj_w and s.w_r and s.w_c
-                 and s.index and s.step_r and s.step_c) else -1
+                 and s.index and s.ring and s.step_r and s.step_c) else -1
 
 
 cdef void scratch_free(Scratch *s) noexcept nogil:
@@ -126,6 +147,7 @@ cdef void scratch_free(Scratch *s) noexcept nogil:
     free(s.w_r)
     free(s.w_c)
     free(s.index)
+    free(s.ring)
     free(s.step_r)
     free(s.step_c)
 
@@ -273,21 +295,22 @@ cdef inline void gather_row(unsigned char *out, const unsigned char *src, const 
         memcpy(out + c * pixel_bytes, fill if at < 0 else src + at * pixel_bytes, pixel_bytes)
 
 
-cdef void gather_row_rgb(unsigned char *out, const unsigned char *src, const int32_t *index,
-                         const unsigned char *fill, Py_ssize_t w_out,
-                         int32_t last_pixel) noexcept nogil:
+cdef inline void gather_row_rgb(unsigned char *out, const unsigned char *src,
+                                const int32_t *index, const unsigned char *fill,
+                                Py_ssize_t w_out, int32_t last_pixel,
+                                bint resolved) noexcept nogil:
     """3-byte pixels (RGB uint8) move as 4 bytes: one load and one store instead of two each.
 
     The extra byte lands on the next pixel of the same row, which is written right after; the
     row's last pixel, and any read of the source's last pixel, use exact 3-byte moves. ``fill``
-    has at least 4 readable bytes.
+    has at least 4 readable bytes. ``resolved`` (a constant after inlining): no index is -1.
     """
     cdef Py_ssize_t c
     cdef int32_t at
     cdef const unsigned char *pixel
     for c in range(w_out - 1):
         at = index[c]
-        pixel = fill if at < 0 else src + <Py_ssize_t>at * 3
+        pixel = src + <Py_ssize_t>at * 3 if resolved or at >= 0 else fill
         if at == last_pixel:
             memcpy(out + c * 3, pixel, 3)
         else:
@@ -299,14 +322,17 @@ cdef void gather_row_rgb(unsigned char *out, const unsigned char *src, const int
 
 cdef void gather_any_row(unsigned char *out, const unsigned char *src, const int32_t *index,
                          const unsigned char *fill, Py_ssize_t w_out, Py_ssize_t pixel_bytes,
-                         int32_t last_pixel) noexcept nogil:
-    """Dispatch to a copy of ``gather_row`` specialised on the common pixel sizes."""
+                         int32_t last_pixel, bint resolved) noexcept nogil:
+    """Dispatch to a copy of ``gather_row`` specialised on the common pixel sizes (and RGB
+    rows on whether every index is resolved, as "nearest" leaves them)."""
     if pixel_bytes == 1:
         gather_row(out, src, index, fill, w_out, 1)
     elif pixel_bytes == 2:
         gather_row(out, src, index, fill, w_out, 2)
+    elif pixel_bytes == 3 and resolved:
+        gather_row_rgb(out, src, index, fill, w_out, last_pixel, True)
     elif pixel_bytes == 3:
-        gather_row_rgb(out, src, index, fill, w_out, last_pixel)
+        gather_row_rgb(out, src, index, fill, w_out, last_pixel, False)
     elif pixel_bytes == 4:
         gather_row(out, src, index, fill, w_out, 4)
     elif pixel_bytes == 8:
@@ -319,27 +345,45 @@ cdef void gather_any_row(unsigned char *out, const unsigned char *src, const int
         gather_row(out, src, index, fill, w_out, pixel_bytes)
 
 
+cdef void nearest_index_row(const Geometry *g, const double *m, Scratch *s, Py_ssize_t r,
+                            int32_t *index) noexcept nogil:
+    """The input pixel of every sample of output row r (order 0), or -1 for the fill."""
+    cdef Py_ssize_t c
+    cdef double row_r, row_c
+    row_terms(g, m, s, r, &row_r, &row_c)
+    ac_row_nearest_index(index, s.col_r, s.col_c, row_r, row_c, g.w_out, g.h_in, g.w_in,
+                         g.mode == NEAREST, not g.projective)
+    if g.mode == REFLECT or g.mode == WRAP:
+        for c in range(g.w_out):
+            if index[c] < 0:
+                index[c] = <int32_t>(nearest_tap(row_r + s.col_r[c], g.h_in, g.mode) * g.w_in
+                                     + nearest_tap(row_c + s.col_c[c], g.w_in, g.mode))
+
+
 cdef void warp_nearest(const Geometry *g, const double *m, Scratch *s, const unsigned char *src,
                        unsigned char *dst, Py_ssize_t pixel_bytes,
                        const unsigned char *fill) noexcept nogil:
-    """Order 0 for one image, any dtype: ``fill`` is one fill pixel of ``pixel_bytes``."""
-    cdef bint resolve = g.mode == REFLECT or g.mode == WRAP
+    """Order 0 for one image, any dtype: ``fill`` is one fill pixel of ``pixel_bytes``.
+
+    Index rows are computed PREFETCH_ROWS output rows ahead of the gather, into a ring, and
+    their source pixels prefetched: a rotated row reads a diagonal of the source that the
+    hardware prefetchers cannot predict. The gathered bytes are the same either way.
+    """
     cdef int32_t last_pixel = <int32_t>(g.h_in * g.w_in - 1)
-    cdef Py_ssize_t r, c
-    cdef double row_r, row_c
+    cdef Py_ssize_t r, ahead, slots = PREFETCH_ROWS + 1
+    cdef bint prefetch = g.h_in * g.w_in * pixel_bytes >= PREFETCH_MIN_BYTES
     column_terms(g, m, s)
+    for r in range(min(PREFETCH_ROWS, g.h_out)):
+        nearest_index_row(g, m, s, r, s.ring + r * g.w_out)
     for r in range(g.h_out):
-        row_terms(g, m, s, r, &row_r, &row_c)
-        ac_row_nearest_index(s.index, s.col_r, s.col_c, row_r, row_c, g.w_out, g.h_in, g.w_in,
-                             g.mode == NEAREST)
-        if resolve:
-            for c in range(g.w_out):
-                if s.index[c] < 0:
-                    s.index[c] = <int32_t>(
-                        nearest_tap(row_r + s.col_r[c], g.h_in, g.mode) * g.w_in
-                        + nearest_tap(row_c + s.col_c[c], g.w_in, g.mode))
-        gather_any_row(dst + r * g.w_out * pixel_bytes, src, s.index, fill, g.w_out,
-                       pixel_bytes, last_pixel)
+        ahead = r + PREFETCH_ROWS
+        if ahead < g.h_out:
+            nearest_index_row(g, m, s, ahead, s.ring + (ahead % slots) * g.w_out)
+            if prefetch:
+                ac_prefetch_pixels(src, s.ring + (ahead % slots) * g.w_out, g.w_out, pixel_bytes,
+                                   PREFETCH_STEP)
+        gather_any_row(dst + r * g.w_out * pixel_bytes, src, s.ring + (r % slots) * g.w_out,
+                       fill, g.w_out, pixel_bytes, last_pixel, g.mode == NEAREST)
 
 
 # ---- order 1 ------------------------------------------------------------------------------
@@ -456,7 +500,7 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
             if s.index[c] >= 0:
                 continue
             px = out + c * ch_n
-            if s.index[c] == -2 or not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
+            if s.index[c] == FILL_SAMPLE or not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
                     and linear_taps(row_c + s.col_c[c], w_in, g.mode, tc, wc)):
                 for ch in range(ch_n):
                     px[ch] = fill

@@ -237,7 +237,7 @@ def _check_out(out: object, shape: tuple[int, ...], dtype: np.dtype, source: np.
         )
     if not out.flags.writeable:
         raise OutputArrayError("out is read-only; pass a writable array.")
-    if np.shares_memory(out, source):
+    if np.may_share_memory(out, source) and np.shares_memory(out, source):
         raise OutputArrayError(
             "out overlaps the input; the warp cannot run in place. Pass a separate array."
         )
@@ -258,9 +258,8 @@ def run(
 
     The result has the layout of ``like`` (the image or batch as given: 2-D or channels last)
     with the rows and columns of ``size``. ``kernel_options`` is (order, mode code, cval,
-    projective). With ``chunks`` > 1 the batch is split into that many ranges of whole images:
-    all but the last go to ``executor`` (or to a pool made for this call) and the caller's
-    thread warps the last.
+    projective). With ``chunks`` > 1 the batch is split into that many ranges of whole images
+    (``_run_chunks``).
     """
     lead = 1 if batch else 0
     shape = like.shape[:lead] + size + like.shape[lead + 2 :]
@@ -271,28 +270,51 @@ def run(
     count, height, width, channels = source.shape
     target = result.reshape(count, *size, channels)
     order, mode, cval, projective = kernel_options
-    geometry = ((height, width, channels), (*size, channels), source.itemsize, order, mode)
+    kernel_args = (
+        (height, width, channels),
+        (*size, channels),
+        source.itemsize,
+        order,
+        mode,
+        cval,
+        projective,
+    )
     chunks = min(chunks, count)
-    bounds = [count * k // chunks for k in range(chunks + 1)] if chunks > 1 else [0, count]
-    ranges = list(itertools.pairwise(bounds))
-    owned = ThreadPoolExecutor(max_workers=chunks - 1) if executor is None and chunks > 1 else None
-    pool = executor if owned is None else owned
-    try:
-        jobs = [
-            pool.submit(
-                _warp.warp_batch, source, target, matrices, lo, hi, *geometry, cval, projective
-            )
-            for lo, hi in ranges[:-1]
-        ]
-        lo, hi = ranges[-1]
-        _warp.warp_batch(source, target, matrices, lo, hi, *geometry, cval, projective)
-        for job in jobs:
-            job.result()
-    finally:
-        if owned is not None:
-            owned.shutdown()
+    if chunks <= 1:
+        _warp.warp_batch(source, target, matrices, 0, count, *kernel_args)
+    else:
+        _run_chunks(source, target, matrices, kernel_args, chunks, executor)
     if out is None:
         return result
     if not direct:
         np.copyto(out, result)
     return out
+
+
+def _run_chunks(
+    source: np.ndarray,
+    target: np.ndarray,
+    matrices: np.ndarray,
+    kernel_args: tuple,
+    chunks: int,
+    executor: Executor | None,
+) -> None:
+    """Warp ``chunks`` ranges of whole images at once: all but the last on the executor (or on
+    a pool made for this call), the last on the calling thread, which would otherwise wait."""
+    count = source.shape[0]
+    bounds = [count * k // chunks for k in range(chunks + 1)]
+    ranges = list(itertools.pairwise(bounds))
+    owned = ThreadPoolExecutor(max_workers=chunks - 1) if executor is None else None
+    pool = executor if owned is None else owned
+    try:
+        jobs = [
+            pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *kernel_args)
+            for lo, hi in ranges[:-1]
+        ]
+        lo, hi = ranges[-1]
+        _warp.warp_batch(source, target, matrices, lo, hi, *kernel_args)
+        for job in jobs:
+            job.result()
+    finally:
+        if owned is not None:
+            owned.shutdown()

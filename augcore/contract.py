@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from augcore.errors import PluginContractError
+from augcore.errors import CanvasError, PluginContractError
 from augcore.manager import describe_transform
-from augcore.transform import RECORDABLE_DTYPES, Params, Transform
+from augcore.transform import RECORDABLE_DTYPES, ImageShape, Params, Transform
+from augcore.validation import is_integer
+from augcore.warp import MAX_OUTPUT_PIXELS
 
 
 def checked_params(transform: Transform, params: Any, n: int) -> Params:
@@ -38,8 +40,31 @@ def checked_params(transform: Transform, params: Any, n: int) -> Params:
     return params
 
 
+def checked_canvas(transform: Transform, canvas: Any, shape: ImageShape) -> ImageShape:
+    """A canvas is ``shape`` with new positive (H, W), channels kept, within the pixel limit."""
+    if (
+        not isinstance(canvas, tuple)
+        or len(canvas) != len(shape)
+        or canvas[2:] != shape[2:]
+        or not all(is_integer(side) and side >= 1 for side in canvas[:2])
+    ):
+        raise PluginContractError(
+            f"{describe_transform(transform)}: canvas({shape}) must return the shape with a new "
+            f"positive (height, width) and the same channels, got {canvas!r}"
+        )
+    canvas = (int(canvas[0]), int(canvas[1]), *shape[2:])
+    if canvas[0] * canvas[1] > MAX_OUTPUT_PIXELS:
+        raise CanvasError(
+            f"transform {transform.name!r} would make a {canvas[0]}x{canvas[1]} canvas from a "
+            f"{shape[0]}x{shape[1]} image, over the limit of {MAX_OUTPUT_PIXELS} pixels; "
+            "choose a smaller size"
+        )
+    return canvas
+
+
 def checked_matrices(transform: Transform, matrices: Any, n: int) -> np.ndarray:
-    """Pull maps must be float64 (n, 3, 3) and affine (every last row [0, 0, 1])."""
+    """Pull maps must be float64 (n, 3, 3) and finite; a last row other than [0, 0, 1] makes
+    a projective map (the kernel refuses one that folds the canvas)."""
     if (
         not isinstance(matrices, np.ndarray)
         or matrices.shape != (n, 3, 3)
@@ -49,9 +74,9 @@ def checked_matrices(transform: Transform, matrices: Any, n: int) -> np.ndarray:
             f"{describe_transform(transform)}: matrices() must return a float64 "
             f"array of shape ({n}, 3, 3), got {getattr(matrices, 'shape', type(matrices))}"
         )
-    if matrices[:, 2, :2].any() or (matrices[:, 2, 2] != 1.0).any():
+    if not np.isfinite(matrices).all():
         raise PluginContractError(
-            f"{describe_transform(transform)}: matrices() must be affine, every last row [0, 0, 1]"
+            f"{describe_transform(transform)}: matrices() returned NaN or infinite values"
         )
     return matrices
 

@@ -61,6 +61,11 @@ class ConfigError(AugcoreError, ValueError):
     """A chain configuration names an unknown transform/parameter or has a bad value."""
 
 
+class CanvasError(AugcoreError, ValueError):
+    """A canvas step cannot make its canvas from this input (a crop larger than the image),
+    or the canvas it would make is too large to allocate."""
+
+
 class AugmentOptionError(AugcoreError, ValueError, TypeError):
     """``augment``/``augment_batch`` got a bad seed, source key, k, per_image or threads.
 

@@ -13,7 +13,8 @@ draws depend only on its identity (seed, key, k) and the chain. Records are buil
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from functools import reduce
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,18 @@ import numpy as np
 from augcore._deprecation import renamed_attributes, renamed_keyword
 from augcore.chain import ChainStep, CompiledChain, Leaf, Segment, as_step
 from augcore.config import WarpOptions, chain_to_config, load_config, parse_config
-from augcore.contract import checked_matrices, checked_params, checked_pixels
+from augcore.contract import checked_canvas, checked_matrices, checked_params, checked_pixels
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
     ManifestError,
 )
+from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
 from augcore.manager import PluginManager
-from augcore.record import Record, RecordSequence, Sampled, decode_params
+from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
 from augcore.seeding import Draws, check_seed, key_hashes, output_roots
-from augcore.transform import GeometricTransform, ImageShape, compose, identity_matrices
+from augcore.transform import GeometricTransform, ImageShape, Params, compose
 from augcore.validation import check_image, require_int, stack_images
-from augcore.warp import warp_affine_batch
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
 
@@ -163,9 +164,9 @@ class Pipeline:
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
         roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, results, fused = self._run(image[None], roots, threads=1)
+        outs, results, fused, canvases = self._run(image[None], roots, threads=1)
         records = RecordSequence(
-            seed, [key], 1, self._leaves, results, self._chain.segments, fused, k
+            seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
         )
         return outs[0], records[0]
 
@@ -230,69 +231,93 @@ class Pipeline:
         roots = output_roots(seed, hashes, np.tile(np.arange(per_image, dtype=np.uint64), count))
         if per_image > 1:
             batch, owned = np.repeat(batch, per_image, axis=0), True
-        outs, results, fused = self._run(batch, roots, threads=threads, owned=owned)
+        outs, results, fused, canvases = self._run(batch, roots, threads=threads, owned=owned)
         records = RecordSequence(
-            seed, keys, per_image, self._leaves, results, self._chain.segments, fused
+            seed, keys, per_image, self._leaves, results, self._chain.segments, fused, 0, canvases
         )
         return outs, records
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
-    ) -> tuple[np.ndarray, list[Sampled], list[np.ndarray | None]]:
+    ) -> tuple[np.ndarray, list[Sampled], list[FusedWarp | None], list[list[int] | None]]:
         """The whole batch, step by step: the outputs, what each leaf sampled and where it
-        fired, and each segment's fused matrices (None for pixel steps). ``owned``: ``images``
-        may be modified in place.
+        fired, each segment's fused warp (None for pixel steps) and each leaf's new canvas
+        (None where it kept the size). ``owned``: ``images`` may be modified in place.
 
         Caller-owned images are copied only when a step must write into them in place (a
         partial warp or pixel step); a warp over the whole batch writes a new array anyway.
         """
-        shape: ImageShape = images.shape[1:]
         n = images.shape[0]
+        shapes = self._leaf_shapes(images.shape[1:])
         fired = self._chain.fired(roots)
         results = []
         for leaf in self._leaves:
             transform = leaf.step.transform
             draws = Draws.for_domain(roots, leaf.param_domain)
-            params = checked_params(transform, transform.sample(draws, shape), n)
-            results.append(Sampled(fired[leaf.position], params))
+            params = transform.sample(draws, shapes[leaf.position])
+            results.append(Sampled(fired[leaf.position], checked_params(transform, params, n)))
         working = _WorkingImages(images, owned)
-        fused: list[np.ndarray | None] = []
+        fused: list[FusedWarp | None] = []
         for segment in self._chain.segments:
             if segment.geometric:
-                fused.append(self._warp_run(working, segment, results, shape, threads))
+                fused.append(self._warp_run(working, segment, results, shapes, threads))
             else:
                 first = segment.leaves[0]
                 self._apply_pixel(working, self._leaves[first], results[first])
                 fused.append(None)
-        return working.writable(), results, fused
+        canvases = [
+            list(after[:2]) if after[:2] != before[:2] else None
+            for before, after in itertools.pairwise(shapes)
+        ]
+        return working.writable(), results, fused, canvases
+
+    def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
+        """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
+        shapes = [shape]
+        for leaf in self._leaves:
+            transform = leaf.step.transform
+            if isinstance(transform, GeometricTransform):
+                shape = checked_canvas(transform, transform.canvas(shape), shape)
+            shapes.append(shape)
+        return shapes
 
     def _warp_run(
         self,
         batch: _WorkingImages,
         segment: Segment,
         results: Sequence[Sampled],
-        shape: ImageShape,
+        shapes: Sequence[ImageShape],
         threads: int,
-    ) -> np.ndarray:
-        """Warp the outputs any of the run's steps fired on; their fused (n, 3, 3) matrices."""
+    ) -> FusedWarp:
+        """Warp the outputs the run changes (all of them when it changes the canvas)."""
         n = batch.array.shape[0]
         per_leaf = []
         for index in segment.leaves:
             transform, result = self._leaves[index].step.transform, results[index]
+            shape, canvas = shapes[index], shapes[index + 1]
             matrices = checked_matrices(transform, transform.matrices(n, result.params, shape), n)
-            if not result.fired.all():  # outputs the step did not fire on get the identity
-                matrices = np.where(result.fired[:, None, None], matrices, identity_matrices(1))
+            if not result.fired.all():  # outputs the step did not fire on: identity or resize
+                unfired = plain_resize(1, shape, canvas)
+                matrices = np.where(result.fired[:, None, None], matrices, unfired)
             per_leaf.append(matrices)
-        fused = reduce(compose, per_leaf)
-        fired = np.logical_or.reduce([results[index].fired for index in segment.leaves])
-        options = self._warp_options()
-        if fired.all():
-            batch.replace(warp_affine_batch(batch.array, fused, threads=threads, **options))
-        elif fired.any():
-            which = np.flatnonzero(fired)
-            warped = warp_affine_batch(batch.array[which], fused[which], threads=threads, **options)
-            batch.writable()[which] = warped
-        return fused
+        matrices = reduce(compose, per_leaf)
+        first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
+        resized = first != last
+        warp = FusedWarp(matrices, last if resized else None, shrink_factors(matrices, last))
+        changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
+        if resized or changed.all():
+            batch.replace(self._warp_outputs(batch.array, warp, threads))
+        elif changed.any():
+            which = np.flatnonzero(changed)
+            subset = FusedWarp(matrices[which], None, warp.reduce[which])
+            batch.writable()[which] = self._warp_outputs(batch.array[which], subset, threads)
+        return warp
+
+    def _warp_outputs(self, images: np.ndarray, warp: FusedWarp, threads: int) -> np.ndarray:
+        canvas = warp.shape or images.shape[1:3]
+        return warp_outputs(
+            images, warp.matrices, warp.reduce, canvas, self._warp_options(), threads
+        )
 
     def _warp_options(self) -> dict[str, Any]:
         return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
@@ -323,38 +348,67 @@ class Pipeline:
         if not isinstance(record, Record):
             record = Record.from_dict(record)
         image = check_image(image, "image")
-        shape: ImageShape = image.shape
+        shapes = self._leaf_shapes(image.shape)
         leaves = [self._leaf_for(entry) for entry in record.steps]
-        params = [
-            decode_params(leaf, entry["params"], shape, f"record step {index} ({entry['name']!r})")
-            for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
-        ]
-        # fused[j]["steps"] index the record's applied steps; keyed by the first of each run
-        runs = {run["steps"][0]: run["steps"] for run in record.fused}
-        in_runs = {index for run in record.fused for index in run["steps"]}
-        for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
-            geometric = isinstance(leaf.step.transform, GeometricTransform)
-            if geometric != (index in in_runs):
-                problem = "geometric but in no" if geometric else "a pixel step but in a"
-                raise ManifestError(
-                    f"record step {index} ({entry['name']!r}) is {problem} fused run"
-                )
+        params = {
+            leaf.position: decode_params(
+                leaf, entry["params"], shapes[leaf.position], f"record step {i} ({entry['name']!r})"
+            )
+            for i, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
+        }
+        _check_fused_membership(record, leaves)
+        if [leaf.position for leaf in leaves] != sorted(params):
+            raise ManifestError(
+                "record steps are not in the chain's order (or one appears twice); replay "
+                "with the pipeline that made the record"
+            )
+        applied = {leaf.position: index for index, leaf in enumerate(leaves)}
+        runs = iter(record.fused)
         working = _WorkingImages(image[None], owned=False)
-        for index, leaf in enumerate(leaves):
-            if index in runs:
-                per_leaf = [
-                    checked_matrices(
-                        leaves[applied].step.transform,
-                        leaves[applied].step.transform.matrices(1, params[applied], shape),
-                        1,
-                    )
-                    for applied in runs[index]
-                ]
-                fused = reduce(compose, per_leaf)
-                working.replace(warp_affine_batch(working.array, fused, **self._warp_options()))
-            elif index not in in_runs:
-                self._apply_pixel(working, leaf, Sampled(np.ones(1, dtype=bool), params[index]))
+        for segment in self._chain.segments:
+            if segment.geometric:
+                self._replay_run(working, segment, applied, params, shapes, runs)
+            elif segment.leaves[0] in params:
+                fired = Sampled(np.ones(1, dtype=bool), params[segment.leaves[0]])
+                self._apply_pixel(working, self._leaves[segment.leaves[0]], fired)
+        if next(runs, None) is not None:
+            raise ManifestError("the record has more fused runs than its chain makes warps")
         return working.writable()[0]
+
+    def _replay_run(
+        self,
+        working: _WorkingImages,
+        segment: Segment,
+        applied_index: Mapping[int, int],
+        params: Mapping[int, Params],
+        shapes: Sequence[ImageShape],
+        runs: Iterator[FusedRun],
+    ) -> None:
+        """Redo one geometric run as ``_warp_run`` did, from the record's params and factors;
+        ``applied_index`` maps a transform position to its index in the record's steps."""
+        applied = [applied_index[p] for p in segment.leaves if p in applied_index]
+        first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
+        if not applied and first == last:
+            return
+        run = next(runs, None)
+        shape = list(last) if first != last else None
+        if run is None or run["steps"] != applied or run.get("shape") != shape:
+            raise ManifestError(
+                f"the record's warps do not match its chain: expected one fusing steps {applied}"
+                + (f" onto a {shape[0]}x{shape[1]} canvas" if shape else "")
+                + "; replay with the pipeline that made the record"
+            )
+        per_leaf = []
+        for position in segment.leaves:
+            transform, shape_in = self._leaves[position].step.transform, shapes[position]
+            if position in params:
+                matrices = transform.matrices(1, params[position], shape_in)
+                per_leaf.append(checked_matrices(transform, matrices, 1))
+            else:
+                per_leaf.append(plain_resize(1, shape_in, shapes[position + 1]))
+        factors = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
+        warp = FusedWarp(reduce(compose, per_leaf), last if shape else None, factors)
+        working.replace(self._warp_outputs(working.array, warp, threads=1))
 
     def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
         """The leaf an applied step names: on disk its "step" key is the transform position."""
@@ -371,6 +425,16 @@ class Pipeline:
                 f"{leaf.step.transform.name!r} there; replay with the pipeline that made the record"
             )
         return leaf
+
+
+def _check_fused_membership(record: Record, leaves: Sequence[Leaf]) -> None:
+    """Every applied geometric step sits in a fused run, and no pixel step does."""
+    in_runs = {index for run in record.fused for index in run["steps"]}
+    for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
+        geometric = isinstance(leaf.step.transform, GeometricTransform)
+        if geometric != (index in in_runs):
+            problem = "geometric but in no" if geometric else "a pixel step but in a"
+            raise ManifestError(f"record step {index} ({entry['name']!r}) is {problem} fused run")
 
 
 __getattr__ = renamed_attributes(__name__, {"Records": ("RecordSequence", RecordSequence)})

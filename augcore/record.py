@@ -9,19 +9,27 @@ never change within a major version (docs/manifest.md, docs/glossary.md). In tha
   pre-order (``augcore.chain.Leaf.position``);
 - ``fused[j]["steps"]`` are indices into the record's own ``steps`` list: the applied steps
   that one warp fused.
+
+Canvas changes add keys only where they happen, so a record of a chain that keeps the canvas
+is byte for byte what it was before canvases existed: ``steps[i]["canvas"]`` is the [H, W] a
+step made when it changed the size; ``fused[j]["shape"]`` the [H, W] a warp wrote when it
+differs from its input's (such a warp may fuse no applied step: every canvas step of the run
+fell back to its plain resize); ``fused[j]["reduce"]`` the box-reduce factors [rows, columns]
+when the source was box-reduced before the warp (``augcore.fusion``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, overload
+from typing import Any, NotRequired, TypedDict, overload
 
 import numpy as np
 
 from augcore.chain import Leaf, Segment
 from augcore.contract import checked_params
 from augcore.errors import ManifestError
+from augcore.fusion import FusedWarp
 from augcore.seeding import Draws
 from augcore.transform import ImageShape, Params
 
@@ -32,6 +40,7 @@ class AppliedStep(TypedDict):
     name: str  #: the transform's name
     step: int  #: its position among the chain's Steps (pre-order), not a chain index
     params: dict[str, Any]  #: the values it drew, JSON-able
+    canvas: NotRequired[list[int]]  #: [H, W] it made, only when it changed the size
 
 
 class FusedRun(TypedDict):
@@ -39,6 +48,8 @@ class FusedRun(TypedDict):
 
     steps: list[int]  #: indices into the record's ``steps`` (applied steps), consecutive
     matrix: Any  #: 3x3 pull map as nested lists (a numpy array before ``to_dict``)
+    shape: NotRequired[list[int]]  #: [H, W] written, only when it differs from the input's
+    reduce: NotRequired[list[int]]  #: box-reduce factors [rows, columns], only when reduced
 
 
 @dataclass
@@ -78,15 +89,9 @@ class Record:
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
         """A record from its JSON form; ManifestError saying what is missing or malformed."""
         try:
-            steps = [
-                AppliedStep(name=str(s["name"]), step=int(s["step"]), params=dict(s["params"]))
-                for s in data["steps"]
-            ]
-            fused = [
-                FusedRun(steps=[int(i) for i in run["steps"]], matrix=run["matrix"])
-                for run in data["fused"]
-            ]
-            _check_runs([run["steps"] for run in fused], len(steps))
+            steps = [_applied_step(entry) for entry in data["steps"]]
+            fused = [_fused_run(run) for run in data["fused"]]
+            _check_runs(fused, len(steps))
             return cls(int(data["seed"]), str(data["key"]), int(data["k"]), steps, fused)
         except (KeyError, TypeError, ValueError) as exc:
             raise ManifestError(
@@ -95,11 +100,41 @@ class Record:
             ) from exc
 
 
-def _check_runs(runs: Sequence[list[int]], step_count: int) -> None:
-    """Fused runs are non-empty, in order, disjoint runs of consecutive step indices."""
+def _applied_step(entry: Mapping[str, Any]) -> AppliedStep:
+    step = AppliedStep(
+        name=str(entry["name"]), step=int(entry["step"]), params=dict(entry["params"])
+    )
+    if "canvas" in entry:
+        step["canvas"] = _size(entry["canvas"], "canvas")
+    return step
+
+
+def _fused_run(entry: Mapping[str, Any]) -> FusedRun:
+    run = FusedRun(steps=[int(i) for i in entry["steps"]], matrix=entry["matrix"])
+    for key in ("shape", "reduce"):
+        if key in entry:
+            run[key] = _size(entry[key], key)
+    return run
+
+
+def _size(value: Any, name: str) -> list[int]:
+    pair = [int(side) for side in value]
+    if len(pair) != 2 or min(pair) < 1:
+        raise ValueError(f"{name} must be two positive integers, got {value!r}")
+    return pair
+
+
+def _check_runs(runs: Sequence[FusedRun], step_count: int) -> None:
+    """Fused runs are in order, disjoint runs of consecutive step indices; only a warp that
+    changed the canvas may fuse no applied step."""
     after = 0
-    for run in runs:
-        if not run or run != list(range(run[0], run[0] + len(run))) or run[0] < after:
+    for entry in runs:
+        run = entry["steps"]
+        if not run:
+            if "shape" not in entry:
+                raise ValueError("a fused run with no steps must say the shape it wrote")
+            continue
+        if run != list(range(run[0], run[0] + len(run))) or run[0] < after:
             raise ValueError(f"fused run {run} is not a new run of consecutive step indices")
         after = run[-1] + 1
     if after > step_count:
@@ -123,12 +158,14 @@ class RecordSequence(Sequence[Record]):
         leaves: Sequence[Leaf],
         results: Sequence[Sampled],
         segments: Sequence[Segment],
-        fused: Sequence[np.ndarray | None],
+        fused: Sequence[FusedWarp | None],
         first_k: int = 0,
+        canvases: Sequence[list[int] | None] = (),
     ) -> None:
         self._seed, self._keys, self._per_image, self._first_k = seed, keys, per_image, first_k
         self._leaves, self._results = leaves, results
         self._segments, self._fused = segments, fused
+        self._canvases = list(canvases) or [None] * len(leaves)
         self._columns: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
@@ -141,8 +178,11 @@ class RecordSequence(Sequence[Record]):
                 {name: values.tolist() for name, values in result.params.items()}
                 for result in self._results
             ]
-            matrices = [None if fused is None else fused.tolist() for fused in self._fused]
-            self._columns = (fired, params, matrices)
+            warps = [
+                None if warp is None else (warp.matrices.tolist(), warp.reduce.tolist())
+                for warp in self._fused
+            ]
+            self._columns = (fired, params, warps)
         return self._columns
 
     @overload
@@ -155,23 +195,29 @@ class RecordSequence(Sequence[Record]):
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
         i = range(len(self))[index]
-        fired, params, matrices = self._as_lists()
+        fired, params, warps = self._as_lists()
         k = self._first_k + i % self._per_image
         record = Record(self._seed, self._keys[i // self._per_image], k)
-        for segment, segment_matrices in zip(self._segments, matrices, strict=True):
+        for segment, warp, fused in zip(self._segments, warps, self._fused, strict=True):
             first = len(record.steps)
             for leaf in segment.leaves:
                 if fired[leaf][i]:
-                    record.steps.append(
-                        AppliedStep(
-                            name=self._leaves[leaf].step.transform.name,
-                            step=self._leaves[leaf].position,
-                            params={name: values[i] for name, values in params[leaf].items()},
-                        )
+                    applied = AppliedStep(
+                        name=self._leaves[leaf].step.transform.name,
+                        step=self._leaves[leaf].position,
+                        params={name: values[i] for name, values in params[leaf].items()},
                     )
-            if segment_matrices is not None and len(record.steps) > first:
-                applied = list(range(first, len(record.steps)))
-                record.fused.append(FusedRun(steps=applied, matrix=segment_matrices[i]))
+                    if self._canvases[leaf] is not None:
+                        applied["canvas"] = self._canvases[leaf]
+                    record.steps.append(applied)
+            if warp is None or (len(record.steps) == first and fused.shape is None):
+                continue
+            run = FusedRun(steps=list(range(first, len(record.steps))), matrix=warp[0][i])
+            if fused.shape is not None:
+                run["shape"] = list(fused.shape)
+            if warp[1][i] != [1, 1]:
+                run["reduce"] = warp[1][i]
+            record.fused.append(run)
         return record
 
 

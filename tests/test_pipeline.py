@@ -98,13 +98,13 @@ def test_a_fused_run_is_one_kernel_call_equal_to_one_warp_by_the_composed_matrix
     steps = [Rotate(degrees=40), Shift(x=0.2, y=0.2), Shear(degrees=10), Zoom(factor=0.2)]
     pipeline = augcore.Pipeline(steps, order=1, fill_mode="constant", cval=3)
     calls = []
-    real = augcore.pipeline.warp_affine_batch
+    real = augcore.fusion.warp_affine_batch
 
     def counting(*args, **kwargs):
         calls.append(args[0].shape[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(augcore.pipeline, "warp_affine_batch", counting)
+    monkeypatch.setattr(augcore.fusion, "warp_affine_batch", counting)
     outs, records = pipeline.augment_batch(IMAGES, seed=5, keys=KEYS, per_image=2)
     assert calls == [10]
     for index, record in enumerate(records):
@@ -309,15 +309,28 @@ class _WrongShape(augcore.PixelTransform):
         return images[..., 0]
 
 
-class _Projective(augcore.GeometricTransform):
-    """Breaks the contract: not affine."""
+class _NotFinite(augcore.GeometricTransform):
+    """Breaks the contract: a NaN in its matrices (projective ones are allowed since the canvas
+    contract; see tests/test_canvas_pipeline.py)."""
 
-    name = "projective"
+    name = "not_finite"
 
     def matrices(self, n, params, shape):
         out = np.tile(np.eye(3), (n, 1, 1))
-        out[:, 2, 0] = 0.1
+        out[:, 0, 2] = np.nan
         return out
+
+
+class _BadCanvas(augcore.GeometricTransform):
+    """Breaks the contract: a canvas that drops the channels."""
+
+    name = "bad_canvas"
+
+    def canvas(self, shape):
+        return (4, 4)
+
+    def matrices(self, n, params, shape):
+        return np.tile(np.eye(3), (n, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -325,7 +338,8 @@ class _Projective(augcore.GeometricTransform):
     [
         (_Float32Params(), "float64, int64 or bool"),
         (_WrongShape(), "must return an array of shape"),
-        (_Projective(), "must be affine"),
+        (_NotFinite(), "NaN or infinite"),
+        (_BadCanvas(), "same channels"),
     ],
 )
 def test_a_transform_breaking_the_contract_is_named(transform, match) -> None:

@@ -17,6 +17,7 @@ from augcore.manager import BUILTIN_MODULES
 FAKE_SITE = Path(__file__).parent / "fake_site"
 BUILTINS = {
     "rotate", "shift", "shear", "zoom", "flip_horizontal", "flip_vertical",
+    "crop", "random_resized_crop", "resize", "pad", "perspective", "affine",
     "brightness", "contrast", "channel_shift", "gaussian_noise", "grayscale",
 }  # fmt: skip
 

@@ -358,6 +358,17 @@ IMAGE = np.zeros((8, 10, 3), dtype=np.uint8)
             "0..255",
         ),
         (
+            # Pinned: a negative fill cannot be stored in uint8 (it would wrap to 255).
+            lambda: augcore.warp_affine(IMAGE, np.eye(3), fill_mode="constant", cval=-1),
+            augcore.WarpOptionError,
+            "0..255",
+        ),
+        (
+            lambda: augcore.warp_affine(IMAGE, np.eye(3), cval=-0.5),
+            augcore.WarpOptionError,
+            "0..255",
+        ),
+        (
             lambda: augcore.warp_affine(IMAGE, np.eye(3), out=np.zeros((8, 10), np.uint8)),
             augcore.OutputArrayError,
             "must match",

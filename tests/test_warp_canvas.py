@@ -178,3 +178,23 @@ def test_the_pixel_limit_is_exported_for_the_job():
     side = int(MAX_OUTPUT_PIXELS**0.5)
     with pytest.raises(augcore.WarpOptionError):
         augcore.warp_affine(IMAGE, EYE, output_shape=(side + 1, side + 1))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("shape", "dtype"), [((420, 500, 3), np.uint8), ((300, 480), np.float32)], ids=["rgb", "f32"]
+)
+def test_sources_over_half_a_megabyte_take_the_prefetching_path_with_the_same_pixels(
+    shape, dtype, mode
+):
+    """Order 0 prefetches source pixels rows ahead only for sources of 512 KiB or more."""
+    rng = np.random.default_rng(len(shape))
+    image = random_image(rng, shape, dtype)
+    assert image.nbytes >= 512 * 1024
+    for matrix, out_shape in [
+        (canvas_maps(rng, shape, (97, 130))[2], (97, 130)),
+        (canvas_maps(rng, shape, shape[:2])[3], shape[:2]),
+    ]:
+        got = augcore.warp_affine(image, matrix, output_shape=out_shape, fill_mode=mode, cval=5)
+        expected = scipy_warp(image, matrix, 0, mode, 5.0, output_shape=out_shape)
+        np.testing.assert_array_equal(got, expected)
