@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import math
 import os
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -32,6 +34,7 @@ from augcore.errors import ExecutorError, SchedulerUnreachableError
 from augcore.job.execute import JobSpec, Task, TaskResult, run_batch
 
 INSTALL_HINT = 'pip install "augcore[dask]"'
+RECOUNT_SECONDS = 2.0
 
 
 def _distributed() -> Any:
@@ -120,8 +123,8 @@ class _Batch:
 class DaskExecutor:
     """Runs the job's batches on the cluster behind ``client`` (augcore.job.execute.Executor).
 
-    ``processes`` is the cluster's thread count, read each time from the client's view of the
-    scheduler, so an adaptive cluster that grows gets more batches in flight.
+    ``processes`` is the cluster's thread count, asked of the scheduler at most every
+    RECOUNT_SECONDS, so an adaptive cluster that grows gets more batches in flight.
     """
 
     parent_works = False
@@ -132,11 +135,16 @@ class DaskExecutor:
         self._distributed = _distributed()
         self._run = secrets.token_hex(4)  # task keys unique per run, readable on a dashboard
         self._numbers = itertools.count()
+        self._threads = 1
+        self._counted_at = -math.inf
 
     @property
     def processes(self) -> int:
-        workers = self.client.scheduler_info().get("workers", {})
-        return max(1, sum(worker.get("nthreads", 1) for worker in workers.values()))
+        now = time.monotonic()
+        if now - self._counted_at >= RECOUNT_SECONDS:  # asking the scheduler is a round trip
+            self._threads = max(1, sum(self.client.nthreads().values()))
+            self._counted_at = now
+        return self._threads
 
     def __enter__(self) -> DaskExecutor:
         return self
