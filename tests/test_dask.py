@@ -78,6 +78,19 @@ def test_outputs_and_manifest_are_byte_identical_to_a_local_run(client, data, re
     assert snapshot(tmp_path / "out") == reference
 
 
+def test_the_default_local_cluster_runs_the_job_and_is_closed_with_it(data, reference, tmp_path):
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
+    augcore.run([data], tmp_path / "out", per_image=3, seed=7, jobs=2, executor="dask")
+    assert snapshot(tmp_path / "out") == reference
+    started = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if child.pid not in before
+    ]
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert not alive, f"worker processes outlived the run: {alive}"
+
+
 def test_the_cli_runs_on_a_scheduler_address(client, data, reference, tmp_path):
     argv = [
         "run",

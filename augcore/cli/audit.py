@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
         description="Read DIR/manifest.jsonl and print, for each transform, how many outputs it "
         "touched and the min/mean/max of every numeric parameter it drew.",
     )
-    report_parser.add_argument("dir", metavar="DIR", help="the --out folder of a run")
+    report_parser.add_argument("dir", metavar="DIR", help="the --out folder (or URL) of a run")
     report_parser.set_defaults(func=guarded(_report))
 
     replay_parser = subparsers.add_parser(
@@ -43,6 +43,6 @@ def register(subparsers: Any) -> None:
         "exit code 6 if any. Without --check, missing outputs "
         "are written back (never a file that differs).",
     )
-    replay_parser.add_argument("dir", metavar="DIR", help="the --out folder of a run")
+    replay_parser.add_argument("dir", metavar="DIR", help="the --out folder (or URL) of a run")
     replay_parser.add_argument("--check", action="store_true", help="only verify; write nothing")
     replay_parser.set_defaults(func=guarded(_replay))

@@ -56,6 +56,9 @@ def local_cluster(workers: int) -> Any:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # The scheduler's HTTP server (health, metrics) starts even without a dashboard, on
+        # port 8787 unless told otherwise: any free loopback port, so two clusters never clash.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
 
