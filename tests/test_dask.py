@@ -206,11 +206,23 @@ def test_an_unreachable_scheduler_is_named_and_nothing_is_written(data, tmp_path
     assert not out.exists()
 
 
-def test_without_distributed_the_dask_executor_says_how_to_install(data, tmp_path, monkeypatch):
+def test_without_distributed_the_dask_executor_says_how_to_install(
+    data, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ExecutorError, match=r'pip install "augcore\[dask\]"'):
         augcore.run([data], tmp_path / "out", per_image=1, seed=0, executor="dask")
+    argv = ["run", str(data), "--out", str(tmp_path / "out"), "--per-image", "1"]
+    assert main([*argv, "--executor", "dask"]) == EXIT_ERROR
+    assert 'pip install "augcore[dask]"' in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_url_is_the_local_path_and_resumes_its_run(data, reference, tmp_path):
+    augcore.run([f"file://{data}"], f"file://{tmp_path}/out", per_image=3, seed=7)
+    assert snapshot(tmp_path / "out") == reference  # the header names the plain path
+    again = augcore.run([data], tmp_path / "out", per_image=3, seed=7)
+    assert (again.written, again.already_there) == (0, len(NAMES) * 3)
 
 
 @pytest.mark.parametrize(
@@ -261,6 +273,9 @@ def test_memory_sources_and_output_round_trip_with_replay(memory, reference, cap
         local.pop("source")
         assert ours == local
 
+    assert augcore.plan([f"{url}/src"], f"{url}/out", per_image=3, seed=7).state == (
+        f"resume: {len(NAMES) * 3} of {len(NAMES) * 3} outputs there"
+    )
     assert augcore.replay(f"{url}/out", check=True).ok
     assert augcore.report(f"{url}/out").outputs == len(NAMES) * 3
     victim = f"{url}/out/{NAMES[0][:-4]}__k1.png"
