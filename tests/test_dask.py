@@ -91,6 +91,15 @@ def test_the_default_local_cluster_runs_the_job_and_is_closed_with_it(data, refe
     assert not alive, f"worker processes outlived the run: {alive}"
 
 
+def test_the_client_does_not_augment(client, data, reference, tmp_path, monkeypatch):
+    def refuse(self, batch):
+        raise AssertionError("the client augmented a batch")
+
+    monkeypatch.setattr(augcore.job.execute.Worker, "__call__", refuse)  # in this process only
+    augcore.run([data], tmp_path / "out", per_image=3, seed=7, executor="dask", scheduler=client)
+    assert snapshot(tmp_path / "out") == reference
+
+
 def test_the_cli_runs_on_a_scheduler_address(client, data, reference, tmp_path):
     argv = [
         "run",
