@@ -56,9 +56,10 @@ MIN_INPUTS_PER_WORKER = 8
 
 @dataclass
 class RunSummary:
-    """What a run did. ``complete`` is False when inputs were skipped."""
+    """What a run did. ``complete`` is False when inputs were skipped. ``out`` is the output
+    folder's ``Path``, or its URL for an fsspec output."""
 
-    out: Path | RemoteFolder
+    out: Path | str
     inputs: int
     per_image: int
     written: int
@@ -72,8 +73,8 @@ class RunSummary:
 
     @property
     def manifest(self) -> Path | str:
-        if isinstance(self.out, RemoteFolder):
-            return self.out.url_of(MANIFEST_NAME)
+        if isinstance(self.out, str):
+            return f"{self.out}/{MANIFEST_NAME}"
         return self.out / MANIFEST_NAME
 
     @property
@@ -92,7 +93,7 @@ class RunSummary:
 class Plan:
     """What ``run`` with the same arguments would do; nothing is written to make it."""
 
-    out: Path | RemoteFolder
+    out: Path | str
     per_image: int
     inputs: list[SourceItem]
     skipped: list[SkippedInput]
@@ -112,6 +113,10 @@ class Plan:
             lines.append(f"  ... and {self.outputs - len(self.examples)} more")
         lines += [f"will skip {skip.path}: {skip.reason}" for skip in self.skipped]
         return "\n".join(lines)
+
+
+def _location(out: Path | RemoteFolder) -> Path | str:
+    return out.url if isinstance(out, RemoteFolder) else out
 
 
 def plan(
@@ -163,7 +168,7 @@ def plan(
         for index, name in enumerate(prepared.planned[:examples])
     ]
     return Plan(
-        out=prepared.out,
+        out=_location(prepared.out),
         per_image=per_image,
         inputs=prepared.items,
         skipped=prepared.skipped,
@@ -345,7 +350,7 @@ def _write_outputs(
             "the input and rerun to resume, or pass --on-error skip"
         )
     return RunSummary(
-        out=out,
+        out=_location(out),
         inputs=len(prepared.items) - unreadable,
         per_image=per_image,
         written=written,
