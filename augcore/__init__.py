@@ -15,6 +15,7 @@ from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
 from augcore.errors import (
+    AnnotationError,
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
@@ -28,6 +29,7 @@ from augcore.errors import (
     JobOptionError,
     ManifestError,
     MatrixError,
+    MissingExtraError,
     OutputArrayError,
     OutputConflictError,
     PluginContractError,
@@ -38,6 +40,7 @@ from augcore.errors import (
     SchedulerUnreachableError,
     StorageError,
     StreamOptionError,
+    TargetError,
     UnsafePathError,
     WarpOptionError,
 )
@@ -47,6 +50,7 @@ from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
 from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
+from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import (
     is_affine,
@@ -59,11 +63,13 @@ from augcore.warp import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnnotationError",
     "AugcoreError",
     "AugmentOptionError",
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "Boxes",
     "CanvasError",
     "ConfigError",
     "DuplicateTransformError",
@@ -73,8 +79,11 @@ __all__ = [
     "ImageShapeError",
     "InputImageError",
     "JobOptionError",
+    "Keypoints",
     "ManifestError",
+    "Masks",
     "MatrixError",
+    "MissingExtraError",
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
@@ -99,6 +108,9 @@ __all__ = [
     "Step",
     "StorageError",
     "StreamOptionError",
+    "TargetError",
+    "TargetOptions",
+    "Targets",
     "Transform",
     "UnsafePathError",
     "WarpOptionError",

@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 ORDERS = (0, 1)
-PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps")
+PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps", "targets")
 STEP_KEYS = ("transform", "p")
 ONE_OF_KEYS = ("one_of", "weights", "p")
 SOME_OF_KEYS = ("some_of", "n", "p")

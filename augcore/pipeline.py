@@ -34,6 +34,8 @@ from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, w
 from augcore.manager import PluginManager
 from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
 from augcore.seeding import Draws, check_seed, key_hashes, output_roots
+from augcore.targets.call import follow, targets_of
+from augcore.targets.move import MovedTargets, TargetOptions
 from augcore.transform import GeometricTransform, ImageShape, Params, compose
 from augcore.validation import check_image, require_int, stack_images
 
@@ -66,6 +68,8 @@ class Pipeline:
         order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
         fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
         cval: the fill value for ``fill_mode="constant"``.
+        targets: how boxes and masks passed to ``augment`` follow the image, unless a call
+            passes its own ``target_options`` (config table ``targets``; docs/targets.md).
 
     Raises:
         ConfigError: a step that is not a transform, Step or group, or a bad warp option.
@@ -93,7 +97,9 @@ class Pipeline:
         order: int = 0,
         fill_mode: str = "nearest",
         cval: float = 0.0,
+        targets: TargetOptions | None = None,
     ) -> None:
+        self.targets = TargetOptions() if targets is None else targets
         self.steps: tuple[ChainStep, ...] = tuple(
             as_step(step, f"pipeline step {i}") for i, step in enumerate(steps)
         )
@@ -110,8 +116,12 @@ class Pipeline:
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
-        steps, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+        loaded = load_config(config)
+        steps, warp = parse_config(loaded, manager or PluginManager())
+        targets = TargetOptions.from_config(loaded.get("targets"))
+        return cls(
+            steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval, targets=targets
+        )
 
     @classmethod
     def default(cls, manager: PluginManager | None = None) -> Pipeline:
@@ -120,21 +130,41 @@ class Pipeline:
 
     def to_config(self) -> dict[str, Any]:
         """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
-        return chain_to_config(self.steps, self.warp)
+        config = chain_to_config(self.steps, self.warp)
+        if self.targets.to_config():  # only when set: configs and headers of others unchanged
+            config["targets"] = self.targets.to_config()
+        return config
 
     def __repr__(self) -> str:
         return f"Pipeline({list(self.steps)!r}, {self.warp})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pipeline) and other.steps == self.steps and other.warp == self.warp
+        return isinstance(other, Pipeline) and (other.steps, other.warp, other.targets) == (
+            self.steps,
+            self.warp,
+            self.targets,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
     # --- augmenting -----------------------------------------------------------------------
     def augment(
-        self, image: np.ndarray, *, seed: int, key: str, k: int = 0
-    ) -> tuple[np.ndarray, Record]:
+        self,
+        image: np.ndarray,
+        *,
+        seed: int,
+        key: str,
+        k: int = 0,
+        boxes: Any = None,
+        keypoints: Any = None,
+        masks: Any = None,
+        target_options: TargetOptions | None = None,
+    ) -> tuple[np.ndarray, Record] | tuple[np.ndarray, Record, MovedTargets]:
         """Output ``k`` of ``image``, identified by ``key``, and its record.
+
+        With ``boxes``, ``keypoints`` or ``masks`` (``augcore.Boxes``/``Keypoints``/``Masks``,
+        or plain arrays), returns ``(out, record, moved)``: the targets moved by the same warps
+        (docs/targets.md), filtered by ``target_options`` (default: the pipeline's ``targets``).
 
         Args:
             image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
@@ -163,12 +193,17 @@ class Pipeline:
         image = check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
+        targets = targets_of(1, boxes, keypoints, masks, batch=False)
         roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
         outs, results, fused, canvases = self._run(image[None], roots, threads=1)
         records = RecordSequence(
             seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
         )
-        return outs[0], records[0]
+        if targets is None:
+            return outs[0], records[0]
+        options = target_options or self.targets
+        moved = follow(targets, records, image.shape, 1, self.warp.fill_mode, options)
+        return outs[0], records[0], moved[0]
 
     def augment_batch(
         self,
@@ -179,8 +214,16 @@ class Pipeline:
         per_image: int | None = None,
         threads: int = 1,
         variants: int | None = None,
-    ) -> tuple[np.ndarray, RecordSequence]:
+        boxes: Sequence[Any] | None = None,
+        keypoints: Sequence[Any] | None = None,
+        masks: Sequence[Any] | np.ndarray | None = None,
+        target_options: TargetOptions | None = None,
+    ) -> tuple[np.ndarray, RecordSequence] | tuple[np.ndarray, RecordSequence, list[MovedTargets]]:
         """``per_image`` outputs of each image, augmented together in vectorised steps.
+
+        With ``boxes``, ``keypoints`` or ``masks`` (one entry per image), returns
+        ``(outs, records, moved)``: ``moved[i]`` are output i's targets, equal bit for bit to
+        what ``augment`` gives for that output (docs/targets.md).
 
         Output ``i * per_image + k`` is variant k of image i, and equals
         ``augment(images[i], seed=seed, key=keys[i], k=k)`` bit for bit, whatever the batch,
@@ -229,13 +272,20 @@ class Pipeline:
         seed = check_seed(seed)
         hashes = np.repeat(key_hashes(keys), per_image)
         roots = output_roots(seed, hashes, np.tile(np.arange(per_image, dtype=np.uint64), count))
+        targets = targets_of(count, boxes, keypoints, masks, batch=True)
         if per_image > 1:
             batch, owned = np.repeat(batch, per_image, axis=0), True
         outs, results, fused, canvases = self._run(batch, roots, threads=threads, owned=owned)
         records = RecordSequence(
             seed, keys, per_image, self._leaves, results, self._chain.segments, fused, 0, canvases
         )
-        return outs, records
+        if targets is None:
+            return outs, records
+        options = target_options or self.targets
+        moved = follow(
+            targets, records, batch.shape[1:], per_image, self.warp.fill_mode, options, threads
+        )
+        return outs, records, moved
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
@@ -270,6 +320,21 @@ class Pipeline:
             for before, after in itertools.pairwise(shapes)
         ]
         return working.writable(), results, fused, canvases
+
+    def output_shape(self, shape: ImageShape) -> ImageShape:
+        """The shape of every output made from an input of ``shape`` (canvas steps change it).
+
+        Raises:
+            CanvasError: a step cannot make its canvas from this shape (a crop larger than
+                the image) or would exceed ``augcore.warp.MAX_OUTPUT_PIXELS``.
+
+        Example:
+            >>> import augcore
+            >>> from augcore.plugins.canvas import Resize
+            >>> augcore.Pipeline([Resize(longest=100)]).output_shape((300, 200, 3))
+            (100, 67, 3)
+        """
+        return self._leaf_shapes(tuple(shape))[-1]
 
     def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
         """Each leaf's input shape, then the output's: canvases depend on shapes alone."""

@@ -31,6 +31,7 @@ from augcore.errors import InputImageError
 from augcore.job.dask import DaskExecutor, dask_client, default_workers
 from augcore.job.execute import Executor, JobSpec, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
+from augcore.job.labels import check_label_options, write_coco
 from augcore.job.local import LocalPool
 from augcore.job.plan import (
     PathLike,
@@ -45,7 +46,7 @@ from augcore.job.plan import (
     prepare,
 )
 from augcore.job.remote import RemoteManifestWriter, clear_remote, inspect_remote
-from augcore.manifest import MANIFEST_NAME, ManifestWriter
+from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.sources import SourceItem
 from augcore.storage import RemoteFolder
 
@@ -134,6 +135,8 @@ def plan(
     max_pixels: int | None = None,
     storage_options: dict[str, Any] | None = None,
     examples: int = 5,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
 ) -> Plan:
     """Report what ``run`` with these arguments would write, without writing anything.
 
@@ -142,7 +145,7 @@ def plan(
 
     Args:
         sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
-            max_pixels, storage_options: as for ``run``.
+            max_pixels, storage_options, annotations, annotation_format: as for ``run``.
         examples: how many (source, output name) pairs to show.
 
     Returns:
@@ -161,6 +164,7 @@ def plan(
         >>> print(p.describe())  # doctest: +SKIP
     """
     check_job_options(per_image, seed, format, "skip", None)
+    check_label_options(annotations, annotation_format)
     request = Request.of(locals())
     prepared = prepare(request, on_error="skip", planning=True)
     shown = [
@@ -194,6 +198,8 @@ def run(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
     executor: str = "local",
     scheduler: Any = None,
     storage_options: dict[str, Any] | None = None,
@@ -219,6 +225,9 @@ def run(
         from_list: a text file naming one input a line.
         samples: include the sample images shipped with augcore.
         max_pixels: refuse inputs above this many pixels (default: Pillow's limit).
+        annotations, annotation_format: a labelled run: the COCO file, or the folder of YOLO
+            ``.txt`` or VOC ``.xml`` files, whose labels are moved with every output and
+            written in the same format (docs/targets.md).
         executor: "local" (processes on this machine) or "dask" (a Dask distributed cluster;
             ``pip install "augcore[dask]"``); outputs and manifest are the same either way.
         scheduler: with "dask": a scheduler address (``"tcp://host:8786"``) or a
@@ -247,7 +256,8 @@ def run(
     """
     started = time.perf_counter()
     check_job_options(per_image, seed, format, on_error, jobs)
-    check_executor(executor, scheduler, out, sources)
+    check_executor(executor, scheduler, out, sources, annotations)
+    check_label_options(annotations, annotation_format)
     request = Request.of(locals())
     prepared = prepare(request, on_error=on_error, planning=False)
     folder = prepared.out
@@ -301,6 +311,7 @@ def _write_outputs(
         out=out_name,
         max_pixels=request.max_pixels,
         storage=pickle.dumps(storage) if storage else b"",
+        labels=None if prepared.labels is None else prepared.labels.spec,
     )
     tasks, already_there = pending(prepared, per_image)
     skipped = list(prepared.skipped)
@@ -349,6 +360,9 @@ def _write_outputs(
             f"written so far are kept and recorded in {manifest_writer.path}; fix or remove "
             "the input and rerun to resume, or pass --on-error skip"
         )
+    labels = prepared.labels
+    if labels is not None and labels.coco is not None:
+        write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME))
     return RunSummary(
         out=_location(out),
         inputs=len(prepared.items) - unreadable,

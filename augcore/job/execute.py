@@ -31,8 +31,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from augcore.errors import InputImageError
+from augcore.annotations import ImageLabels
+from augcore.errors import AnnotationError, InputImageError
 from augcore.imageio import encode_image, read_image
+from augcore.job.labels import LabelSpec, follow_record, read_labels, write_labels
 from augcore.job.write import output_entry, output_writer
 
 IN_FLIGHT_PER_WORKER = 2
@@ -53,6 +55,7 @@ class JobSpec:
     out: str
     max_pixels: int | None
     storage: bytes = b""  # pickled fsspec storage_options for URL sources and outputs
+    labels: LabelSpec | None = None  # a labelled run (augcore.job.labels)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Task:
     path: str
     key: str
     outputs: tuple[tuple[int, str], ...]
+    labels: ImageLabels | None = None  # a COCO run's labels of this input, read by the parent
 
 
 @dataclass
@@ -118,6 +122,7 @@ class Worker:
         self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
         self.storage_options: dict[str, Any] = pickle.loads(spec.storage) if spec.storage else {}
         self.write = output_writer(spec.out, self.storage_options)
+        self.labels: dict[str, ImageLabels] = {}  # this batch's labels, by input key
 
     def __call__(self, batch: Sequence[Task]) -> list[TaskResult]:
         """One result per task, in order. Same-shape neighbours are augmented in one call."""
@@ -132,7 +137,15 @@ class Worker:
                     max_pixels=spec.max_pixels,
                     storage_options=self.storage_options,
                 )
-            except InputImageError as exc:
+                if spec.labels is not None:  # read and checked before any output is written
+                    self.labels[result.task.key] = read_labels(
+                        spec.labels,
+                        result.task.key,
+                        result.task.labels,
+                        image.shape,
+                        resized=spec.size is not None,
+                    )
+            except (InputImageError, AnnotationError) as exc:
                 result.error = str(exc)
                 continue
             if group and (
@@ -143,6 +156,7 @@ class Worker:
             group.append((result, image))
         if group:
             self._augment(group)
+        self.labels.clear()
         return results
 
     def _augment(self, group: Sequence[tuple[TaskResult, np.ndarray]]) -> None:
@@ -157,9 +171,14 @@ class Worker:
             task = result.task
             for k, rel in task.outputs:
                 slot = index * spec.per_image + k
+                record = records[slot].to_dict()
+                annotations = None
+                if spec.labels is not None:  # the labels file goes first: no orphaned output
+                    moved = follow_record(spec.labels, self.labels[task.key], record)
+                    annotations = write_labels(spec.labels, spec.out, rel, moved)
                 data = encode_image(outputs[slot], os.path.splitext(rel)[1])
                 self.write(rel, data)
-                line = output_entry(rel, task.path, task.key, k, data, records[slot].to_dict())
+                line = output_entry(rel, task.path, task.key, k, data, record, annotations)
                 result.written.append((rel, line))
 
 

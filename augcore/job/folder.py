@@ -44,6 +44,22 @@ def _recorded_paths(manifest: Manifest, out: Path) -> list[str]:
     return paths
 
 
+def _label_paths(manifest: Manifest, out: Path) -> list[str]:
+    """The annotation files a labelled run wrote (augcore.job.labels): each output's YOLO/VOC
+    file, and a COCO run's annotations.json; checked like the outputs' paths."""
+    paths = [
+        entry["annotations"]["path"]
+        for entry in manifest.entries
+        if isinstance(entry.get("annotations"), dict)
+        and isinstance(entry["annotations"].get("path"), str)
+    ]
+    labels = manifest.header.get("annotations")
+    if isinstance(labels, dict) and labels.get("format") == "coco":
+        paths.append("annotations.json")
+    check_output_paths(out, paths)
+    return paths
+
+
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
@@ -61,6 +77,7 @@ def inspect_folder(
         overwrite,
         recorded_paths=lambda manifest: _recorded_paths(manifest, out),
         exists=lambda rel: os.path.exists(os.path.join(out, rel)),
+        stale_paths=lambda manifest: _recorded_paths(manifest, out) + _label_paths(manifest, out),
     )
 
 
@@ -73,10 +90,12 @@ def decide(
     *,
     recorded_paths: Callable[[Manifest], list[str]],
     exists: Callable[[str], bool],
+    stale_paths: Callable[[Manifest], list[str]] | None = None,
 ) -> FolderState:
     """``inspect_folder``'s decision for a folder anywhere (augcore.job.remote too): ``read``
     gives its manifest (None: there is none), ``recorded_paths`` the paths a manifest lists,
-    checked to stay inside, and ``exists`` whether an output is there."""
+    checked to stay inside, ``exists`` whether an output is there, and ``stale_paths`` what
+    ``--overwrite`` deletes of another run (default: its recorded paths)."""
     try:
         manifest = read()
     except ManifestError as exc:
@@ -98,7 +117,7 @@ def decide(
                 "rerun with the same arguments to resume, pass --overwrite (overwrite=True) to "
                 "replace that run's files, or choose another --out"
             )
-        stale = recorded_paths(manifest)
+        stale = (stale_paths or recorded_paths)(manifest)
         return FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
     clashes = [rel for rel in planned if exists(rel)]
     if clashes and not overwrite:
