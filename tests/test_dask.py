@@ -240,6 +240,10 @@ def test_a_file_url_is_the_local_path_and_resumes_its_run(data, reference, tmp_p
         ({"executor": "ray"}, "executor must be one of local, dask"),
         ({"scheduler": "tcp://127.0.0.1:1"}, "only with executor 'dask'"),
         ({"executor": "dask", "out": "memory://x"}, "memory:// exists inside one process"),
+        (
+            {"out": "memory://x", "annotations": "a.json", "annotation_format": "coco"},
+            "annotations are written to a local --out folder only",
+        ),
     ],
 )
 def test_bad_executor_options_are_refused_before_anything_runs(data, tmp_path, options, message):
