@@ -151,6 +151,27 @@ def test_a_worker_killed_mid_write_changes_nothing_and_leaves_no_temporary(
     assert snapshot(out) == reference  # no duplicate manifest line, no temporary, same bytes
 
 
+def _allow_failures(count: int, dask_scheduler=None) -> None:
+    dask_scheduler.allowed_failures = count  # Dask passes its scheduler by this name
+
+
+def _die_on_every_rename() -> None:
+    os.replace = lambda source, target: os._exit(1)
+
+
+def test_a_batch_that_keeps_killing_its_workers_is_an_executor_error(client, data, tmp_path):
+    client.run_on_scheduler(_allow_failures, 0)  # the first worker death is one too many
+    try:
+        client.run(_die_on_every_rename)
+        with pytest.raises(ExecutorError, match="killed every Dask worker that ran it"):
+            augcore.run([data], tmp_path / "out", per_image=1, seed=0, executor="dask",
+                         scheduler=client)
+    finally:
+        client.run_on_scheduler(_allow_failures, 3)
+        client.restart()  # fresh worker processes, without the patch
+    assert not list((tmp_path / "out").rglob("*.png"))  # nothing was renamed into place
+
+
 def _interrupt(out: Path) -> None:
     """What a run killed outright leaves: the last outputs unrecorded (one of them never
     written), a torn manifest line and a temporary file."""
