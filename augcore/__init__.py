@@ -6,14 +6,11 @@ state is created until you build a pipeline or plugin manager yourself.
 
 from __future__ import annotations
 
-# Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
-import augcore.manifest
-import augcore.plugins.canvas
-import augcore.plugins.geometric
-import augcore.plugins.pixel  # noqa: F401
+import augcore.manifest  # noqa: F401  (augcore.manifest.read_manifest after `import augcore`)
 from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
+from augcore.contact_sheet import preview
 from augcore.errors import (
     AnnotationError,
     AugcoreError,
@@ -36,6 +33,7 @@ from augcore.errors import (
     PluginError,
     PluginImportError,
     PluginWarning,
+    PreviewError,
     ReplayMismatchError,
     SchedulerUnreachableError,
     StorageError,
@@ -48,6 +46,11 @@ from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
+
+# The built-in transforms, as Albumentations exports its own: augcore.Rotate(degrees=30, p=0.5).
+from augcore.plugins.canvas import Affine, Crop, Pad, Perspective, RandomResizedCrop, Resize
+from augcore.plugins.geometric import FlipHorizontal, FlipVertical, Rotate, Shear, Shift, Zoom
+from augcore.plugins.pixel import Brightness, ChannelShift, Contrast, GaussianNoise, Grayscale
 from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
 from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
@@ -63,6 +66,7 @@ from augcore.warp import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Affine",
     "AnnotationError",
     "AugcoreError",
     "AugmentOptionError",
@@ -70,11 +74,19 @@ __all__ = [
     "Batch",
     "BatchLengthError",
     "Boxes",
+    "Brightness",
     "CanvasError",
+    "ChannelShift",
     "ConfigError",
+    "Contrast",
+    "Crop",
     "DuplicateTransformError",
     "ExecutorError",
+    "FlipHorizontal",
+    "FlipVertical",
+    "GaussianNoise",
     "GeometricTransform",
+    "Grayscale",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
@@ -87,7 +99,9 @@ __all__ = [
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
+    "Pad",
     "Param",
+    "Perspective",
     "Pipeline",
     "PixelTransform",
     "Plan",
@@ -96,13 +110,19 @@ __all__ = [
     "PluginImportError",
     "PluginManager",
     "PluginWarning",
+    "PreviewError",
+    "RandomResizedCrop",
     "Record",
     "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
+    "Resize",
+    "Rotate",
     "RunSummary",
     "SchedulerUnreachableError",
+    "Shear",
+    "Shift",
     "SkippedInput",
     "SomeOf",
     "Step",
@@ -114,10 +134,12 @@ __all__ = [
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
+    "Zoom",
     "__version__",
     "hookimpl",
     "is_affine",
     "plan",
+    "preview",
     "replay",
     "report",
     "run",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -353,3 +354,21 @@ def test_a_second_run_into_a_locked_object_store_folder_is_refused(memory):
 def test_outputs_on_a_filesystem_without_atomic_puts_are_refused(data):
     with pytest.raises(augcore.StorageError, match="cannot be published atomically"):
         augcore.run([data], "ftp://127.0.0.1/out", per_image=1, seed=0)
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+
+
+SCALING = Path(__file__).resolve().parents[1] / "docs" / "scaling.md"
+
+
+@pytest.mark.parametrize("index", range(len(_python_blocks(SCALING))))
+def test_the_scaling_examples_run_as_scripts(index, capsys) -> None:
+    """docs/scaling.md's python blocks as a reader runs them, ``__name__ == "__main__"``
+    (tests/test_docs.py runs the page as a session, where the guarded cluster example only
+    defines ``main``): the first starts a LocalCluster of two worker processes."""
+    block = _python_blocks(SCALING)[index]
+    exec(compile(block, str(SCALING), "exec"), {"__name__": "__main__"})
+    printed = capsys.readouterr().out
+    assert "byte for byte the same" in printed or "(all match)" in printed
