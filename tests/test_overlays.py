@@ -112,33 +112,49 @@ def test_drawing_on_a_sheet_through_a_cell_s_placement():
     assert _extent(outline) == (top, bottom - 1, left, right - 1)  # the whole image, no more
 
 
+def _labelled_preview(tmp_path, scene, coco, chain, per_image, seed):
+    """A one-image COCO dataset previewed with ``chain``: (sheet, the variants' arrays)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.fromarray(scene).save(data / "scene.png")
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    options = {"per_image": per_image, "seed": seed, "config": chain, "tile": 120}
+    sheet = preview_sheet(
+        [data], annotations=tmp_path / "coco.json", annotation_format="coco", **options
+    )
+    _, variants, _ = variants_of(
+        augcore.Pipeline.from_config(chain),
+        discover([data]).items[0],
+        seed=seed,
+        per_image=per_image,
+    )
+    return sheet, variants
+
+
+def _in_cell(pixels, cell, colour):
+    """Where ``colour`` is drawn inside ``cell``'s image on the sheet."""
+    region = np.zeros(pixels.shape[:2], bool)
+    region[cell.box[1] : cell.box[3], cell.box[0] : cell.box[2]] = True
+    return region & (pixels == colour).all(axis=2)
+
+
 def test_a_preview_draws_each_variant_s_moved_box_around_its_moved_object(tmp_path):
     """COCO labels through the job's own reader and mover: on every tile, the box drawn from
     the moved annotation outlines exactly the object's pixels in that variant."""
-    data = tmp_path / "data"
-    data.mkdir()
     scene = np.zeros((40, 60, 3), np.uint8)
     scene[10:20, 20:35] = 255
-    Image.fromarray(scene).save(data / "scene.png")
     coco = {
         "images": [{"id": 1, "file_name": "scene.png", "width": 60, "height": 40}],
         "annotations": [{"id": 1, "image_id": 1, "category_id": 7, "bbox": [20, 10, 15, 10]}],
         "categories": [{"id": 7, "name": "a"}],
     }
-    (tmp_path / "coco.json").write_text(json.dumps(coco))
     flips = {
         "steps": [
             {"transform": "flip_horizontal", "p": 0.5},
             {"transform": "flip_vertical", "p": 0.5},
         ]
     }
-    options = {"per_image": 6, "seed": 1, "config": flips, "tile": 120}
-    sheet = preview_sheet(
-        [data], annotations=tmp_path / "coco.json", annotation_format="coco", **options
-    )
-    _, variants, _ = variants_of(
-        augcore.Pipeline.from_config(flips), discover([data]).items[0], seed=1, per_image=6
-    )
+    sheet, variants = _labelled_preview(tmp_path, scene, coco, flips, per_image=6, seed=1)
     pixels = np.asarray(sheet.image)
     seen = set()
     for cell in sheet.cells:
@@ -152,9 +168,7 @@ def test_a_preview_draws_each_variant_s_moved_box_around_its_moved_object(tmp_pa
             cell.box[0] + left * s,
             cell.box[0] + (right + 1) * s - 1,
         )
-        region = np.zeros(pixels.shape[:2], bool)
-        region[cell.box[1] : cell.box[3], cell.box[0] : cell.box[2]] = True
-        outline = region & (pixels == label_colour("a")).all(axis=2)
+        outline = _in_cell(pixels, cell, label_colour("a"))
         assert _extent(outline) == expected, cell.k
     assert len(seen) > 2  # the flips moved the object to several corners
 
@@ -179,11 +193,8 @@ def test_broken_labels_of_a_shown_input_stop_or_get_a_row(tmp_path):
 
 
 def test_keypoints_and_polygons_follow_a_rotation(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
     scene = np.zeros((40, 60, 3), np.uint8)
     scene[7:10, 29:32] = 255  # a 3x3 dot centred on pixel (8, 30): continuous (30.5, 8.5)
-    Image.fromarray(scene).save(data / "scene.png")
     square = [10, 20, 20, 20, 20, 30, 10, 30]  # a polygon well inside the canvas
     coco = {
         "images": [{"id": 1, "file_name": "scene.png", "width": 60, "height": 40}],
@@ -199,22 +210,13 @@ def test_keypoints_and_polygons_follow_a_rotation(tmp_path):
         ],
         "categories": [{"id": 1, "name": "p", "keypoints": ["dot"]}],
     }
-    (tmp_path / "coco.json").write_text(json.dumps(coco))
     chain = {"steps": [{"transform": "rotate", "degrees": [-25, 25]}]}
-    options = {"per_image": 4, "seed": 2, "config": chain, "tile": 120}
-    sheet = preview_sheet(
-        [data], annotations=tmp_path / "coco.json", annotation_format="coco", **options
-    )
-    _, variants, _ = variants_of(
-        augcore.Pipeline.from_config(chain), discover([data]).items[0], seed=2, per_image=4
-    )
+    sheet, variants = _labelled_preview(tmp_path, scene, coco, chain, per_image=4, seed=2)
     pixels = np.asarray(sheet.image)
     for cell in sheet.cells:
         array = scene if cell.k is None else variants[cell.k]
         white = np.argwhere(array[..., 0] == 255).mean(axis=0)  # (row, col) of the dot
         s = cell.scale
         expected = (cell.box[1] + (white[0] + 0.5) * s, cell.box[0] + (white[1] + 0.5) * s)
-        region = np.zeros(pixels.shape[:2], bool)
-        region[cell.box[1] : cell.box[3], cell.box[0] : cell.box[2]] = True
-        dot = region & (pixels == label_colour(0)).all(axis=2)
+        dot = _in_cell(pixels, cell, label_colour(0))
         np.testing.assert_allclose(np.argwhere(dot).mean(axis=0), expected, atol=s)
