@@ -15,18 +15,26 @@ the input to the final canvas. The rules this module keeps:
   outputs with different factors are warped in separate kernel calls.
 - The factors are recorded (``reduce`` in a fused run) and replay follows the record, so a
   record without them, written before box reduce existed, replays as it was made.
+- A projective step followed by others may pull later steps' samples from beyond its
+  horizon (w <= 0: a rotation after a strong perspective reaches past the moved corners),
+  where one fused map has no meaning. Such an output is warped in two stages instead: the
+  run up to its last projective step onto that step's canvas, then the rest, so those
+  samples take the fill as they would step by step. The record says ``stages: 2``; the cut
+  is a pure function of the output's matrices, so replay makes the same one. (A projective
+  map that folds on its own canvas is refused by the kernel.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import numpy as np
 
-from augcore.reduce import box_reduce_batch, reduced_pull_map
-from augcore.transform import ImageShape, is_projective, region_matrices
+from augcore.reduce import box_reduce_batch, reduce_factors_batch, reduced_pull_map
+from augcore.transform import ImageShape, compose, is_projective, region_matrices
 from augcore.warp import warp_affine_batch, warp_perspective_batch
 
 NO_REDUCE = (1, 1)
@@ -39,6 +47,7 @@ class FusedWarp:
     matrices: np.ndarray  #: (n, 3, 3) fused pull maps, final canvas -> input
     shape: tuple[int, int] | None  #: the final canvas when it differs from the run's input
     reduce: np.ndarray  #: (n, 2) int64 box-reduce factors (rows, columns), 1 = none
+    staged: np.ndarray  #: (n,) bool: warped in two stages (see the module docstring)
 
 
 def plain_resize(n: int, shape: ImageShape, canvas: ImageShape) -> np.ndarray:
@@ -46,6 +55,68 @@ def plain_resize(n: int, shape: ImageShape, canvas: ImageShape) -> np.ndarray:
     identity when the two sizes are equal."""
     zeros = np.zeros(n, np.int64)
     return region_matrices(zeros, zeros, np.full(n, shape[0]), np.full(n, shape[1]), canvas)
+
+
+def beyond_horizon(matrices: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
+    """(n,) bool: which projective maps have w <= 0 at a corner of ``canvas`` (w is affine in
+    the output coordinates, so the corners decide for the whole canvas)."""
+    if not is_projective(matrices):
+        return np.zeros(matrices.shape[0], dtype=bool)
+    last_r, last_c = canvas[0] - 1.0, canvas[1] - 1.0
+    w = [
+        matrices[:, 2, 0] * r + matrices[:, 2, 1] * c + matrices[:, 2, 2]
+        for r, c in ((0.0, 0.0), (0.0, last_c), (last_r, 0.0), (last_r, last_c))
+    ]
+    return np.logical_or.reduce([corner <= 0 for corner in w])
+
+
+def fuse(
+    per_leaf: Sequence[np.ndarray], canvas: tuple[int, int], resized: bool
+) -> FusedWarp:
+    """The run's fused warp: maps composed in order, box-reduce factors, two-stage outputs."""
+    matrices = reduce(compose, per_leaf)
+    staged = beyond_horizon(matrices, canvas)
+    factors = np.ones((matrices.shape[0], 2), dtype=np.int64)
+    direct = ~staged
+    if direct.any():
+        factors[direct] = reduce_factors_batch(matrices[direct], canvas)
+    return FusedWarp(matrices, canvas if resized else None, factors, staged)
+
+
+def warp_run(
+    images: np.ndarray,
+    warp: FusedWarp,
+    per_leaf: Sequence[np.ndarray],
+    canvases: Sequence[tuple[int, int]],
+    options: Mapping[str, Any],
+    threads: int = 1,
+) -> np.ndarray:
+    """Warp ``images`` (one per fused map) onto the run's canvas: outputs in one warp, and the
+    staged ones in two (``canvases[j]`` is the canvas of the run's step j)."""
+    canvas = warp.shape or images.shape[1:3]
+    if not warp.staged.any():
+        return warp_outputs(images, warp.matrices, warp.reduce, canvas, options, threads)
+    out = np.empty((images.shape[0], *canvas, *images.shape[3:]), dtype=images.dtype)
+    direct = np.flatnonzero(~warp.staged)
+    if direct.size:
+        out[direct] = warp_outputs(
+            images[direct], warp.matrices[direct], warp.reduce[direct], canvas, options, threads
+        )
+    staged = np.flatnonzero(warp.staged)
+    # Cut after each output's last projective step (the last step that is projective for it).
+    cut = np.zeros(staged.size, dtype=np.int64)
+    for j, matrices in enumerate(per_leaf):
+        projective = matrices[staged, 2, :2].any(axis=1) | (matrices[staged, 2, 2] != 1.0)
+        cut[projective] = j
+    for j in np.unique(cut).tolist():
+        which = staged[cut == j]
+        first = reduce(compose, [m[which] for m in per_leaf[: j + 1]])
+        middle = _warp(images[which], first, canvases[j], options, threads)
+        if j + 1 < len(per_leaf):
+            rest = reduce(compose, [m[which] for m in per_leaf[j + 1 :]])
+            middle = _warp(middle, rest, canvas, options, threads)
+        out[which] = middle
+    return out
 
 
 def warp_outputs(

@@ -17,7 +17,6 @@ import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import reduce
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,12 +33,11 @@ from augcore.errors import (
     BatchLengthError,
     ManifestError,
 )
-from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, warp_outputs
+from augcore.fusion import NO_REDUCE, FusedWarp, fuse, plain_resize, warp_run
 from augcore.manager import PluginManager
 from augcore.one import augment_one
 from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
-from augcore.reduce import reduce_factors_batch
 from augcore.seeding import (
     Draws,
     OneDraws,
@@ -51,7 +49,7 @@ from augcore.seeding import (
 )
 from augcore.targets.call import follow, targets_of
 from augcore.targets.move import MovedTargets, TargetOptions
-from augcore.transform import GeometricTransform, ImageShape, Params, PixelTransform, compose
+from augcore.transform import GeometricTransform, ImageShape, Params, PixelTransform
 from augcore.validation import check_image, require_int, stack_images
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
@@ -470,23 +468,30 @@ class Pipeline:
                 unfired = plain_resize(1, shape, canvas)
                 matrices = np.where(result.fired[:, None, None], matrices, unfired)
             per_leaf.append(matrices)
-        matrices = reduce(compose, per_leaf)
         first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
-        resized = first != last
-        warp = FusedWarp(matrices, last if resized else None, reduce_factors_batch(matrices, last))
+        canvases = [shapes[index + 1][:2] for index in segment.leaves]
+        warp = fuse(per_leaf, last, resized=first != last)
         changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
-        if resized or changed.all():
-            batch.replace(self._warp_outputs(batch.array, warp, threads))
+        if warp.shape is not None or changed.all():
+            batch.replace(self._warp_outputs(batch.array, warp, per_leaf, canvases, threads))
         elif changed.any():
             which = np.flatnonzero(changed)
-            subset = FusedWarp(matrices[which], None, warp.reduce[which])
-            batch.writable()[which] = self._warp_outputs(batch.array[which], subset, threads)
+            subset = FusedWarp(warp.matrices[which], None, warp.reduce[which], warp.staged[which])
+            per_output = [matrices[which] for matrices in per_leaf]
+            warped = self._warp_outputs(batch.array[which], subset, per_output, canvases, threads)
+            batch.writable()[which] = warped
         return warp
 
-    def _warp_outputs(self, images: np.ndarray, warp: FusedWarp, threads: int) -> np.ndarray:
-        canvas = warp.shape or images.shape[1:3]
+    def _warp_outputs(
+        self,
+        images: np.ndarray,
+        warp: FusedWarp,
+        per_leaf: Sequence[np.ndarray],
+        canvases: Sequence[tuple[int, int]],
+        threads: int,
+    ) -> np.ndarray:
         options = {**self._warp_options(), "executor": self._pool(threads)}
-        return warp_outputs(images, warp.matrices, warp.reduce, canvas, options, threads)
+        return warp_run(images, warp, per_leaf, canvases, options, threads)
 
     def _pool(self, threads: int) -> ThreadPoolExecutor | None:
         """This pipeline's thread pool for the kernel, made on first need and then reused
@@ -590,9 +595,17 @@ class Pipeline:
                 per_leaf.append(checked_matrices(transform, matrices, 1))
             else:
                 per_leaf.append(plain_resize(1, shape_in, shapes[position + 1]))
-        factors = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
-        warp = FusedWarp(reduce(compose, per_leaf), last if shape else None, factors)
-        working.replace(self._warp_outputs(working.array, warp, threads=1))
+        warp = fuse(per_leaf, last, resized=shape is not None)
+        if bool(warp.staged[0]) != (run.get("stages", 1) == 2):
+            raise ManifestError(
+                f"the record's warp of steps {applied} says {run.get('stages', 1)} stage(s), but "
+                "its matrices need the other; replay with the pipeline that made the record"
+            )
+        # Replay follows the record's box reduce (a record written before it existed has none).
+        reduced = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
+        warp = FusedWarp(warp.matrices, warp.shape, reduced, warp.staged)
+        canvases = [shapes[position + 1][:2] for position in segment.leaves]
+        working.replace(self._warp_outputs(working.array, warp, per_leaf, canvases, threads=1))
 
     def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
         """The leaf an applied step names: on disk its "step" key is the transform position."""
