@@ -8,8 +8,12 @@ from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
 import augcore.manifest
+import augcore.plugins.color
+import augcore.plugins.erase
+import augcore.plugins.filters
 import augcore.plugins.geometric
-import augcore.plugins.pixel  # noqa: F401
+import augcore.plugins.pixel
+import augcore.plugins.tone  # noqa: F401
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.config import OneOf, SomeOf, Step
 from augcore.errors import (

@@ -1,4 +1,4 @@
-"""An example augcore plugin: ``cutout`` (erase a random box) and ``invert`` (negative).
+"""An example augcore plugin: ``cutout`` (erase a random box) and ``negative`` (255 - x).
 
 Both are pixel transforms: they change values, never positions, so augcore fuses the geometric
 steps around them as usual. Parameters are declared once, as ``augcore.Param`` metadata; that
@@ -60,10 +60,10 @@ class Cutout(augcore.PixelTransform):
         return np.where(box, fill, images)
 
 
-class Invert(augcore.PixelTransform):
+class Negative(augcore.PixelTransform):
     """Photographic negative: 255 - x for uint8 images, 1 - x for float images in [0, 1]."""
 
-    name = "invert"
+    name = "negative"
 
     def apply(self, images: np.ndarray, params: dict) -> np.ndarray:
         top = 255 if images.dtype == np.uint8 else 1.0
@@ -72,4 +72,4 @@ class Invert(augcore.PixelTransform):
 
 @augcore.hookimpl
 def augcore_transforms() -> list[type[augcore.Transform]]:
-    return [Cutout, Invert]
+    return [Cutout, Negative]
