@@ -22,7 +22,7 @@ from augcore.transform import Param
 
 # Pillow's integer luma, L = (19595 R + 38470 G + 7471 B + 2**15) >> 16 (ITU-R 601-2).
 _LUMA_FIXED = (19595, 38470, 7471)
-_LUMA_FLOAT = (0.299, 0.587, 0.114)
+_LUMA_FLOAT = (0.2989, 0.587, 0.114)  # torchvision's weights for float images
 
 
 def factor_param(name: str, default: float, doc: str) -> Param:
@@ -76,7 +76,7 @@ def blend(images: np.ndarray, degenerate: np.ndarray, factor: np.ndarray) -> np.
 
 def luma(images: np.ndarray) -> np.ndarray:
     """(m, H, W) float32 luma of RGB images: Pillow's integer ``convert("L")`` for uint8,
-    0.299 R + 0.587 G + 0.114 B for float32."""
+    torchvision's 0.2989 R + 0.587 G + 0.114 B for float32."""
     if images.dtype == np.uint8:
         wide = images.astype(np.int32)
         fixed = wide[..., 0] * _LUMA_FIXED[0] + wide[..., 1] * _LUMA_FIXED[1]

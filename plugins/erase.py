@@ -56,7 +56,7 @@ class Erase(PixelTransform):
         ),
         Param(
             "count", 1, "int_range", "boxes", "boxes per output, drawn uniformly",
-            minimum=1, maximum=64,
+            minimum=0, maximum=64,
         ),
         Param(
             "fill", "constant", "choice", "", "what the boxes are filled with",
