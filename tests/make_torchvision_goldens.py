@@ -9,7 +9,8 @@ tests; the pinned versions are those the fixtures were made with):
 ``photometric.npz`` stores its own input images next to torchvision v2's tensor-kernel outputs
 (uint8, and float32 for the noise image and the jitters) for pinned parameters;
 ``policies.json`` stores the op sets, magnitude tables, signs and probabilities of RandAugment,
-TrivialAugmentWide and AutoAugment (ImageNet), read from torchvision's own classes. The tests need neither torch nor a random generator.
+TrivialAugmentWide and AutoAugment (ImageNet), read from torchvision's own classes. The tests
+need neither torch nor a random generator.
 """
 
 from __future__ import annotations
