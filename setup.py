@@ -1,4 +1,4 @@
-"""Only what pyproject.toml cannot say: the Cython warp kernel."""
+"""Only what pyproject.toml cannot say: the Cython extensions (warp kernel, photometric loops)."""
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -14,9 +14,16 @@ warp = Extension(
     extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
 )
 
+# The photometric plugins' loops (blends, hue, blur): float32 in torchvision's operation order.
+photometric = Extension(
+    "augcore.plugins._kernels",
+    ["plugins/_kernels.pyx"],
+    extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
+)
+
 setup(
     ext_modules=cythonize(
-        [warp],
+        [warp, photometric],
         compiler_directives={
             "language_level": 3,
             "boundscheck": False,

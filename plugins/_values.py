@@ -9,8 +9,9 @@ Rules the photometric transforms (``color``, ``tone``, ``filters``, ``erase``) k
   convention for float images) and every result is clipped to [0, 1]. ``full_scale`` is the
   white of each dtype, so one formula serves both.
 - uint8 results are rounded half to even and clipped; the blends start from the degenerate
-  images Pillow's ``ImageEnhance`` builds (integer luma, integer mean), so results are within
-  one level of Pillow's (which truncates where augcore rounds).
+  images Pillow's ``ImageEnhance`` builds (integer luma, integer mean, SMOOTH rounded), so
+  results are within one level of Pillow's (which truncates where augcore rounds). The
+  per-pixel loops of the colour blends, hue and blur are compiled: ``_kernels.pyx``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ import numpy as np
 
 from augcore.errors import ImageShapeError
 from augcore.transform import Param
-
-# Pillow's integer luma, L = (19595 R + 38470 G + 7471 B + 2**15) >> 16 (ITU-R 601-2).
-_LUMA_FIXED = (19595, 38470, 7471)
-_LUMA_FLOAT = (0.2989, 0.587, 0.114)  # torchvision's weights for float images
 
 
 def factor_param(name: str, default: float, doc: str) -> Param:
@@ -72,27 +69,6 @@ def blend(images: np.ndarray, degenerate: np.ndarray, factor: np.ndarray) -> np.
     mixed *= factor
     mixed += degenerate
     return finish(mixed, images.dtype)
-
-
-def luma(images: np.ndarray) -> np.ndarray:
-    """(m, H, W) float32 luma of RGB images: Pillow's integer ``convert("L")`` for uint8,
-    torchvision's 0.2989 R + 0.587 G + 0.114 B for float32."""
-    if images.dtype == np.uint8:
-        wide = images.astype(np.int32)
-        fixed = wide[..., 0] * _LUMA_FIXED[0] + wide[..., 1] * _LUMA_FIXED[1]
-        fixed += wide[..., 2] * _LUMA_FIXED[2] + (1 << 15)
-        return (fixed >> 16).astype(np.float32)
-    r, g, b = _LUMA_FLOAT
-    return images[..., 0] * np.float32(r) + images[..., 1] * np.float32(g) + images[
-        ..., 2
-    ] * np.float32(b)
-
-
-def gray(images: np.ndarray) -> np.ndarray:
-    """The luma of RGB images, or the gray images themselves, shaped (m, H, W[, 1]) as float32."""
-    if images.ndim == 4 and images.shape[3] == 3:
-        return luma(images)[..., None]
-    return images.astype(np.float32)
 
 
 def apply_luts(images: np.ndarray, luts: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 Each one is the composition torchvision v2 applies (``ColorJitter``, ``adjust_hue``,
 ``adjust_saturation``, ``adjust_gamma``), with Pillow's degenerate images (integer luma and
 mean) for the blends, so uint8 results are within one level of Pillow's ``ImageEnhance`` and
-of torchvision's. Hue works in float HSV exactly as torchvision's tensor kernels do.
+of torchvision's. Hue works in float HSV exactly as torchvision's tensor kernels do. The
+per-pixel loops are compiled (``augcore.plugins._kernels``), one pass per operation.
 
 Value rules (uint8 0..255, float32 in [0, 1] and clipped, colour channels only) are those of
 ``augcore.plugins._values``. Gray images are left unchanged by hue and saturation, as in both
@@ -15,24 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from augcore.plugins._values import (
-    apply_luts,
-    blend,
-    colour_channels,
-    factor_param,
-    finish,
-    full_scale,
-    gray,
-    per_image,
-)
+from augcore.plugins import _kernels
+from augcore.plugins._values import apply_luts, colour_channels, factor_param, finish, per_image
 
 from augcore.hookspecs import hookimpl
 from augcore.seeding import Draws
 from augcore.transform import ImageShape, Param, Params, PixelTransform
-
-# torchvision's v2 HSV to RGB table: for sector i = floor(6 h) mod 6, which of (v, p, q, t)
-# each of R, G and B takes.
-_SECTORS = ((0, 2, 1, 1, 3, 0), (3, 0, 0, 2, 1, 1), (1, 1, 3, 0, 0, 2))
 
 
 def _hue_param(default: float) -> Param:
@@ -45,39 +34,33 @@ def _hue_param(default: float) -> Param:
 # --- the kernels: each takes an (m, H, W[, C]) batch and (m,) values ----------------------
 def adjust_brightness(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with black: ``factor * x`` (``ImageEnhance.Brightness``)."""
-    return blend(images, np.float32(0.0), factor)
+    return _blend_constant(images, factor, np.zeros(images.shape[0]))
 
 
 def adjust_contrast(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with the image's mean luma, rounded to a level on uint8 (``ImageEnhance.Contrast``)."""
-    means = gray(images).reshape(images.shape[0], -1).mean(axis=1, dtype=np.float64)
+    means = _kernels.luma_means(_pixels(images))
     if images.dtype == np.uint8:
         means = np.floor(means + 0.5)
-    return blend(images, per_image(means, images.ndim), factor)
+    return _blend_constant(images, factor, means)
 
 
 def adjust_saturation(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with the image's own luma (``ImageEnhance.Color``); gray images unchanged."""
     if colour_channels(images, "saturation") == 1:
         return images.copy()
-    return blend(images, gray(images), factor)
+    out = np.empty_like(images)
+    _kernels.blend_luma(_pixels(images), _pixels(out), np.asarray(factor, np.float32))
+    return out
 
 
 def adjust_hue(images: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Turn every pixel's hue by ``shift`` (in turns) in float HSV; gray images unchanged."""
     if colour_channels(images, "hue") == 1:
         return images.copy()
-    scale = np.float32(full_scale(images.dtype))
-    rgb = images.astype(np.float32)
-    if images.dtype == np.uint8:
-        rgb /= scale
-    hue, saturation, value = _rgb_to_hsv(rgb)
-    hue += per_image(shift, 3)
-    np.remainder(hue, np.float32(1.0), out=hue)
-    out = _hsv_to_rgb(hue, saturation, value)
-    if images.dtype == np.uint8:
-        out *= scale
-    return finish(out, images.dtype)
+    out = np.empty_like(images)
+    _kernels.hue_shift(_pixels(images), _pixels(out), np.asarray(shift, np.float32))
+    return out
 
 
 def adjust_gamma(images: np.ndarray, gamma: np.ndarray, gain: float = 1.0) -> np.ndarray:
@@ -92,39 +75,18 @@ def adjust_gamma(images: np.ndarray, gamma: np.ndarray, gain: float = 1.0) -> np
     return finish(out, images.dtype)
 
 
-def _rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """torchvision's ``_rgb_to_hsv``, operation for operation, on (..., 3) float32 in [0, 1]."""
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    maxc = np.maximum(np.maximum(r, g), b)
-    minc = np.minimum(np.minimum(r, g), b)
-    equal = maxc == minc
-    spread = maxc - minc
-    one = np.float32(1.0)
-    saturation = spread / np.where(equal, one, maxc)
-    divisor = np.where(equal, one, spread)
-    rc, gc, bc = (maxc - r) / divisor, (maxc - g) / divisor, (maxc - b) / divisor
-    max_is_r = maxc == r
-    max_is_g = (maxc == g) & ~max_is_r
-    hue = np.where(max_is_r, bc - gc, np.where(max_is_g, 2.0 + rc - bc, 4.0 + gc - rc))
-    hue = hue.astype(np.float32, copy=False) * np.float32(1.0 / 6.0) + one
-    return np.fmod(hue, one), saturation, maxc
+def _pixels(images: np.ndarray) -> np.ndarray:
+    """The batch as (m, pixels, channels), a view of a contiguous array."""
+    channels = 1 if images.ndim == 3 else images.shape[3]
+    return np.ascontiguousarray(images).reshape(images.shape[0], -1, channels)
 
 
-def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """torchvision's ``_hsv_to_rgb``: (..., 3) float32 from hue, saturation, value in [0, 1]."""
-    h6 = hue * np.float32(6.0)
-    sector = np.floor(h6)
-    fraction = h6 - sector
-    sector = np.remainder(sector.astype(np.int32), 6)
-    one = np.float32(1.0)
-    s_f = saturation * fraction
-    p = np.clip((one - saturation) * value, 0.0, 1.0)
-    q = np.clip((one - s_f) * value, 0.0, 1.0)
-    t = np.clip((s_f + (one - saturation)) * value, 0.0, 1.0)
-    vpqt = (value, p, q, t)
-    out = np.empty((*hue.shape, 3), dtype=np.float32)
-    for channel, row in enumerate(_SECTORS):
-        out[..., channel] = np.choose(sector, [vpqt[pick] for pick in row])
+def _blend_constant(images: np.ndarray, factor: np.ndarray, base: np.ndarray) -> np.ndarray:
+    out = np.empty_like(images)
+    flat = np.ascontiguousarray(images).reshape(images.shape[0], -1)
+    _kernels.blend_constant(
+        flat, out.reshape(flat.shape), np.asarray(factor, np.float32), base.astype(np.float32)
+    )
     return out
 
 

@@ -2,8 +2,8 @@
 
 - ``gaussian_blur`` is torchvision's ``gaussian_blur`` (the kernel of ``GaussianBlur``): a
   normalised Gaussian of the given odd size and sigma, mirrored borders ("reflect": the edge
-  value is not repeated), uint8 results rounded. It runs as two 1-D float32 passes
-  (separable), all images of one kernel size at once.
+  value is not repeated), uint8 results rounded. It runs as two compiled 1-D float32 passes
+  (separable), rows then columns, on uint8 or float32 directly.
 - ``sharpness`` is ``ImageEnhance.Sharpness``: a blend with Pillow's SMOOTH filter (3x3,
   centre weight 5), whose outermost rows and columns keep their values.
 - ``jpeg_quality`` is a Pillow JPEG encode and decode at an integer quality drawn per output
@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from augcore.plugins import _kernels
 from augcore.plugins._values import blend, colour_channels, factor_param, finish
 from PIL import Image
 
@@ -43,33 +44,12 @@ def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray
     out = np.empty_like(images)
     for size in np.unique(kernel_size):
         which = np.flatnonzero(kernel_size == size)
-        part = images[which] if which.size < images.shape[0] else images
-        out[which] = _blur_group(part, int(size), sigma[which])
-    return out
-
-
-def _blur_group(images: np.ndarray, size: int, sigma: np.ndarray) -> np.ndarray:
-    if size == 1:
-        return images.copy()
-    weights = gaussian_kernels(size, sigma)
-    half = size // 2
-    stack = images.reshape((*images.shape[:3], -1))
-    pad = ((0, 0), (half, half), (half, half), (0, 0))
-    # numpy's "reflect" is torch's: the edge is the mirror, not repeated.
-    padded = np.pad(stack, pad, mode="reflect")
-    height, width = stack.shape[1], stack.shape[2]
-    columns = _one_pass(padded, weights, height, axis=1)
-    rows = _one_pass(columns, weights, width, axis=2)
-    return finish(rows, images.dtype).reshape(images.shape)
-
-
-def _one_pass(padded: np.ndarray, weights: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """One 1-D pass along ``axis`` (1 rows, 2 columns) of (m, H', W', C) in float32."""
-    taps = weights.astype(np.float32).reshape(weights.shape[0], -1, 1, 1, 1)
-    out = np.zeros((*padded.shape[:axis], length, *padded.shape[axis + 1:]), np.float32)
-    for tap in range(weights.shape[1]):
-        window = padded[:, tap : tap + length] if axis == 1 else padded[:, :, tap : tap + length]
-        out += window * taps[:, tap]
+        part = images if which.size == images.shape[0] else images[which]
+        part = np.ascontiguousarray(part).reshape((*part.shape[:3], -1))
+        blurred = np.empty_like(part)
+        weights = gaussian_kernels(int(size), sigma[which]).astype(np.float32)
+        _kernels.gaussian_blur(part, blurred, weights)
+        out[which] = blurred.reshape((-1, *images.shape[1:]))
     return out
 
 
