@@ -13,6 +13,7 @@ import augcore.plugins.erase
 import augcore.plugins.filters
 import augcore.plugins.geometric
 import augcore.plugins.pixel
+import augcore.plugins.policy_ops
 import augcore.plugins.tone  # noqa: F401
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.config import OneOf, SomeOf, Step

@@ -53,6 +53,7 @@ BUILTIN_MODULES = (
     "augcore.plugins.tone",
     "augcore.plugins.filters",
     "augcore.plugins.erase",
+    "augcore.plugins.policy_ops",
 )
 ENTRY_POINT_GROUP = "augcore"
 DISABLE_AUTOLOAD_ENV = "AUGCORE_DISABLE_PLUGIN_AUTOLOAD"

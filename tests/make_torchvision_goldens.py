@@ -44,6 +44,11 @@ KERNELS = {
     "saturation": lambda image, factor: F.adjust_saturation(image, saturation_factor=factor),
     "hue": lambda image, factor: F.adjust_hue(image, hue_factor=factor),
 }
+# Geometric policy operations (torchvision op, signed magnitude), nearest, filled with 0.
+GEOMETRIC_OPS = [
+    ("ShearX", 0.3), ("ShearX", -0.2), ("ShearY", 0.25), ("TranslateX", 7.9),
+    ("TranslateX", -5.0), ("TranslateY", 4.0), ("Rotate", 30.0), ("Rotate", -17.5),
+]  # fmt: skip
 POLICY_SIZE = (224, 160)  # (height, width) the translate tables are made for
 
 
@@ -89,6 +94,13 @@ def photometric() -> dict[str, np.ndarray]:
                 for op in order:
                     result = KERNELS[list(KERNELS)[op]](result, factors[op])
                 out[f"jitter/{name}/{dtype}/{index}"] = to_numpy(result)
+    policy = v2.TrivialAugmentWide()
+    texture = to_tensor(inputs()["texture"])
+    for op, magnitude in GEOMETRIC_OPS:
+        result = policy._apply_image_or_video_transform(
+            texture, op, magnitude, interpolation=v2.InterpolationMode.NEAREST, fill={}
+        )
+        out[f"policy/texture/uint8/{op}/{magnitude}"] = to_numpy(result)
     return out
 
 
@@ -96,7 +108,7 @@ def policies() -> dict[str, object]:
     height, width = POLICY_SIZE
 
     def space(cls: type, bins: int) -> dict[str, object]:
-        table = {}
+        table: dict[str, object] = {"order": list(cls._AUGMENTATION_SPACE)}
         for op, (magnitudes, signed) in cls._AUGMENTATION_SPACE.items():
             values = magnitudes(bins, height, width)
             table[op] = {

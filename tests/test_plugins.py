@@ -20,7 +20,10 @@ BUILTINS = {
     "brightness", "contrast", "channel_shift", "gaussian_noise", "grayscale",
     "color_jitter", "hue", "saturation", "gamma",
     "posterize", "solarize", "equalize", "autocontrast", "invert",
-    "gaussian_blur", "sharpness", "jpeg_quality", "erase",
+    "gaussian_blur", "sharpness", "jpeg_quality", "erase", "identity",
+    "policy_shear_x", "policy_shear_y", "policy_translate_x", "policy_translate_y",
+    "policy_rotate", "policy_brightness", "policy_color", "policy_contrast", "policy_sharpness",
+    "policy_posterize", "policy_solarize",
 }  # fmt: skip
 
 
