@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +207,33 @@ def test_rgba_alpha_is_untouched_and_colour_is_the_rgb_result(step) -> None:
     colour, _ = chain.augment_batch(np.ascontiguousarray(rgba[..., :3]), seed=4)
     np.testing.assert_array_equal(outs[..., 3], rgba[..., 3])
     np.testing.assert_array_equal(outs[..., :3], colour)
+
+
+DOCS = Path(__file__).parents[1] / "docs"
+PHOTOMETRIC_MODULES = ("color", "tone", "filters", "erase", "policy_ops")
+
+
+def python_block(path: Path, heading: str, containing: str = "") -> str:
+    """The first ```python block of the section under ``heading`` that contains ``containing``."""
+    section = path.read_text().split(heading, 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+    return next(block for block in blocks if containing in block)
+
+
+def test_the_policy_example_in_the_docs_runs() -> None:
+    code = python_block(DOCS / "transforms.md", "## Augmentation policies")
+    exec(compile(code, "docs/transforms.md", "exec"), {})
+
+
+def test_the_int_range_example_in_the_plugin_guide_runs() -> None:
+    code = python_block(DOCS / "plugins.md", "## 4. Declaring parameters", "int_range")
+    exec(compile(code, "docs/plugins.md", "exec"), {"augcore": augcore})
+
+
+def test_every_photometric_transform_and_parameter_is_documented() -> None:
+    docs = (DOCS / "transforms.md").read_text()
+    for module in PHOTOMETRIC_MODULES:
+        for cls in importlib.import_module(f"augcore.plugins.{module}").TRANSFORMS:
+            assert f"`{cls.name}`" in docs and cls.summary(), cls.name
+            for param in cls.params:
+                assert f"`{param.name}`" in docs and param.doc, (cls.name, param.name)
