@@ -225,3 +225,93 @@ def gaussian_blur(
         free(columns)
         free(padded)
         free(acc)
+
+
+def apply_tables(
+    const uint8_t[:, :, ::1] images, uint8_t[:, :, ::1] out, const uint8_t[:, :, ::1] tables
+):
+    """Look each value of (m, N, C) uint8 images up in its image's and channel's 256-entry
+    table: ``tables`` is (m, C, 256)."""
+    cdef Py_ssize_t i, j, c, channels = images.shape[2]
+    with nogil:
+        for i in range(images.shape[0]):
+            for j in range(images.shape[1]):
+                for c in range(channels):
+                    out[i, j, c] = tables[i, c, images[i, j, c]]
+
+
+def histograms(const uint8_t[:, :, ::1] images):
+    """(m, C, 256) int64 counts of each value in each channel of (m, N, C) uint8 images."""
+    import numpy as np
+
+    counts = np.zeros((images.shape[0], images.shape[2], 256), dtype=np.int64)
+    cdef int64_t[:, :, ::1] view = counts
+    cdef Py_ssize_t i, j, c
+    with nogil:
+        for i in range(images.shape[0]):
+            for j in range(images.shape[1]):
+                for c in range(images.shape[2]):
+                    view[i, c, images[i, j, c]] += 1
+    return counts
+
+
+def channel_ranges(const pixel[:, :, ::1] images):
+    """(low, high): (m, C) float64 minimum and maximum of each channel of (m, N, C) images."""
+    import numpy as np
+
+    low = np.empty((images.shape[0], images.shape[2]), dtype=np.float64)
+    high = np.empty_like(low)
+    cdef double[:, ::1] lows = low
+    cdef double[:, ::1] highs = high
+    cdef Py_ssize_t i, j, c
+    cdef float value
+    with nogil:
+        for i in range(images.shape[0]):
+            for c in range(images.shape[2]):
+                lows[i, c] = images[i, 0, c]
+                highs[i, c] = images[i, 0, c]
+            for j in range(images.shape[1]):
+                for c in range(images.shape[2]):
+                    value = images[i, j, c]
+                    if value < lows[i, c]:
+                        lows[i, c] = value
+                    elif value > highs[i, c]:
+                        highs[i, c] = value
+    return low, high
+
+
+def sharpen(const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[::1] factor):
+    """``ImageEnhance.Sharpness`` on (m, H, W, C): blend with Pillow's SMOOTH filter (3x3,
+    centre 5, sum 13; rounded on uint8); the outermost rows and columns keep their values."""
+    cdef Py_ssize_t m = images.shape[0], height = images.shape[1], width = images.shape[2]
+    cdef Py_ssize_t channels = images.shape[3], line = width * channels, i, y, j
+    cdef const pixel* above
+    cdef const pixel* row
+    cdef const pixel* below
+    cdef pixel* target
+    cdef float f, smooth, v, four = 4.0, thirteenth = 13.0, half = 0.5
+    with nogil:
+        for i in range(m):
+            f = factor[i]
+            for y in range(height):
+                row = &images[i, y, 0, 0]
+                target = &out[i, y, 0, 0]
+                if y == 0 or y == height - 1 or width < 3:
+                    for j in range(line):
+                        target[j] = row[j]
+                    continue
+                above = row - line
+                below = row + line
+                for j in range(channels):
+                    target[j] = row[j]
+                    target[line - channels + j] = row[line - channels + j]
+                for j in range(channels, line - channels):
+                    smooth = (<float>above[j - channels] + above[j] + above[j + channels]
+                              + row[j - channels] + row[j + channels]
+                              + below[j - channels] + below[j] + below[j + channels])
+                    smooth = (smooth + four * row[j] + <float>row[j]) / thirteenth
+                    if pixel is uint8_t:
+                        smooth = <float>(<int>(smooth + half))  # Pillow's rounding (>= 0)
+                    v = <float>row[j] - smooth
+                    v = v * f
+                    _store(&target[j], v + smooth)

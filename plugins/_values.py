@@ -17,6 +17,7 @@ Rules the photometric transforms (``color``, ``tone``, ``filters``, ``erase``) k
 from __future__ import annotations
 
 import numpy as np
+from augcore.plugins import _kernels
 
 from augcore.errors import ImageShapeError
 from augcore.transform import Param
@@ -58,27 +59,18 @@ def finish(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(values, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-def blend(images: np.ndarray, degenerate: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """``degenerate + factor * (images - degenerate)`` per image, as ``Image.blend`` computes it.
-
-    ``degenerate`` broadcasts against ``images``; ``factor`` has one value per image.
-    """
-    factor = per_image(factor, images.ndim)
-    mixed = images.astype(np.float32)
-    mixed -= degenerate
-    mixed *= factor
-    mixed += degenerate
-    return finish(mixed, images.dtype)
-
-
 def apply_luts(images: np.ndarray, luts: np.ndarray) -> np.ndarray:
     """uint8 images looked up in per-image tables: ``luts`` (m, 256) or (m, C, 256) per channel."""
-    m = images.shape[0]
+    pixels = as_pixels(images)
+    tables = luts.reshape(images.shape[0], -1, 256)
+    if tables.shape[1] != pixels.shape[2]:
+        tables = np.repeat(tables, pixels.shape[2], axis=1)
+    out = np.empty_like(pixels)
+    _kernels.apply_tables(pixels, out, np.ascontiguousarray(tables, dtype=np.uint8))
+    return out.reshape(images.shape)
+
+
+def as_pixels(images: np.ndarray) -> np.ndarray:
+    """The batch as (m, pixels, channels), a view of a contiguous array (what kernels take)."""
     channels = 1 if images.ndim == 3 else images.shape[3]
-    tables = luts.reshape(m, -1, 256)
-    if tables.shape[1] == 1 and channels > 1:
-        tables = np.repeat(tables, channels, axis=1)
-    base = (np.arange(m * tables.shape[1], dtype=np.int32) * 256).reshape(m, 1, 1, -1)
-    index = images.reshape(m, images.shape[1], images.shape[2], channels).astype(np.int32)
-    index += base
-    return tables.reshape(-1).take(index).reshape(images.shape)
+    return np.ascontiguousarray(images).reshape(images.shape[0], -1, channels)

@@ -17,7 +17,14 @@ from collections.abc import Callable
 
 import numpy as np
 from augcore.plugins import _kernels
-from augcore.plugins._values import apply_luts, colour_channels, factor_param, finish, per_image
+from augcore.plugins._values import (
+    apply_luts,
+    as_pixels,
+    colour_channels,
+    factor_param,
+    finish,
+    per_image,
+)
 
 from augcore.hookspecs import hookimpl
 from augcore.seeding import Draws
@@ -39,7 +46,7 @@ def adjust_brightness(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
 
 def adjust_contrast(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with the image's mean luma, rounded to a level on uint8 (``ImageEnhance.Contrast``)."""
-    means = _kernels.luma_means(_pixels(images))
+    means = _kernels.luma_means(as_pixels(images))
     if images.dtype == np.uint8:
         means = np.floor(means + 0.5)
     return _blend_constant(images, factor, means)
@@ -50,7 +57,7 @@ def adjust_saturation(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     if colour_channels(images, "saturation") == 1:
         return images.copy()
     out = np.empty_like(images)
-    _kernels.blend_luma(_pixels(images), _pixels(out), np.asarray(factor, np.float32))
+    _kernels.blend_luma(as_pixels(images), as_pixels(out), np.asarray(factor, np.float32))
     return out
 
 
@@ -59,7 +66,7 @@ def adjust_hue(images: np.ndarray, shift: np.ndarray) -> np.ndarray:
     if colour_channels(images, "hue") == 1:
         return images.copy()
     out = np.empty_like(images)
-    _kernels.hue_shift(_pixels(images), _pixels(out), np.asarray(shift, np.float32))
+    _kernels.hue_shift(as_pixels(images), as_pixels(out), np.asarray(shift, np.float32))
     return out
 
 
@@ -73,12 +80,6 @@ def adjust_gamma(images: np.ndarray, gamma: np.ndarray, gain: float = 1.0) -> np
     if gain != 1.0:
         out *= np.float32(gain)
     return finish(out, images.dtype)
-
-
-def _pixels(images: np.ndarray) -> np.ndarray:
-    """The batch as (m, pixels, channels), a view of a contiguous array."""
-    channels = 1 if images.ndim == 3 else images.shape[3]
-    return np.ascontiguousarray(images).reshape(images.shape[0], -1, channels)
 
 
 def _blend_constant(images: np.ndarray, factor: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -18,16 +18,12 @@ import io
 
 import numpy as np
 from augcore.plugins import _kernels
-from augcore.plugins._values import blend, colour_channels, factor_param, finish
+from augcore.plugins._values import colour_channels, factor_param, finish
 from PIL import Image
 
 from augcore.hookspecs import hookimpl
 from augcore.seeding import Draws
 from augcore.transform import ImageShape, Param, Params, PixelTransform
-
-# The SMOOTH kernel of Pillow's ImageFilter: weight 5 in the centre, 1 around, sum 13.
-_SMOOTH_CENTRE = 5.0
-_SMOOTH_SUM = 13.0
 
 
 # --- the kernels ------------------------------------------------------------------------------
@@ -55,17 +51,12 @@ def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray
 
 def sharpen(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with the SMOOTH-filtered image (``ImageEnhance.Sharpness``): 0 blurs, 2 sharpens."""
-    height, width = images.shape[1], images.shape[2]
-    if height < 3 or width < 3:
+    if images.shape[1] < 3 or images.shape[2] < 3:
         return images.copy()
-    wide = images.astype(np.float32)
-    rows = wide[:, :-2] + wide[:, 1:-1] + wide[:, 2:]
-    box = rows[:, :, :-2] + rows[:, :, 1:-1] + rows[:, :, 2:]
-    centre = wide[:, 1:-1, 1:-1]
-    smooth = (box + np.float32(_SMOOTH_CENTRE - 1.0) * centre) / np.float32(_SMOOTH_SUM)
-    degenerate = wide.copy()
-    degenerate[:, 1:-1, 1:-1] = np.floor(smooth + 0.5) if images.dtype == np.uint8 else smooth
-    return blend(images, degenerate, factor)
+    stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
+    out = np.empty_like(stack)
+    _kernels.sharpen(stack, out, np.asarray(factor, np.float32))
+    return out.reshape(images.shape)
 
 
 def jpeg_round_trip(images: np.ndarray, quality: np.ndarray) -> np.ndarray:

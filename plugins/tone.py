@@ -12,7 +12,15 @@ Value rules (colour channels only) are those of ``augcore.plugins._values``.
 from __future__ import annotations
 
 import numpy as np
-from augcore.plugins._values import apply_luts, colour_channels, finish, full_scale, per_image
+from augcore.plugins import _kernels
+from augcore.plugins._values import (
+    apply_luts,
+    as_pixels,
+    colour_channels,
+    finish,
+    full_scale,
+    per_image,
+)
 
 from augcore.hookspecs import hookimpl
 from augcore.seeding import Draws
@@ -46,7 +54,7 @@ def solarize(images: np.ndarray, threshold: np.ndarray) -> np.ndarray:
 def equalize(images: np.ndarray) -> np.ndarray:
     """Flatten each channel's histogram with ``ImageOps.equalize``'s table."""
     quantised = images if images.dtype == np.uint8 else finish(images * 255.0, np.dtype(np.uint8))
-    counts = _histograms(quantised)
+    counts = _kernels.histograms(as_pixels(quantised))
     nonzero = counts > 0
     last = 255 - np.argmax(nonzero[..., ::-1], axis=-1)
     last_count = np.take_along_axis(counts, last[..., None], axis=-1)[..., 0]
@@ -62,10 +70,8 @@ def equalize(images: np.ndarray) -> np.ndarray:
 
 def autocontrast(images: np.ndarray) -> np.ndarray:
     """Stretch each channel so its darkest value becomes 0 and its lightest white."""
-    m = images.shape[0]
-    channels = 1 if images.ndim == 3 else images.shape[3]
-    flat = images.reshape(m, -1, channels)
-    low, high = flat.min(axis=1).astype(np.float64), flat.max(axis=1).astype(np.float64)
+    flat = as_pixels(images)
+    low, high = _kernels.channel_ranges(flat)
     flat_span = high <= low
     if images.dtype == np.uint8:
         scale = 255.0 / np.where(flat_span, 1.0, high - low)
@@ -84,15 +90,6 @@ def invert(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         return np.subtract(np.uint8(255), images)
     return finish(1.0 - images, images.dtype)
-
-
-def _histograms(images: np.ndarray) -> np.ndarray:
-    """(m, C, 256) int64 value counts of each image's channels."""
-    m = images.shape[0]
-    channels = 1 if images.ndim == 3 else images.shape[3]
-    base = (np.arange(m * channels, dtype=np.int64) * 256).reshape(m, 1, -1)
-    index = images.reshape(m, -1, channels) + base
-    return np.bincount(index.ravel(), minlength=m * channels * 256).reshape(m, channels, 256)
 
 
 # --- the transforms -------------------------------------------------------------------------
