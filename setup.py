@@ -14,16 +14,23 @@ warp = Extension(
     extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
 )
 
-# The photometric plugins' loops (blends, hue, blur): float32 in torchvision's operation order.
-photometric = Extension(
-    "augcore.plugins._kernels",
-    ["plugins/_kernels.pyx"],
-    extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
-)
+# The photometric plugins' loops (blends, hue, blur, tables): one source, built for the
+# baseline and for AVX2 (chosen at import from the CPU); no contraction, so both give the same
+# values.
+PHOTOMETRIC_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
+photometric = [
+    Extension(
+        f"augcore.plugins.{name}",
+        [f"plugins/{name}.pyx"],
+        depends=["plugins/_kernels.pxi"],
+        extra_compile_args=PHOTOMETRIC_FLAGS + extra,
+    )
+    for name, extra in (("_kernels", []), ("_kernels_avx2", ["-mavx2"]))
+]
 
 setup(
     ext_modules=cythonize(
-        [warp, photometric],
+        [warp, *photometric],
         compiler_directives={
             "language_level": 3,
             "boundscheck": False,

@@ -22,6 +22,12 @@ from augcore.plugins import _kernels
 from augcore.errors import ImageShapeError
 from augcore.transform import Param
 
+#: The compiled loops for this CPU: the AVX2 build where it runs, the baseline one elsewhere
+#: (both compute the same values, see _kernels.pxi).
+kernels = _kernels
+if _kernels.has_avx2():
+    from augcore.plugins import _kernels_avx2 as kernels
+
 
 def factor_param(name: str, default: float, doc: str) -> Param:
     """A multiplier drawn per output around 1: r means [1 - r, 1 + r], within [0, 100]."""
@@ -66,7 +72,7 @@ def apply_luts(images: np.ndarray, luts: np.ndarray) -> np.ndarray:
     if tables.shape[1] != pixels.shape[2]:
         tables = np.repeat(tables, pixels.shape[2], axis=1)
     out = np.empty_like(pixels)
-    _kernels.apply_tables(pixels, out, np.ascontiguousarray(tables, dtype=np.uint8))
+    kernels.apply_tables(pixels, out, np.ascontiguousarray(tables, dtype=np.uint8))
     return out.reshape(images.shape)
 
 

@@ -4,7 +4,7 @@ Each one is the composition torchvision v2 applies (``ColorJitter``, ``adjust_hu
 ``adjust_saturation``, ``adjust_gamma``), with Pillow's degenerate images (integer luma and
 mean) for the blends, so uint8 results are within one level of Pillow's ``ImageEnhance`` and
 of torchvision's. Hue works in float HSV exactly as torchvision's tensor kernels do. The
-per-pixel loops are compiled (``augcore.plugins._kernels``), one pass per operation.
+per-pixel loops are compiled (``plugins/_kernels.pxi``), one pass per operation.
 
 Value rules (uint8 0..255, float32 in [0, 1] and clipped, colour channels only) are those of
 ``augcore.plugins._values``. Gray images are left unchanged by hue and saturation, as in both
@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from augcore.plugins import _kernels
 from augcore.plugins._values import (
     apply_luts,
     as_pixels,
     colour_channels,
     factor_param,
     finish,
+    kernels,
     per_image,
 )
 
@@ -46,7 +46,7 @@ def adjust_brightness(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
 
 def adjust_contrast(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with the image's mean luma, rounded to a level on uint8 (``ImageEnhance.Contrast``)."""
-    means = _kernels.luma_means(as_pixels(images))
+    means = kernels.luma_means(as_pixels(images))
     if images.dtype == np.uint8:
         means = np.floor(means + 0.5)
     return _blend_constant(images, factor, means)
@@ -57,7 +57,7 @@ def adjust_saturation(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     if colour_channels(images, "saturation") == 1:
         return images.copy()
     out = np.empty_like(images)
-    _kernels.blend_luma(as_pixels(images), as_pixels(out), np.asarray(factor, np.float32))
+    kernels.blend_luma(as_pixels(images), as_pixels(out), np.asarray(factor, np.float32))
     return out
 
 
@@ -66,7 +66,7 @@ def adjust_hue(images: np.ndarray, shift: np.ndarray) -> np.ndarray:
     if colour_channels(images, "hue") == 1:
         return images.copy()
     out = np.empty_like(images)
-    _kernels.hue_shift(as_pixels(images), as_pixels(out), np.asarray(shift, np.float32))
+    kernels.hue_shift(as_pixels(images), as_pixels(out), np.asarray(shift, np.float32))
     return out
 
 
@@ -85,7 +85,7 @@ def adjust_gamma(images: np.ndarray, gamma: np.ndarray, gain: float = 1.0) -> np
 def _blend_constant(images: np.ndarray, factor: np.ndarray, base: np.ndarray) -> np.ndarray:
     out = np.empty_like(images)
     flat = np.ascontiguousarray(images).reshape(images.shape[0], -1)
-    _kernels.blend_constant(
+    kernels.blend_constant(
         flat, out.reshape(flat.shape), np.asarray(factor, np.float32), base.astype(np.float32)
     )
     return out
@@ -120,7 +120,7 @@ class ColorJitter(PixelTransform):
 
     def apply(self, images: np.ndarray, params: Params) -> np.ndarray:
         colour_channels(images, self.name)
-        kernels: list[tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str]] = [
+        adjustments: list[tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str]] = [
             (adjust_brightness, "brightness"),
             (adjust_contrast, "contrast"),
             (adjust_saturation, "saturation"),
@@ -129,7 +129,7 @@ class ColorJitter(PixelTransform):
         identity = (1.0, 1.0, 1.0, 0.0)
         out = images
         for position in range(4):
-            for op, (kernel, key) in enumerate(kernels):
+            for op, (kernel, key) in enumerate(adjustments):
                 if self.options[key] == (identity[op], identity[op]):
                     continue
                 which = params["order"][:, position] == op

@@ -17,8 +17,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from augcore.plugins import _kernels
-from augcore.plugins._values import colour_channels, factor_param, finish
+from augcore.plugins._values import colour_channels, factor_param, finish, kernels
 from PIL import Image
 
 from augcore.hookspecs import hookimpl
@@ -44,7 +43,7 @@ def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray
         part = np.ascontiguousarray(part).reshape((*part.shape[:3], -1))
         blurred = np.empty_like(part)
         weights = gaussian_kernels(int(size), sigma[which]).astype(np.float32)
-        _kernels.gaussian_blur(part, blurred, weights)
+        kernels.gaussian_blur(part, blurred, weights)
         out[which] = blurred.reshape((-1, *images.shape[1:]))
     return out
 
@@ -55,7 +54,7 @@ def sharpen(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
         return images.copy()
     stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
     out = np.empty_like(stack)
-    _kernels.sharpen(stack, out, np.asarray(factor, np.float32))
+    kernels.sharpen(stack, out, np.asarray(factor, np.float32))
     return out.reshape(images.shape)
 
 

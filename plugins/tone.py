@@ -12,13 +12,13 @@ Value rules (colour channels only) are those of ``augcore.plugins._values``.
 from __future__ import annotations
 
 import numpy as np
-from augcore.plugins import _kernels
 from augcore.plugins._values import (
     apply_luts,
     as_pixels,
     colour_channels,
     finish,
     full_scale,
+    kernels,
     per_image,
 )
 
@@ -54,7 +54,7 @@ def solarize(images: np.ndarray, threshold: np.ndarray) -> np.ndarray:
 def equalize(images: np.ndarray) -> np.ndarray:
     """Flatten each channel's histogram with ``ImageOps.equalize``'s table."""
     quantised = images if images.dtype == np.uint8 else finish(images * 255.0, np.dtype(np.uint8))
-    counts = _kernels.histograms(as_pixels(quantised))
+    counts = kernels.histograms(as_pixels(quantised))
     nonzero = counts > 0
     last = 255 - np.argmax(nonzero[..., ::-1], axis=-1)
     last_count = np.take_along_axis(counts, last[..., None], axis=-1)[..., 0]
@@ -71,7 +71,7 @@ def equalize(images: np.ndarray) -> np.ndarray:
 def autocontrast(images: np.ndarray) -> np.ndarray:
     """Stretch each channel so its darkest value becomes 0 and its lightest white."""
     flat = as_pixels(images)
-    low, high = _kernels.channel_ranges(flat)
+    low, high = kernels.channel_ranges(flat)
     flat_span = high <= low
     if images.dtype == np.uint8:
         scale = 255.0 / np.where(flat_span, 1.0, high - low)

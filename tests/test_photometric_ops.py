@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from augcore.plugins import _kernels
 from augcore.plugins.filters import GaussianBlur
 from augcore.plugins.tone import Equalize
 
@@ -237,3 +238,33 @@ def test_every_photometric_transform_and_parameter_is_documented() -> None:
             assert f"`{cls.name}`" in docs and cls.summary(), cls.name
             for param in cls.params:
                 assert f"`{param.name}`" in docs and param.doc, (cls.name, param.name)
+
+
+@pytest.mark.skipif(not _kernels.has_avx2(), reason="this CPU has no AVX2: one build runs")
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_the_avx2_build_computes_the_same_values_as_the_baseline_build(dtype) -> None:
+    from augcore.plugins import _kernels_avx2
+
+    images = RNG.integers(0, 256, (3, 19, 23, 3)).astype(dtype)
+    if dtype == np.float32:
+        images /= 255
+    flat, pixels = images.reshape(3, -1), images.reshape(3, -1, 3)
+    factor = np.array([0.3, 1.0, 1.8], np.float32)
+    weights = RNG.random((3, 7)).astype(np.float32)
+    for name, args in (
+        ("blend_constant", (flat, factor, factor)),
+        ("blend_luma", (pixels, factor)),
+        ("hue_shift", (pixels, factor - 1.2)),
+        ("gaussian_blur", (images, weights)),
+        ("sharpen", (images, factor)),
+    ):
+        outs = []
+        for module in (_kernels, _kernels_avx2):
+            out = np.empty_like(args[0])
+            getattr(module, name)(args[0], out, *args[1:])
+            outs.append(out)
+        np.testing.assert_array_equal(outs[0], outs[1], err_msg=name)
+    for name in ("luma_means", "channel_ranges"):
+        np.testing.assert_array_equal(
+            getattr(_kernels, name)(pixels), getattr(_kernels_avx2, name)(pixels), err_msg=name
+        )
