@@ -40,14 +40,10 @@ ctypedef fused pixel:
     uint8_t
     float
 
-# Pillow's integer luma L = (19595 R + 38470 G + 7471 B + 2**15) >> 16; torchvision's float one.
-cdef int64_t LUMA_R = 19595, LUMA_G = 38470, LUMA_B = 7471, LUMA_HALF = 1 << 15
+# Pillow's integer luma L = (19595 R + 38470 G + 7471 B + 2**15) >> 16 (at most 255 * 2**16
+# + 2**15: int32 is enough); torchvision's float one.
+cdef int LUMA_R = 19595, LUMA_G = 38470, LUMA_B = 7471, LUMA_HALF = 1 << 15
 cdef float FLOAT_R = 0.2989, FLOAT_G = 0.587, FLOAT_B = 0.114
-# HSV to RGB: for sector i, which of (v, p, q, t) each of R, G and B takes (torchvision's table).
-cdef int SECTORS[3][6]
-SECTORS[0][:] = [0, 2, 1, 1, 3, 0]
-SECTORS[1][:] = [3, 0, 0, 2, 1, 1]
-SECTORS[2][:] = [1, 1, 3, 0, 0, 2]
 
 
 # Adding and subtracting 1.5 * 2**23 rounds a float in [0, 2**22) half to even, as rintf does,
@@ -124,64 +120,74 @@ def luma_means(const pixel[:, :, ::1] images):
     return means
 
 
+# Pixels per block of the hue loop: de-interleaved into planes so the arithmetic vectorises.
+DEF HUE_BLOCK = 256
+
+
 def hue_shift(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] shift):
     """Turn the hue of (m, N, 3) images by ``shift`` turns in float HSV (torchvision's maths).
 
-    The remainders and floors of torchvision's version are written as the comparisons they
-    reduce to on these ranges (hue / 6 + 1 is in [5/6, 2), the shifted hue in [-1/2, 3/2)).
+    torchvision's remainders, floor and (v, p, q, t) table are written as the comparisons and
+    selections they reduce to on these ranges (hue / 6 + 1 in [5/6, 2), the shifted hue in
+    [-1/2, 3/2)), branch-free over blocks of de-interleaved pixels.
     """
-    cdef Py_ssize_t i, j, c
-    cdef float r, g, b, maxc, minc, spread, s, inverse, rc, gc, bc, h, h6, frac, sf
-    cdef float vpqt[4]
-    cdef float one = 1.0, two = 2.0, four = 4.0, six = 6.0, sixth = 1.0 / 6.0
-    cdef float white = 255.0, to_unit = 1.0 / 255.0
+    cdef Py_ssize_t i, start, count, k
+    cdef float planes[3][HUE_BLOCK]
+    cdef float r, g, b, maxc, minc, spread, s, inverse, rc, gc, bc, h, h6, frac, sf, p, q, t
+    cdef float one = 1.0, two = 2.0, four = 4.0, six = 6.0, sixth = 1.0 / 6.0, zero = 0.0
+    cdef float white = 255.0, to_unit = 1.0 / 255.0, turn
     cdef int sector
     cdef const pixel* rgb
+    cdef pixel* target
     with nogil:
         for i in range(images.shape[0]):
-            for j in range(images.shape[1]):
-                rgb = &images[i, j, 0]
-                r, g, b = <float>rgb[0], <float>rgb[1], <float>rgb[2]
-                if pixel is uint8_t:
-                    r, g, b = r * to_unit, g * to_unit, b * to_unit
-                maxc = max(max(r, g), b)
-                minc = min(min(r, g), b)
-                spread = maxc - minc
-                if spread == 0:
-                    s = 0
-                    h = 0
-                else:
-                    s = spread / maxc
-                    inverse = one / spread
-                    rc, gc, bc = (maxc - r) * inverse, (maxc - g) * inverse, (maxc - b) * inverse
-                    if maxc == r:
-                        h = bc - gc
-                    elif maxc == g:
-                        h = two + rc - bc
-                    else:
-                        h = four + gc - rc
-                    h = h * sixth + one
-                    if h >= one:
-                        h = h - one
-                h = h + shift[i]
-                if h >= one:
-                    h = h - one
-                elif h < 0:
-                    h = h + one
-                h6 = h * six
-                sector = <int>h6
-                frac = h6 - <float>sector
-                sector = sector % 6
-                sf = s * frac
-                vpqt[0] = maxc
-                vpqt[1] = _clip((one - s) * maxc, 1.0)
-                vpqt[2] = _clip((one - sf) * maxc, 1.0)
-                vpqt[3] = _clip((sf + (one - s)) * maxc, 1.0)
-                for c in range(3):
+            turn = shift[i]
+            for start in range(0, images.shape[1], HUE_BLOCK):
+                count = min(HUE_BLOCK, images.shape[1] - start)
+                rgb = &images[i, start, 0]
+                for k in range(count):
+                    planes[0][k] = <float>rgb[3 * k]
+                    planes[1][k] = <float>rgb[3 * k + 1]
+                    planes[2][k] = <float>rgb[3 * k + 2]
+                for k in range(count):
+                    r, g, b = planes[0][k], planes[1][k], planes[2][k]
                     if pixel is uint8_t:
-                        _store(&out[i, j, c], vpqt[SECTORS[c][sector]] * white)
+                        r, g, b = r * to_unit, g * to_unit, b * to_unit
+                    maxc = max(max(r, g), b)
+                    minc = min(min(r, g), b)
+                    spread = maxc - minc
+                    s = spread / (one if spread == zero else maxc)
+                    inverse = one / (one if spread == zero else spread)
+                    rc, gc, bc = (maxc - r) * inverse, (maxc - g) * inverse, (maxc - b) * inverse
+                    h = (bc - gc) if maxc == r else ((two + rc - bc) if maxc == g else (four + gc - rc))
+                    h = h * sixth + one
+                    h = (h - one) if h >= one else h
+                    h = h + turn
+                    h = (h - one) if h >= one else ((h + one) if h < zero else h)
+                    h6 = h * six
+                    sector = <int>h6
+                    frac = h6 - <float>sector
+                    sector = (sector - 6) if sector >= 6 else sector
+                    sf = s * frac
+                    p = _clip((one - s) * maxc, 1.0)
+                    q = _clip((one - sf) * maxc, 1.0)
+                    t = _clip((sf + (one - s)) * maxc, 1.0)
+                    planes[0][k] = maxc if (sector == 0 or sector == 5) else (
+                        q if sector == 1 else (p if sector <= 3 else t))
+                    planes[1][k] = t if sector == 0 else (
+                        maxc if sector <= 2 else (q if sector == 3 else p))
+                    planes[2][k] = p if sector <= 1 else (
+                        t if sector == 2 else (maxc if sector <= 4 else q))
+                target = &out[i, start, 0]
+                for k in range(count):
+                    if pixel is uint8_t:
+                        _store(&target[3 * k], planes[0][k] * white)
+                        _store(&target[3 * k + 1], planes[1][k] * white)
+                        _store(&target[3 * k + 2], planes[2][k] * white)
                     else:
-                        _store(&out[i, j, c], vpqt[SECTORS[c][sector]])
+                        _store(&target[3 * k], planes[0][k])
+                        _store(&target[3 * k + 1], planes[1][k])
+                        _store(&target[3 * k + 2], planes[2][k])
 
 
 cdef inline Py_ssize_t _mirror(Py_ssize_t p, Py_ssize_t n) noexcept nogil:
