@@ -205,22 +205,30 @@ cdef inline Py_ssize_t _mirror(Py_ssize_t p, Py_ssize_t n) noexcept nogil:
 def gaussian_blur(
     const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[:, ::1] weights
 ):
-    """Separable blur of (m, H, W, C) images, image i with the 1-D kernel ``weights[i]``.
+    """Separable blur of (m, H, W, C) images, image i with the symmetric 1-D kernel
+    ``weights[i]``.
 
-    Each output row is made whole before the next: the column pass sums ``size`` input rows
-    into one float32 row (in L1, not an image-sized buffer), which is mirrored at its ends
-    and summed along the row; each a float32 sum over the taps in order.
+    The image is read once into float32 rows; then each output row is made whole before the
+    next: the column pass sums ``size`` rows into one row (in L1), which is mirrored at its
+    ends and summed along the row. Both passes add mirrored taps before weighting them
+    (w[t] = w[size - 1 - t]), half the multiplications of torchvision's convolution.
     """
     cdef Py_ssize_t m = images.shape[0], height = images.shape[1], width = images.shape[2]
     cdef Py_ssize_t channels = images.shape[3], size = weights.shape[1], half = size // 2
     cdef Py_ssize_t line = width * channels, i, y, x, t, j, source
     cdef float w
+    cdef float* plane = <float*>malloc(height * line * sizeof(float))
     cdef float* padded = <float*>malloc((width + 2 * half) * channels * sizeof(float))
+    cdef float* acc = <float*>malloc(line * sizeof(float))
     cdef float* row
+    cdef float* upper
+    cdef float* lower
+    cdef float* left
+    cdef float* right
     cdef const pixel* source_row
     cdef pixel* out_row
-    cdef float* acc = <float*>malloc(line * sizeof(float))
-    if padded == NULL or acc == NULL:
+    if plane == NULL or padded == NULL or acc == NULL:
+        free(plane)
         free(padded)
         free(acc)
         raise MemoryError()
@@ -228,13 +236,20 @@ def gaussian_blur(
     try:
         with nogil:
             for i in range(m):
+                source_row = &images[i, 0, 0, 0]
+                for j in range(height * line):
+                    plane[j] = <float>source_row[j]
                 for y in range(height):
-                    memset(row, 0, line * sizeof(float))
-                    for t in range(size):
+                    w = weights[i, half]
+                    upper = plane + y * line
+                    for j in range(line):
+                        row[j] = upper[j] * w
+                    for t in range(half):
                         w = weights[i, t]
-                        source_row = &images[i, _mirror(y + t - half, height), 0, 0]
+                        upper = plane + _mirror(y + t - half, height) * line
+                        lower = plane + _mirror(y + half - t, height) * line
                         for j in range(line):
-                            row[j] += <float>source_row[j] * w
+                            row[j] += (upper[j] + lower[j]) * w
                     for x in range(half):
                         source = _mirror(x - half, width) * channels
                         for j in range(channels):
@@ -242,15 +257,20 @@ def gaussian_blur(
                         source = _mirror(width + x, width) * channels
                         for j in range(channels):
                             padded[(width + half + x) * channels + j] = row[source + j]
-                    memset(acc, 0, line * sizeof(float))
-                    for t in range(size):
+                    w = weights[i, half]
+                    for j in range(line):
+                        acc[j] = row[j] * w
+                    for t in range(half):
                         w = weights[i, t]
+                        left = padded + t * channels
+                        right = padded + (size - 1 - t) * channels
                         for j in range(line):
-                            acc[j] += padded[t * channels + j] * w
+                            acc[j] += (left[j] + right[j]) * w
                     out_row = &out[i, y, 0, 0]
                     for j in range(line):
                         _store(&out_row[j], acc[j])
     finally:
+        free(plane)
         free(padded)
         free(acc)
 

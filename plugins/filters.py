@@ -36,16 +36,19 @@ def gaussian_kernels(kernel_size: int, sigma: np.ndarray) -> np.ndarray:
 
 def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Blur each image with its own odd ``kernel_size`` and ``sigma`` (torchvision's result)."""
-    out = np.empty_like(images)
-    for size in np.unique(kernel_size):
+    stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
+    out = np.empty_like(stack)
+    sizes = np.unique(kernel_size)
+    for size in sizes:
+        weights = gaussian_kernels(int(size), sigma).astype(np.float32)
+        if sizes.size == 1:  # the usual case: one kernel size, no gathering
+            kernels.gaussian_blur(stack, out, weights)
+            break
         which = np.flatnonzero(kernel_size == size)
-        part = images if which.size == images.shape[0] else images[which]
-        part = np.ascontiguousarray(part).reshape((*part.shape[:3], -1))
-        blurred = np.empty_like(part)
-        weights = gaussian_kernels(int(size), sigma[which]).astype(np.float32)
-        kernels.gaussian_blur(part, blurred, weights)
-        out[which] = blurred.reshape((-1, *images.shape[1:]))
-    return out
+        blurred = np.empty_like(stack[which])
+        kernels.gaussian_blur(stack[which], blurred, weights[which])
+        out[which] = blurred
+    return out.reshape(images.shape)
 
 
 def sharpen(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
