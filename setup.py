@@ -22,7 +22,8 @@ photometric = [
     Extension(
         f"augcore.plugins.{name}",
         [f"plugins/{name}.pyx"],
-        depends=["plugins/_kernels.pxi"],
+        depends=["plugins/_kernels.pxi", "plugins/_hue.h"],
+        include_dirs=["plugins"],
         extra_compile_args=PHOTOMETRIC_FLAGS + extra,
     )
     for name, extra in (("_kernels", []), ("_kernels_avx2", ["-mavx2"]))

@@ -72,6 +72,11 @@ cdef inline float _luma(const pixel* rgb) noexcept nogil:
         return rgb[0] * FLOAT_R + rgb[1] * FLOAT_G + rgb[2] * FLOAT_B
 
 
+# Pixels per block of the hue and saturation loops: small enough for L1, long enough to
+# vectorise.
+DEF HUE_BLOCK = 256
+
+
 def blend_constant(
     const pixel[:, ::1] images, pixel[:, ::1] out, float[::1] factor, float[::1] base
 ):
@@ -88,18 +93,29 @@ def blend_constant(
 
 
 def blend_luma(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] factor):
-    """Saturation on (m, N, 3): each pixel blended with its own luma (``ImageEnhance.Color``)."""
-    cdef Py_ssize_t i, j, c
-    cdef float f, gray, v
+    """Saturation on (m, N, 3): each pixel blended with its own luma (``ImageEnhance.Color``),
+    over blocks: the luma of each pixel repeated per channel, then one contiguous blend."""
+    cdef Py_ssize_t i, start, count, k, j
+    cdef float gray[3 * HUE_BLOCK]
+    cdef float f, v, luma
+    cdef const pixel* rgb
+    cdef pixel* target
     with nogil:
         for i in range(images.shape[0]):
             f = factor[i]
-            for j in range(images.shape[1]):
-                gray = _luma(&images[i, j, 0])
-                for c in range(3):
-                    v = <float>images[i, j, c] - gray
+            for start in range(0, images.shape[1], HUE_BLOCK):
+                count = min(HUE_BLOCK, images.shape[1] - start)
+                rgb = &images[i, start, 0]
+                for k in range(count):
+                    luma = _luma(&rgb[3 * k])
+                    gray[3 * k] = luma
+                    gray[3 * k + 1] = luma
+                    gray[3 * k + 2] = luma
+                target = &out[i, start, 0]
+                for j in range(3 * count):
+                    v = <float>rgb[j] - gray[j]
                     v = v * f
-                    _store(&out[i, j, c], v + gray)
+                    _store(&target[j], v + gray[j])
 
 
 def luma_means(const pixel[:, :, ::1] images):
@@ -120,74 +136,44 @@ def luma_means(const pixel[:, :, ::1] images):
     return means
 
 
-# Pixels per block of the hue loop: de-interleaved into planes so the arithmetic vectorises.
-DEF HUE_BLOCK = 256
-
+cdef extern from "_hue.h":
+    void hue_rotate(float* r, float* g, float* b, long count, float turn) nogil
 
 def hue_shift(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] shift):
-    """Turn the hue of (m, N, 3) images by ``shift`` turns in float HSV (torchvision's maths).
-
-    torchvision's remainders, floor and (v, p, q, t) table are written as the comparisons and
-    selections they reduce to on these ranges (hue / 6 + 1 in [5/6, 2), the shifted hue in
-    [-1/2, 3/2)), branch-free over blocks of de-interleaved pixels.
-    """
-    cdef Py_ssize_t i, start, count, k
+    """Turn the hue of (m, N, 3) images by ``shift`` turns in float HSV (torchvision's maths,
+    branch-free in ``_hue.h``), over blocks of pixels: converted to float and back in
+    contiguous runs, de-interleaved into planes in between (every loop vectorises)."""
+    cdef Py_ssize_t i, start, count, k, j
     cdef float planes[3][HUE_BLOCK]
-    cdef float r, g, b, maxc, minc, spread, s, inverse, rc, gc, bc, h, h6, frac, sf, p, q, t
-    cdef float one = 1.0, two = 2.0, four = 4.0, six = 6.0, sixth = 1.0 / 6.0, zero = 0.0
-    cdef float white = 255.0, to_unit = 1.0 / 255.0, turn
-    cdef int sector
+    cdef float values[3 * HUE_BLOCK]
+    cdef float white = 255.0, to_unit = 1.0 / 255.0
     cdef const pixel* rgb
     cdef pixel* target
     with nogil:
         for i in range(images.shape[0]):
-            turn = shift[i]
             for start in range(0, images.shape[1], HUE_BLOCK):
                 count = min(HUE_BLOCK, images.shape[1] - start)
                 rgb = &images[i, start, 0]
-                for k in range(count):
-                    planes[0][k] = <float>rgb[3 * k]
-                    planes[1][k] = <float>rgb[3 * k + 1]
-                    planes[2][k] = <float>rgb[3 * k + 2]
-                for k in range(count):
-                    r, g, b = planes[0][k], planes[1][k], planes[2][k]
+                for j in range(3 * count):
                     if pixel is uint8_t:
-                        r, g, b = r * to_unit, g * to_unit, b * to_unit
-                    maxc = max(max(r, g), b)
-                    minc = min(min(r, g), b)
-                    spread = maxc - minc
-                    s = spread / (one if spread == zero else maxc)
-                    inverse = one / (one if spread == zero else spread)
-                    rc, gc, bc = (maxc - r) * inverse, (maxc - g) * inverse, (maxc - b) * inverse
-                    h = (bc - gc) if maxc == r else ((two + rc - bc) if maxc == g else (four + gc - rc))
-                    h = h * sixth + one
-                    h = (h - one) if h >= one else h
-                    h = h + turn
-                    h = (h - one) if h >= one else ((h + one) if h < zero else h)
-                    h6 = h * six
-                    sector = <int>h6
-                    frac = h6 - <float>sector
-                    sector = (sector - 6) if sector >= 6 else sector
-                    sf = s * frac
-                    p = _clip((one - s) * maxc, 1.0)
-                    q = _clip((one - sf) * maxc, 1.0)
-                    t = _clip((sf + (one - s)) * maxc, 1.0)
-                    planes[0][k] = maxc if (sector == 0 or sector == 5) else (
-                        q if sector == 1 else (p if sector <= 3 else t))
-                    planes[1][k] = t if sector == 0 else (
-                        maxc if sector <= 2 else (q if sector == 3 else p))
-                    planes[2][k] = p if sector <= 1 else (
-                        t if sector == 2 else (maxc if sector <= 4 else q))
-                target = &out[i, start, 0]
-                for k in range(count):
-                    if pixel is uint8_t:
-                        _store(&target[3 * k], planes[0][k] * white)
-                        _store(&target[3 * k + 1], planes[1][k] * white)
-                        _store(&target[3 * k + 2], planes[2][k] * white)
+                        values[j] = <float>rgb[j] * to_unit
                     else:
-                        _store(&target[3 * k], planes[0][k])
-                        _store(&target[3 * k + 1], planes[1][k])
-                        _store(&target[3 * k + 2], planes[2][k])
+                        values[j] = rgb[j]
+                for k in range(count):
+                    planes[0][k] = values[3 * k]
+                    planes[1][k] = values[3 * k + 1]
+                    planes[2][k] = values[3 * k + 2]
+                hue_rotate(planes[0], planes[1], planes[2], count, shift[i])
+                for k in range(count):
+                    values[3 * k] = planes[0][k]
+                    values[3 * k + 1] = planes[1][k]
+                    values[3 * k + 2] = planes[2][k]
+                target = &out[i, start, 0]
+                for j in range(3 * count):
+                    if pixel is uint8_t:
+                        _store(&target[j], values[j] * white)
+                    else:
+                        _store(&target[j], values[j])
 
 
 cdef inline Py_ssize_t _mirror(Py_ssize_t p, Py_ssize_t n) noexcept nogil:
