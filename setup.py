@@ -1,43 +1,63 @@
-"""Only what pyproject.toml cannot say: the Cython extensions (warp kernel, photometric loops)."""
+"""Only what pyproject.toml cannot say: the compiled kernels, and their flags in one place.
+
+The photometric plugins' loops (blends, hue, blur, tables: plugins/_kernels.pxi) are one
+source built twice, for the baseline and for AVX2, chosen at import from the CPU; without
+contraction both compute the same values.
+
+tests/test_warp_baseline.py reads ``COMPILE_ARGS``, ``PORTABLE_ARGS`` and ``DIRECTIVES`` from
+here (``runpy``, without running ``setup()``) to rebuild the warp kernel the portable way.
+"""
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 # Exactness against scipy depends on evaluating coordinates in scipy's order without
-# contraction: no -ffast-math, no -march=native, no fused multiply-add.
-warp = Extension(
-    "augcore._warp",
-    ["augcore/_warp.pyx"],
-    depends=["augcore/_warp_simd.h"],
-    # -fno-trapping-math changes no result (nothing here reads FP exception flags); it lets GCC
-    # vectorise the order-1 index pass, whose selects follow floating-point comparisons.
-    extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
-)
+# contraction: no -ffast-math, no -march=native, no fused multiply-add. -fno-trapping-math
+# changes no result (nothing here reads FP exception flags); it lets GCC vectorise the order-1
+# index pass, whose selects follow floating-point comparisons.
+COMPILE_ARGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
+# The code path of other architectures: no run-time AVX2 dispatch, no SSE2 intrinsics.
+PORTABLE_ARGS = [*COMPILE_ARGS, "-DAUGCORE_NO_CPU_DISPATCH", "-U__SSE2__"]
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "cdivision": True,
+    "initializedcheck": False,
+}
 
-# The photometric plugins' loops (blends, hue, blur, tables): one source, built for the
-# baseline and for AVX2 (chosen at import from the CPU); no contraction, so both give the same
-# values.
-PHOTOMETRIC_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
-photometric = [
-    Extension(
-        f"augcore.plugins.{name}",
-        [f"plugins/{name}.pyx"],
-        depends=["plugins/_kernels.pxi", "plugins/_hue.h"],
-        include_dirs=["plugins"],
-        extra_compile_args=PHOTOMETRIC_FLAGS + extra,
-    )
-    for name, extra in (("_kernels", []), ("_kernels_avx2", ["-mavx2"]))
-]
 
-setup(
-    ext_modules=cythonize(
-        [warp, *photometric],
-        compiler_directives={
-            "language_level": 3,
-            "boundscheck": False,
-            "wraparound": False,
-            "cdivision": True,
-            "initializedcheck": False,
-        },
+def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "augcore.") -> list:
+    """The warp kernel and the box reduce as setuptools extensions built with these flags."""
+    return [
+        Extension(
+            f"{prefix}_warp",
+            [f"{folder}_warp.pyx"],
+            depends=[f"{folder}_warp_simd.h"],
+            extra_compile_args=compile_args,
+        ),
+        Extension(f"{prefix}_reduce", [f"{folder}_reduce.pyx"], extra_compile_args=compile_args),
+    ]
+
+
+def photometric_kernels(compile_args: list[str]) -> list:
+    """The photometric loops: the baseline build and the -mavx2 build of one source."""
+    return [
+        Extension(
+            f"augcore.plugins.{name}",
+            [f"plugins/{name}.pyx"],
+            depends=["plugins/_kernels.pxi", "plugins/_hue.h"],
+            include_dirs=["plugins"],
+            extra_compile_args=compile_args + extra,
+        )
+        for name, extra in (("_kernels", []), ("_kernels_avx2", ["-mavx2"]))
+    ]
+
+
+if __name__ == "__main__":
+    setup(
+        ext_modules=cythonize(
+            kernels(COMPILE_ARGS) + photometric_kernels(COMPILE_ARGS),
+            compiler_directives=DIRECTIVES,
+        )
     )
-)

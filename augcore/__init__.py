@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
 import augcore.manifest
+import augcore.plugins.canvas
 import augcore.plugins.color
 import augcore.plugins.erase
 import augcore.plugins.filters
@@ -15,17 +16,20 @@ import augcore.plugins.geometric
 import augcore.plugins.pixel
 import augcore.plugins.policy_ops
 import augcore.plugins.tone  # noqa: F401
+from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
-from augcore.config import OneOf, SomeOf, Step
+from augcore.chain import OneOf, SomeOf, Step
 from augcore.errors import (
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
+    CanvasError,
     ConfigError,
     DuplicateTransformError,
     ImageDtypeError,
     ImageShapeError,
     InputImageError,
+    JobOptionError,
     ManifestError,
     MatrixError,
     OutputArrayError,
@@ -42,10 +46,17 @@ from augcore.errors import (
 from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
-from augcore.pipeline import Pipeline, Record, Records
+from augcore.pipeline import Pipeline
+from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
-from augcore.warp import warp_affine, warp_affine_batch
+from augcore.warp import (
+    is_affine,
+    warp_affine,
+    warp_affine_batch,
+    warp_perspective,
+    warp_perspective_batch,
+)
 
 __version__ = "0.1.0"
 
@@ -55,12 +66,14 @@ __all__ = [
     "AugmentStream",
     "Batch",
     "BatchLengthError",
+    "CanvasError",
     "ConfigError",
     "DuplicateTransformError",
     "GeometricTransform",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
+    "JobOptionError",
     "ManifestError",
     "MatrixError",
     "OneOf",
@@ -76,7 +89,7 @@ __all__ = [
     "PluginManager",
     "PluginWarning",
     "Record",
-    "Records",
+    "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
@@ -90,10 +103,15 @@ __all__ = [
     "WarpOptionError",
     "__version__",
     "hookimpl",
+    "is_affine",
     "plan",
     "replay",
     "report",
     "run",
     "warp_affine",
     "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
 ]
+
+__getattr__ = renamed_attributes(__name__, {"Records": ("augcore.RecordSequence", RecordSequence)})

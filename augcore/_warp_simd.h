@@ -18,19 +18,17 @@
 #define AC_CLONES
 #endif
 
-/* Order 0: pixel index r * w_in + c of each sample of an output row, or -1 where it is not in
+/* Order 0 on columns [c0, c1): pixel index r * w_in + c of each sample, or -1 where it is not in
  * bounds (0 <= x <= n-1, unrounded, as scipy tests it) and the mode is not "nearest". In bounds
  * floor(x + 0.5) is a truncation; for "nearest" (``clamp``) the clamp of x + 0.5 to [0, n-1]
  * before truncating is exactly scipy's tap clamp. Branch-free, so it vectorises. */
-AC_CLONES
-static void ac_row_nearest_index(int32_t *restrict index, const double *restrict col_r,
-                                 const double *restrict col_c, double row_r, double row_c,
-                                 int64_t w_out, int64_t h_in, int64_t w_in, int clamp)
+static inline void ac_nearest_columns(int32_t *restrict index, const double *restrict col_r,
+                                      const double *restrict col_c, double row_r, double row_c,
+                                      int64_t c0, int64_t c1, double r_max, double c_max,
+                                      int32_t stride, int clamp)
 {
-    const double r_max = (double)(h_in - 1), c_max = (double)(w_in - 1);
-    const int32_t stride = (int32_t)w_in;
     if (clamp) {
-        for (int64_t c = 0; c < w_out; c++) {
+        for (int64_t c = c0; c < c1; c++) {
             double r = row_r + col_r[c] + 0.5, q = row_c + col_c[c] + 0.5;
             r = r < 0.0 ? 0.0 : r;
             r = r > r_max ? r_max : r;
@@ -40,12 +38,77 @@ static void ac_row_nearest_index(int32_t *restrict index, const double *restrict
         }
         return;
     }
-    for (int64_t c = 0; c < w_out; c++) {
+    for (int64_t c = c0; c < c1; c++) {
         const double r = row_r + col_r[c], q = row_c + col_c[c];
         const int inside = (r >= 0.0) & (r <= r_max) & (q >= 0.0) & (q <= c_max);
         const double rr = inside ? r + 0.5 : 0.0, qq = inside ? q + 0.5 : 0.0;
         index[c] = inside ? (int32_t)rr * stride + (int32_t)qq : -1;
     }
+}
+
+/* Whether sample c is in bounds on both axes (the test above, on the same doubles). */
+static inline int ac_inside(const double *col_r, const double *col_c, double row_r,
+                            double row_c, int64_t c, double r_max, double c_max)
+{
+    const double r = row_r + col_r[c], q = row_c + col_c[c];
+    return (r >= 0.0) & (r <= r_max) & (q >= 0.0) & (q <= c_max);
+}
+
+/* Narrow [*c0, *c1) to columns where row + c m (m = col[1] - col[0]) lies in [0, max]: an
+ * estimate, possibly too wide or too narrow by a column or two; the caller checks it. */
+static inline void ac_clip_columns(double row, const double *col, int64_t w_out, double max,
+                                   int64_t *c0, int64_t *c1)
+{
+    const double m = w_out > 1 ? col[1] - col[0] : 0.0;
+    double lo = 0.0, hi = (double)w_out;
+    if (m > 0.0) {
+        lo = (0.0 - row) / m;
+        hi = (max - row) / m + 1.0;
+    } else if (m < 0.0) {
+        lo = (max - row) / m;
+        hi = (0.0 - row) / m + 1.0;
+    } else if (!(row >= 0.0 && row <= max)) {
+        hi = lo;
+    }
+    lo = lo < 0.0 ? 0.0 : (lo > (double)w_out ? (double)w_out : lo);
+    hi = hi < 0.0 ? 0.0 : (hi > (double)w_out ? (double)w_out : hi);
+    const int64_t a = (int64_t)ceil(lo), b = (int64_t)hi;
+    *c0 = a > *c0 ? a : *c0;
+    *c1 = b < *c1 ? b : *c1;
+}
+
+/* Order 0, one output row: ac_nearest_columns on every column. With ``span`` (affine rows:
+ * x = row + fl(c m) is monotone in c, so the in-bounds columns are one interval) the columns
+ * whose samples are in bounds on both axes — both ends of the interval checked exactly, so the
+ * interval holds only such columns — take a shorter loop: no clamps, no tests, the same
+ * truncation of x + 0.5 (in bounds, the clamp and the test change nothing). */
+AC_CLONES
+static void ac_row_nearest_index(int32_t *restrict index, const double *restrict col_r,
+                                 const double *restrict col_c, double row_r, double row_c,
+                                 int64_t w_out, int64_t h_in, int64_t w_in, int clamp, int span)
+{
+    const double r_max = (double)(h_in - 1), c_max = (double)(w_in - 1);
+    const int32_t stride = (int32_t)w_in;
+    int64_t c0 = 0, c1 = span ? w_out : 0;
+    if (span) {
+        ac_clip_columns(row_r, col_r, w_out, r_max, &c0, &c1);
+        ac_clip_columns(row_c, col_c, w_out, c_max, &c0, &c1);
+        while (c0 < c1 && !ac_inside(col_r, col_c, row_r, row_c, c0, r_max, c_max))
+            c0++;
+        while (c1 > c0 && !ac_inside(col_r, col_c, row_r, row_c, c1 - 1, r_max, c_max))
+            c1--;
+    }
+    if (c0 >= c1) {
+        ac_nearest_columns(index, col_r, col_c, row_r, row_c, 0, w_out, r_max, c_max, stride,
+                           clamp);
+        return;
+    }
+    ac_nearest_columns(index, col_r, col_c, row_r, row_c, 0, c0, r_max, c_max, stride, clamp);
+    for (int64_t c = c0; c < c1; c++) {
+        const double r = row_r + col_r[c] + 0.5, q = row_c + col_c[c] + 0.5;
+        index[c] = (int32_t)r * stride + (int32_t)q;
+    }
+    ac_nearest_columns(index, col_r, col_c, row_r, row_c, c1, w_out, r_max, c_max, stride, clamp);
 }
 
 /* Order 1: for samples whose four taps are in bounds (0 <= x < n-1 on both axes) the first
@@ -80,8 +143,8 @@ static void ac_row_linear_index(int32_t *restrict index, double *restrict w_r,
 /* Order 1 on float32, scipy's taps exactly: per axis the first tap floor(x), weight
  * w0 = 1 - (x - floor(x)), the second tap a step of 1 further in bounds (0 <= x < n-1), else 0:
  * for "nearest" (``clamp``, every sample resolved) scipy clamps both taps to [0, n-1]. For
- * "constant" (``fill``) index -2 marks scipy's fill (x outside [0, n-1]); -1 is left to the
- * caller. */
+ * "constant" (``fill``) index -2 (FILL_SAMPLE in _warp.pyx) marks scipy's fill (x outside
+ * [0, n-1]); -1 (UNRESOLVED) is left to the caller. */
 AC_CLONES
 static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r,
                                int32_t *restrict step_c, double *restrict w_r,
@@ -105,6 +168,33 @@ static void ac_row_linear_taps(int32_t *restrict index, int32_t *restrict step_r
         const int32_t first = (int32_t)tap_r * stride + (int32_t)tap_c;
         const int outside = (r < 0.0) | (r > r_last) | (q < 0.0) | (q > c_last);
         index[c] = (clamp | (inside_r & inside_c)) ? first : ((fill & outside) ? -2 : -1);
+    }
+}
+
+/* Projective maps: the input coordinates of one output row, x = (row_r + t_r[c]) / w with
+ * w = row_w + t_w[c] (the row terms m02 + r m00 etc., the tables c m01 etc.), a true division
+ * (no reciprocal: that would change the last bit and flip .5 ties). Vectorises as it stands. */
+AC_CLONES
+static void ac_row_projective(double *restrict x_r, double *restrict x_c,
+                              const double *restrict t_r, const double *restrict t_c,
+                              const double *restrict t_w, double row_r, double row_c,
+                              double row_w, int64_t w_out)
+{
+    for (int64_t c = 0; c < w_out; c++) {
+        const double w = row_w + t_w[c];
+        x_r[c] = (row_r + t_r[c]) / w;
+        x_c[c] = (row_c + t_c[c]) / w;
+    }
+}
+
+/* Ask for every step-th source pixel of a row of order-0 indices (a fill, -1, asks for pixel 0):
+ * read-only, no temporal locality hint (the gather reads each pixel once or twice, soon). */
+static inline void ac_prefetch_pixels(const unsigned char *src, const int32_t *index,
+                                      int64_t w_out, int64_t pixel_bytes, int64_t step)
+{
+    for (int64_t c = 0; c < w_out; c += step) {
+        const int64_t at = index[c] < 0 ? 0 : index[c];
+        __builtin_prefetch(src + at * pixel_bytes, 0, 0);
     }
 }
 

@@ -1,4 +1,7 @@
-"""A chain's data model (steps and groups) and its config form: TOML, JSON or a dict.
+"""A chain's config form (TOML, JSON or a dict) and the pipeline's warp options.
+
+The chain's model (``Step``, ``OneOf``, ``SomeOf``) lives in ``augcore.chain``; it is
+re-exported here because configs build it and older code imports it from this module.
 
 A config is::
 
@@ -35,12 +38,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from augcore._deprecation import renamed_attributes
+from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step, check_probability
 from augcore.errors import ConfigError
-from augcore.transform import Transform, did_you_mean, validate_options
+from augcore.transform import did_you_mean, validate_options
 from augcore.validation import FILL_MODES, is_integer, is_number
 
 if TYPE_CHECKING:
     from augcore.manager import PluginManager
+
+__all__ = [
+    "OneOf",
+    "SomeOf",
+    "Step",
+    "WarpOptions",
+    "chain_to_config",
+    "load_config",
+    "parse_config",
+    "step_to_config",
+]
 
 ORDERS = (0, 1)
 PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps")
@@ -52,121 +68,31 @@ SOME_OF_KEYS = ("some_of", "n", "p")
 POLICY_KEYS = ("rand_augment", "trivial_augment", "auto_augment")
 
 
-def _check_probability(p: Any, where: str) -> float:
-    if not is_number(p) or not 0.0 <= p <= 1.0:
-        raise ConfigError(f"{where}: 'p' got {p!r}; allowed: a number in [0, 1]")
-    return float(p)
-
-
 @dataclass(frozen=True)
-class Step:
-    """A transform that fires with probability ``p`` (p=0 never, p=1 always)."""
-
-    transform: Transform
-    p: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.transform, Transform):
-            raise ConfigError(f"Step needs an augcore.Transform, got {self.transform!r}")
-        object.__setattr__(self, "p", _check_probability(self.p, f"step {self.transform.name!r}"))
+class _WarpFields:
+    order: int
+    fill_mode: str
+    cval: float
 
 
-@dataclass(frozen=True)
-class OneOf:
-    """Exactly one member fires (if the group does), chosen with the given relative weights."""
+class WarpOptions(_WarpFields):
+    """How the pipeline's fused warps resample: interpolation order, fill mode, fill value.
 
-    steps: tuple[Node, ...]
-    weights: tuple[float, ...] | None = None
-    p: float = 1.0
+    Validated and normalised (``order`` an int, ``cval`` a float) when built; immutable.
+    """
 
-    def __post_init__(self) -> None:
-        steps = _normalise_group(self, "one_of")
-        if self.weights is not None:
-            weights = self.weights
-            if (
-                not isinstance(weights, (list, tuple))
-                or len(weights) != len(steps)
-                or not all(is_number(w) and math.isfinite(w) for w in weights)
-                or min(weights) < 0
-                or sum(weights) <= 0
-            ):
-                raise ConfigError(
-                    f"one_of: 'weights' got {weights!r}; allowed: one number >= 0 per "
-                    f"member ({len(steps)} in all) with a positive sum"
-                )
-            object.__setattr__(self, "weights", tuple(float(w) for w in weights))
-
-
-@dataclass(frozen=True)
-class SomeOf:
-    """``n`` members fire (n fixed, or drawn uniformly from [low, high]), in chain order."""
-
-    steps: tuple[Node, ...]
-    n: int | tuple[int, int] = 1
-    p: float = 1.0
-
-    def __post_init__(self) -> None:
-        steps = _normalise_group(self, "some_of")
-        n = self.n
-        bounds = (n, n) if is_integer(n) else tuple(n) if isinstance(n, (list, tuple)) else None
-        if (
-            bounds is None
-            or len(bounds) != 2
-            or not all(is_integer(b) for b in bounds)
-            or not 0 <= bounds[0] <= bounds[1] <= len(steps)
-        ):
+    def __init__(self, order: int = 0, fill_mode: str = "nearest", cval: float = 0.0) -> None:
+        if not is_integer(order) or order not in ORDERS:
+            raise ConfigError(f"'order' got {order!r}; allowed: 0 (nearest) or 1 (bilinear)")
+        if fill_mode not in FILL_MODES:
             raise ConfigError(
-                f"some_of: 'n' got {n!r}; allowed: an integer or [low, high] with "
-                f"0 <= low <= high <= {len(steps)} (the number of members)"
-            )
-        object.__setattr__(self, "n", (int(bounds[0]), int(bounds[1])))
-
-
-Node = Step | OneOf | SomeOf
-
-
-def _normalise_group(group: OneOf | SomeOf, kind: str) -> tuple[Node, ...]:
-    """Set a group's members (as chain nodes) and p in place; the members."""
-    if not isinstance(group.steps, (list, tuple)) or not group.steps:
-        raise ConfigError(f"{kind}: needs a non-empty list of members, got {group.steps!r}")
-    steps = tuple(as_node(step, kind) for step in group.steps)
-    object.__setattr__(group, "steps", steps)
-    object.__setattr__(group, "p", _check_probability(group.p, kind))
-    return steps
-
-
-def as_node(item: Any, where: str) -> Node:
-    """A chain member: a Step or group as is, a bare Transform as a Step with p=1."""
-    if isinstance(item, (Step, OneOf, SomeOf)):
-        return item
-    if isinstance(item, Transform):
-        return Step(item)
-    raise ConfigError(
-        f"{where}: a chain member must be an augcore.Transform, Step, OneOf or SomeOf, got {item!r}"
-    )
-
-
-@dataclass(frozen=True)
-class WarpOptions:
-    """How the pipeline's fused warps resample: interpolation order, fill mode, fill value."""
-
-    order: int = 0
-    fill_mode: str = "nearest"
-    cval: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not is_integer(self.order) or self.order not in ORDERS:
-            raise ConfigError(f"'order' got {self.order!r}; allowed: 0 (nearest) or 1 (bilinear)")
-        object.__setattr__(self, "order", int(self.order))
-        if self.fill_mode not in FILL_MODES:
-            raise ConfigError(
-                f"'fill_mode' got {self.fill_mode!r}; allowed: "
+                f"'fill_mode' got {fill_mode!r}; allowed: "
                 + ", ".join(map(repr, FILL_MODES))
-                + did_you_mean(str(self.fill_mode), FILL_MODES)
+                + did_you_mean(str(fill_mode), FILL_MODES)
             )
-        if not is_number(self.cval) or not math.isfinite(self.cval):
-            raise ConfigError(f"'cval' got {self.cval!r}; allowed: a finite number")
-        object.__setattr__(self, "cval", float(self.cval))
+        if not is_number(cval) or not math.isfinite(cval):
+            raise ConfigError(f"'cval' got {cval!r}; allowed: a finite number")
+        super().__init__(int(order), fill_mode, float(cval))
 
 
 def load_config(source: Mapping[str, Any] | str | Path) -> dict[str, Any]:
@@ -212,7 +138,7 @@ def _parse_toml(text: str, path: Path) -> Any:
 
 def parse_config(
     config: Mapping[str, Any], manager: PluginManager
-) -> tuple[tuple[Node, ...], WarpOptions]:
+) -> tuple[tuple[ChainStep, ...], WarpOptions]:
     """Validate a config dict completely and build its chain and warp options."""
     for key in config:
         if key not in PIPELINE_KEYS:
@@ -228,16 +154,16 @@ def parse_config(
         fill_mode=config.get("fill_mode", "nearest"),
         cval=config.get("cval", 0.0),
     )
-    return tuple(_parse_node(step, f"steps[{i}]", manager) for i, step in enumerate(steps)), warp
+    return tuple(_parse_step(step, f"steps[{i}]", manager) for i, step in enumerate(steps)), warp
 
 
-def _parse_members(value: Any, where: str, manager: PluginManager) -> list[Node]:
+def _parse_members(value: Any, where: str, manager: PluginManager) -> list[ChainStep]:
     if not isinstance(value, list) or not value:
         raise ConfigError(f"{where}: must be a non-empty list of steps")
-    return [_parse_node(member, f"{where}[{i}]", manager) for i, member in enumerate(value)]
+    return [_parse_step(member, f"{where}[{i}]", manager) for i, member in enumerate(value)]
 
 
-def _parse_node(step: Any, where: str, manager: PluginManager) -> Node:
+def _parse_step(step: Any, where: str, manager: PluginManager) -> ChainStep:
     if not isinstance(step, Mapping):
         raise ConfigError(f"{where}: a step must be a table/object, got {step!r}")
     kinds = [key for key in ("transform", "one_of", "some_of", *POLICY_KEYS) if key in step]
@@ -251,31 +177,27 @@ def _parse_node(step: Any, where: str, manager: PluginManager) -> Node:
 
         _check_keys(step, (kinds[0], "p"), where)
         return policy_from_config(kinds[0], step[kinds[0]], step.get("p", 1.0), where)
-    try:
-        if kinds[0] == "one_of":
-            _check_keys(step, ONE_OF_KEYS, where)
-            return OneOf(
-                tuple(_parse_members(step["one_of"], f"{where}.one_of", manager)),
-                weights=step.get("weights"),
-                p=step.get("p", 1.0),
-            )
-        if kinds[0] == "some_of":
-            _check_keys(step, SOME_OF_KEYS, where)
-            return SomeOf(
-                tuple(_parse_members(step["some_of"], f"{where}.some_of", manager)),
-                n=step.get("n", 1),
-                p=step.get("p", 1.0),
-            )
-    except ConfigError as exc:
-        if str(exc).startswith(where):
-            raise
-        raise ConfigError(f"{where}: {exc}") from None
+    if kinds[0] != "transform":
+        return _parse_group(step, kinds[0], where, manager)
     name = step["transform"]
     cls = manager.get(name, where)
     where = f"{where} ({name})"
     options = {key: value for key, value in step.items() if key not in STEP_KEYS}
     validate_options(cls, options, where)  # what the constructor checks, but naming the step
-    return Step(cls(**options), p=_check_probability(step.get("p", 1.0), where))
+    return Step(cls(**options), p=check_probability(step.get("p", 1.0), where))
+
+
+def _parse_group(
+    step: Mapping[str, Any], kind: str, where: str, manager: PluginManager
+) -> OneOf | SomeOf:
+    _check_keys(step, ONE_OF_KEYS if kind == "one_of" else SOME_OF_KEYS, where)
+    members = _parse_members(step[kind], f"{where}.{kind}", manager)  # errors name the member
+    try:  # the members are built, so what fails here is the group's own weights, n or p
+        if kind == "one_of":
+            return OneOf(members, weights=step.get("weights"), p=step.get("p", 1.0))
+        return SomeOf(members, n=step.get("n", 1), p=step.get("p", 1.0))
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _check_keys(step: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
@@ -287,26 +209,37 @@ def _check_keys(step: Mapping[str, Any], allowed: Sequence[str], where: str) -> 
             )
 
 
-def node_to_config(node: Node) -> dict[str, Any]:
-    """The config form of a chain member (JSON-able; parse_config reads it back equal)."""
-    if isinstance(node, Step):
-        return {**node.transform.to_config(), "p": node.p}
-    if isinstance(node, OneOf):
-        out: dict[str, Any] = {"one_of": [node_to_config(m) for m in node.steps], "p": node.p}
-        if node.weights is not None:
-            out["weights"] = list(node.weights)
+def step_to_config(step: ChainStep) -> dict[str, Any]:
+    """The config form of a chain step (JSON-able; parse_config reads it back equal)."""
+    if isinstance(step, Step):
+        return {**step.transform.to_config(), "p": step.p}
+    if isinstance(step, OneOf):
+        out: dict[str, Any] = {"one_of": [step_to_config(m) for m in step.members], "p": step.p}
+        if step.weights is not None:
+            out["weights"] = list(step.weights)
         return out
     return {
-        "some_of": [node_to_config(m) for m in node.steps],
-        "n": list(node.n),
-        "p": node.p,
+        "some_of": [step_to_config(m) for m in step.members],
+        "n": list(step.n),
+        "p": step.p,
     }
 
 
-def chain_to_config(nodes: Sequence[Node], warp: WarpOptions) -> dict[str, Any]:
+def chain_to_config(steps: Sequence[ChainStep], warp: WarpOptions) -> dict[str, Any]:
+    """The config form of a whole chain with its warp options."""
     return {
         "order": warp.order,
         "fill_mode": warp.fill_mode,
         "cval": warp.cval,
-        "steps": [node_to_config(node) for node in nodes],
+        "steps": [step_to_config(step) for step in steps],
     }
+
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "Node": ("augcore.chain.ChainStep", ChainStep),
+        "as_node": ("augcore.chain.as_step", as_step),
+        "node_to_config": ("step_to_config", step_to_config),
+    },
+)

@@ -14,11 +14,14 @@ class AugcoreError(Exception):
 
 # --- the warp kernel -------------------------------------------------------------------------
 class ImageShapeError(AugcoreError, ValueError):
-    """An image array has the wrong number of dimensions or an empty axis."""
+    """An image is not a numpy array, or has the wrong number of dimensions or an empty axis.
+
+    The one error for "this is not an image array" everywhere (pipeline, warp, stream).
+    """
 
 
 class ImageDtypeError(AugcoreError, TypeError):
-    """An image array has a dtype the kernel does not handle (uint8 and float32 are supported)."""
+    """An image array has a dtype augcore does not handle (uint8 and float32 are supported)."""
 
 
 class MatrixError(AugcoreError, ValueError):
@@ -58,14 +61,23 @@ class ConfigError(AugcoreError, ValueError):
     """A chain configuration names an unknown transform/parameter or has a bad value."""
 
 
+class CanvasError(AugcoreError, ValueError):
+    """A canvas step cannot make its canvas from this input (a crop larger than the image),
+    or the canvas it would make is too large to allocate."""
+
+
 class AugmentOptionError(AugcoreError, ValueError, TypeError):
-    """``augment``/``augment_batch`` got a bad seed, source key, k, variants or threads.
+    """``augment``/``augment_batch`` got a bad seed, source key, k, per_image or threads.
 
     Both a ValueError and a TypeError: a wrong value and a wrong type are caught either way.
     """
 
 
 # --- the job -----------------------------------------------------------------------------------
+class JobOptionError(AugcoreError, ValueError):
+    """A job option (per_image, seed, jobs, size, format, on_error...) has a bad value."""
+
+
 class InputImageError(AugcoreError, OSError):
     """An input is missing, unreadable, not an image, truncated, unsupported, or a bomb."""
 

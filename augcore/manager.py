@@ -48,6 +48,7 @@ from augcore.transform import (
 
 BUILTIN_MODULES = (
     "augcore.plugins.geometric",
+    "augcore.plugins.canvas",
     "augcore.plugins.pixel",
     "augcore.plugins.color",
     "augcore.plugins.tone",
@@ -132,7 +133,9 @@ class PluginManager:
         from_env = os.environ.get(ON_ERROR_ENV, "").strip().lower()
         on_error = on_error or ("warn" if from_env == "warn" else "raise")
         if on_error not in ("raise", "warn"):
-            raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}")
+            raise ConfigError(
+                f"PluginManager: on_error must be 'raise' or 'warn', got {on_error!r}"
+            )
         self.on_error: OnError = on_error
         self.problems: list[str] = []
         self._transforms: dict[str, TransformInfo] = {}
@@ -224,25 +227,33 @@ class PluginManager:
         self._transforms.update(found)
 
     def _call_hook(self, plugin: object, origin: PluginOrigin) -> list[Any]:
-        impls = [
-            impl
-            for impl in self._pluggy.hook.augcore_transforms.get_hookimpls()
-            if impl.plugin is plugin
-        ]
-        if not impls:
+        """``plugin``'s ``augcore_transforms()`` result, called through pluggy.
+
+        The call is restricted to this one plugin with ``subset_hook_caller`` (the plugins
+        registered before it were collected already, and each result must be attributed to
+        its plugin for error messages), while pluggy still runs it as any hook call: hook
+        call monitoring and tracing see it, and a future hookwrapper would wrap it.
+        """
+        hook = self._pluggy.hook.augcore_transforms
+        if not any(impl.plugin is plugin for impl in hook.get_hookimpls()):
             raise PluginContractError(
                 f"{origin.describe()} has no @augcore.hookimpl function augcore_transforms()"
             )
+        others = [other for other in self._pluggy.get_plugins() if other is not plugin]
+        call = self._pluggy.subset_hook_caller("augcore_transforms", remove_plugins=others)
+        problem = f"{origin.describe()}: augcore_transforms() failed or did not return an iterable"
         try:
-            result = impls[0].function()
-            return list(result)
+            results = call()
+            classes = list(results[0]) if results else None  # pluggy leaves out a None result
         except PluginError:
             raise
         except Exception as exc:
             raise PluginContractError(
-                f"{origin.describe()}: augcore_transforms() failed or did not return an "
-                f"iterable of Transform classes: {type(exc).__name__}: {exc}"
+                f"{problem} of Transform classes: {type(exc).__name__}: {exc}"
             ) from exc
+        if classes is None:
+            raise PluginContractError(f"{problem} of Transform classes: it returned None")
+        return classes
 
     # --- queries ----------------------------------------------------------------------------
     def get(self, name: str, where: str = "config") -> type[Transform]:

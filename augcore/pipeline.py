@@ -1,212 +1,46 @@
-"""Running a chain: sampling, fusion and the applied record of every output.
+"""Running a chain: sampling, fusion and the record of every output.
 
-Each chain member gets a fixed stream number from its pre-order position (member m uses
-stream 2m for its transform's parameters and 2m + 1 for its own gate / group choices), so an
-output's draws depend only on (seed, key, k) and the chain (see ``augcore.seeding``).
-
-A batch of n outputs is processed step by step, never image by image: every member samples
+A batch of n outputs is processed step by step, never image by image: every transform samples
 for all n outputs in one vectorised call; consecutive geometric steps are composed into one
 (n, 3, 3) matrix per fused run (a step that did not fire contributes the identity) and warped
 with one kernel call; pixel steps are applied to the outputs they fired on.
+
+Which outputs a step fires on and which numbers it draws come from ``augcore.chain`` (the
+chain walked once, each step's draw domains stored on it) and ``augcore.seeding``: an output's
+draws depend only on its identity (seed, key, k) and the chain. Records are built by
+``augcore.record``; what transforms hand back is checked by ``augcore.contract``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
 from functools import reduce
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
-from augcore.config import (
-    Node,
-    OneOf,
-    Step,
-    WarpOptions,
-    as_node,
-    chain_to_config,
-    load_config,
-    parse_config,
-)
+from augcore._deprecation import renamed_attributes, renamed_keyword
+from augcore.chain import ChainStep, CompiledChain, Leaf, Segment, as_step
+from augcore.config import WarpOptions, chain_to_config, load_config, parse_config
+from augcore.contract import checked_canvas, checked_matrices, checked_params, checked_pixels
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
-    ImageDtypeError,
-    ImageShapeError,
     ManifestError,
-    PluginContractError,
 )
-from augcore.manager import PluginManager, describe_transform
-from augcore.seeding import Draws, check_seed, key_hashes, output_streams
-from augcore.transform import (
-    RECORDABLE_DTYPES,
-    GeometricTransform,
-    ImageShape,
-    Params,
-    compose,
-    identity_matrices,
-)
-from augcore.validation import is_integer
-from augcore.warp import warp_affine_batch
+from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
+from augcore.manager import PluginManager
+from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
+from augcore.seeding import Draws, check_seed, key_hashes, output_roots
+from augcore.transform import GeometricTransform, ImageShape, Params, compose
+from augcore.validation import check_image, require_int, stack_images
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
-IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 
 
-# --- records ----------------------------------------------------------------------------------
-@dataclass
-class Record:
-    """What was applied to one output: identity, the steps that fired, the fused matrices.
-
-    ``steps`` entries are ``{"name", "step", "params"}`` in application order (``step`` is the
-    transform's position among the chain's transforms); ``fused`` entries are
-    ``{"steps": [indices into steps], "matrix": 3x3 pull map}``, one per warp performed.
-    """
-
-    seed: int
-    key: str
-    k: int
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    fused: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "key": self.key,
-            "k": self.k,
-            "steps": [dict(step) for step in self.steps],
-            "fused": [dict(run) for run in self.fused],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Record:
-        try:
-            steps = [
-                {"name": str(s["name"]), "step": int(s["step"]), "params": dict(s["params"])}
-                for s in data["steps"]
-            ]
-            fused = [
-                {"steps": [int(i) for i in run["steps"]], "matrix": run["matrix"]}
-                for run in data["fused"]
-            ]
-            _check_runs([run["steps"] for run in fused], len(steps))
-            return cls(int(data["seed"]), str(data["key"]), int(data["k"]), steps, fused)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ManifestError(
-                f"not a valid augcore record ({type(exc).__name__}: {exc}); a record needs "
-                "seed, key, k, steps [{name, step, params}] and fused [{steps, matrix}]"
-            ) from exc
-
-
-def _check_runs(runs: Sequence[list[int]], step_count: int) -> None:
-    """Fused runs are non-empty, in order, disjoint runs of consecutive step indices."""
-    after = 0
-    for run in runs:
-        if not run or run != list(range(run[0], run[0] + len(run))) or run[0] < after:
-            raise ValueError(f"fused run {run} is not a new run of consecutive step indices")
-        after = run[-1] + 1
-    if after > step_count:
-        raise ValueError(f"a fused run refers to step {after - 1}, but there are {step_count}")
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    """A transform step of the flattened chain with its stream and transform-position."""
-
-    step: Step
-    stream: int
-    position: int
-
-
-@dataclass
-class _LeafResult:
-    mask: np.ndarray
-    params: Params
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """A fused geometric run, or a single pixel step, of the flattened chain."""
-
-    leaves: tuple[int, ...]
-    geometric: bool
-
-
-class Records(Sequence[Record]):
-    """The records of a batch, built on access from the batch's parameter arrays.
-
-    Output i is variant ``first_k + i % variants`` of source ``keys[i // variants]``.
-
-    The first access converts every array to Python lists once (a few milliseconds for
-    thousands of outputs); each record is then assembled from plain lists.
-    """
-
-    def __init__(
-        self,
-        seed: int,
-        keys: Sequence[str],
-        variants: int,
-        leaves: Sequence[_Leaf],
-        results: Sequence[_LeafResult],
-        segments: Sequence[_Segment],
-        fused: Sequence[np.ndarray | None],
-        first_k: int = 0,
-    ) -> None:
-        self._seed, self._keys, self._variants, self._first_k = seed, keys, variants, first_k
-        self._leaves, self._results = leaves, results
-        self._segments, self._fused = segments, fused
-        self._columns: tuple[list[Any], ...] | None = None
-
-    def __len__(self) -> int:
-        return len(self._keys) * self._variants
-
-    def _as_lists(self) -> tuple[list[Any], ...]:
-        if self._columns is None:
-            fired = [result.mask.tolist() for result in self._results]
-            params = [
-                {name: values.tolist() for name, values in result.params.items()}
-                for result in self._results
-            ]
-            matrices = [None if fused is None else fused.tolist() for fused in self._fused]
-            self._columns = (fired, params, matrices)
-        return self._columns
-
-    @overload
-    def __getitem__(self, index: int) -> Record: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Record]: ...
-
-    def __getitem__(self, index: int | slice) -> Record | list[Record]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(len(self))[index]]
-        i = range(len(self))[index]
-        fired, params, matrices = self._as_lists()
-        k = self._first_k + i % self._variants
-        record = Record(self._seed, self._keys[i // self._variants], k)
-        for segment, segment_matrices in zip(self._segments, matrices, strict=True):
-            first = len(record.steps)
-            for leaf in segment.leaves:
-                if fired[leaf][i]:
-                    record.steps.append(
-                        {
-                            "name": self._leaves[leaf].step.transform.name,
-                            "step": self._leaves[leaf].position,
-                            "params": {name: values[i] for name, values in params[leaf].items()},
-                        }
-                    )
-            if segment_matrices is not None and len(record.steps) > first:
-                record.fused.append(
-                    {"steps": list(range(first, len(record.steps))), "matrix": segment_matrices[i]}
-                )
-        return record
-
-
-# --- the pipeline -----------------------------------------------------------------------------
-class _Batch:
+class _WorkingImages:
     """The images being augmented, and whether we may write into them (copy on first write)."""
 
     __slots__ = ("array", "owned")
@@ -223,65 +57,34 @@ class _Batch:
         return self.array
 
 
-def _flatten(nodes: Sequence[Node]) -> list[_Leaf]:
-    """The chain's transform steps in pre-order, each with its stream number.
-
-    Member m of the chain in pre-order (groups included) owns streams 2m (parameters) and
-    2m + 1 (gate and group choices); ``Pipeline._masks`` walks the chain in the same order.
-    """
-    leaves: list[_Leaf] = []
-    param_streams = itertools.count(0, 2)
-
-    def visit(node: Node) -> None:
-        stream = next(param_streams)
-        if isinstance(node, Step):
-            leaves.append(_Leaf(node, stream, len(leaves)))
-        else:
-            for member in node.steps:
-                visit(member)
-
-    for node in nodes:
-        visit(node)
-    return leaves
-
-
-def _segments(leaves: Sequence[_Leaf]) -> list[_Segment]:
-    """Each run of consecutive geometric leaves is one segment (one warp); each pixel leaf too."""
-    segments: list[_Segment] = []
-    runs = itertools.groupby(
-        range(len(leaves)), key=lambda i: isinstance(leaves[i].step.transform, GeometricTransform)
-    )
-    for geometric, run in runs:
-        indices = tuple(run)
-        if geometric:
-            segments.append(_Segment(indices, geometric=True))
-        else:
-            segments.extend(_Segment((index,), geometric=False) for index in indices)
-    return segments
-
-
-def _check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
-    if not isinstance(image, np.ndarray):
-        raise ImageShapeError(f"{what} must be a numpy array, got {type(image).__name__}")
-    if image.dtype not in IMAGE_DTYPES:
-        raise ImageDtypeError(
-            f"{what} has dtype {image.dtype}; augcore handles uint8 and float32 "
-            "(convert with .astype(np.float32) or to uint8 first)"
-        )
-    dims = (3, 4) if batch else (2, 3)
-    if image.ndim not in dims or 0 in image.shape:
-        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
-        raise ImageShapeError(f"{what} has shape {image.shape}; expected non-empty {layout}")
-    return np.ascontiguousarray(image)
-
-
-def _check_count(name: str, value: Any, minimum: int) -> None:
-    if not is_integer(value) or value < minimum:
-        raise AugmentOptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
 class Pipeline:
-    """A chain of transform steps and groups plus the warp options its fused warps use."""
+    """A chain of steps (transforms and groups) plus the options its fused warps use.
+
+    Args:
+        steps: the chain: ``Transform`` instances (each fires with p=1), ``Step(transform,
+            p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
+        order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
+        fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
+        cval: the fill value for ``fill_mode="constant"``.
+
+    Raises:
+        ConfigError: a step that is not a transform, Step or group, or a bad warp option.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> from augcore.plugins.geometric import FlipHorizontal, Rotate
+        >>> from augcore.plugins.pixel import Brightness
+        >>> pipeline = augcore.Pipeline(
+        ...     [Rotate(degrees=30), augcore.Step(FlipHorizontal(), p=0.5), Brightness()],
+        ...     order=1, fill_mode="reflect")
+        >>> image = np.full((32, 48, 3), 100, np.uint8)
+        >>> out, record = pipeline.augment(image, seed=0, key="cat.png", k=1)
+        >>> out.shape, [step["name"] for step in record.steps]
+        ((32, 48, 3), ['rotate', 'brightness'])
+
+    The same (seed, key, k) always gives the same output and record, in any batch, order or
+    process; ``apply_record`` replays a record without drawing anything.
+    """
 
     def __init__(
         self,
@@ -291,12 +94,12 @@ class Pipeline:
         fill_mode: str = "nearest",
         cval: float = 0.0,
     ) -> None:
-        self.steps: tuple[Node, ...] = tuple(
-            as_node(step, f"pipeline step {i}") for i, step in enumerate(steps)
+        self.steps: tuple[ChainStep, ...] = tuple(
+            as_step(step, f"pipeline step {i}") for i, step in enumerate(steps)
         )
         self.warp = WarpOptions(order=order, fill_mode=fill_mode, cval=cval)
-        self._leaves = _flatten(self.steps)
-        self._segments = _segments(self._leaves)
+        self._chain = CompiledChain(self.steps)
+        self._leaves = self._chain.leaves
 
     # --- construction and config ----------------------------------------------------------
     @classmethod
@@ -307,8 +110,8 @@ class Pipeline:
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
-        nodes, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(nodes, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+        steps, warp = parse_config(load_config(config), manager or PluginManager())
+        return cls(steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
 
     @classmethod
     def default(cls, manager: PluginManager | None = None) -> Pipeline:
@@ -316,6 +119,7 @@ class Pipeline:
         return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False))
 
     def to_config(self) -> dict[str, Any]:
+        """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
         return chain_to_config(self.steps, self.warp)
 
     def __repr__(self) -> str:
@@ -330,13 +134,40 @@ class Pipeline:
     def augment(
         self, image: np.ndarray, *, seed: int, key: str, k: int = 0
     ) -> tuple[np.ndarray, Record]:
-        """Output k of ``image`` (identified by ``key``) and its record."""
-        image = _check_image(image, "image")
+        """Output ``k`` of ``image``, identified by ``key``, and its record.
+
+        Args:
+            image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
+            seed: the run's seed, an integer in [0, 2**64).
+            key: a stable string naming the source (e.g. its path relative to the dataset
+                root); with ``seed`` and ``k`` it is the output's identity.
+            k: the variant index, an integer >= 0.
+
+        Returns:
+            ``(out, record)``: the augmented image (same shape and dtype as ``image``) and the
+            ``Record`` of what was applied (``record.to_dict()`` is its JSON form).
+
+        Raises:
+            ImageDtypeError: ``image`` is not a numpy array, or not uint8/float32.
+            ImageShapeError: ``image`` is not 2-D or 3-D, or has an empty axis.
+            AugmentOptionError: a bad ``seed``, ``key`` or ``k``.
+            PluginContractError: a transform returned data that breaks the contract.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline.default()
+            >>> out, record = pipeline.augment(np.zeros((8, 8), np.uint8), seed=0, key="a.png")
+            >>> (record.seed, record.key, record.k), record.steps[0]["name"]
+            ((0, 'a.png', 0), 'rotate')
+        """
+        image = check_image(image, "image")
         seed = check_seed(seed)
-        _check_count("k", k, minimum=0)
-        roots = output_streams(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, results, fused = self._run(image[None], roots, threads=1)
-        records = Records(seed, [key], 1, self._leaves, results, self._segments, fused, int(k))
+        k = require_int("k", k, minimum=0, error=AugmentOptionError)
+        roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
+        outs, results, fused, canvases = self._run(image[None], roots, threads=1)
+        records = RecordSequence(
+            seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
+        )
         return outs[0], records[0]
 
     def augment_batch(
@@ -345,159 +176,161 @@ class Pipeline:
         *,
         seed: int,
         keys: Sequence[str] | None = None,
-        variants: int = 1,
+        per_image: int | None = None,
         threads: int = 1,
-    ) -> tuple[np.ndarray, Records]:
-        """``variants`` outputs of each image: ``outs[i * variants + k]`` is variant k of image i.
+        variants: int | None = None,
+    ) -> tuple[np.ndarray, RecordSequence]:
+        """``per_image`` outputs of each image, augmented together in vectorised steps.
 
-        ``keys`` (one stable string per image) default to "0", "1", ... - fine in a training
-        loop, but pass real keys wherever outputs must be traceable. Results equal ``augment``
-        for the same (seed, key, k), whatever the batch, its order or ``threads``.
+        Output ``i * per_image + k`` is variant k of image i, and equals
+        ``augment(images[i], seed=seed, key=keys[i], k=k)`` bit for bit, whatever the batch,
+        its order or ``threads``.
+
+        Args:
+            images: an (N, H, W[, C]) uint8/float32 array, or a sequence of same-shape,
+                same-dtype (H, W[, C]) arrays. Never modified.
+            seed: the run's seed, an integer in [0, 2**64).
+            keys: one stable string per image; default "0", "1", ... (fine in a training
+                loop; pass real keys wherever outputs must be traceable).
+            per_image: outputs per image, an integer >= 1 (default 1).
+            threads: threads the warp kernel may use, >= 1.
+            variants: deprecated name of ``per_image``.
+
+        Returns:
+            ``(outs, records)``: an (N * per_image, H, W[, C]) array of the input dtype, and a
+            ``RecordSequence`` (a lazy ``Sequence[Record]``) of the same length.
+
+        Raises:
+            ImageDtypeError: ``images`` (or one of them) is not a numpy array of uint8/float32.
+            ImageShapeError: wrong rank, an empty axis, no images, or mixed shapes/dtypes.
+            BatchLengthError: ``keys`` does not have one key per image.
+            AugmentOptionError: a bad ``seed``, ``per_image``, ``threads`` or key.
+            PluginContractError: a transform returned data that breaks the contract.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline.default()
+            >>> images = np.zeros((2, 8, 8, 3), np.uint8)
+            >>> outs, records = pipeline.augment_batch(
+            ...     images, seed=0, keys=["cat.png", "dog.png"], per_image=3)
+            >>> outs.shape, len(records), (records[4].key, records[4].k)
+            ((6, 8, 8, 3), 6, ('dog.png', 1))
         """
-        batch, owned = self._stack(images)
+        batch, owned = stack_images(images)
         count = batch.shape[0]
         keys = list(map(str, range(count))) if keys is None else list(keys)
         if len(keys) != count:
             raise BatchLengthError(f"got {count} images but {len(keys)} keys; pass one key each")
-        _check_count("variants", variants, minimum=1)
-        _check_count("threads", threads, minimum=1)
+        per_image = renamed_keyword(
+            "augment_batch", ("variants", variants), ("per_image", per_image), 1, AugmentOptionError
+        )
+        require_int("per_image", per_image, minimum=1, error=AugmentOptionError)
+        require_int("threads", threads, minimum=1, error=AugmentOptionError)
         seed = check_seed(seed)
-        hashes = np.repeat(key_hashes(keys), variants)
-        roots = output_streams(seed, hashes, np.tile(np.arange(variants, dtype=np.uint64), count))
-        if variants > 1:
-            batch, owned = np.repeat(batch, variants, axis=0), True
-        outs, results, fused = self._run(batch, roots, threads=threads, owned=owned)
-        return outs, Records(seed, keys, variants, self._leaves, results, self._segments, fused)
-
-    @staticmethod
-    def _stack(images: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, bool]:
-        """The images as one (N, H, W[, C]) array, and whether it is a new one (ours to write)."""
-        if isinstance(images, np.ndarray):
-            return _check_image(images, "images", batch=True), False
-        images = list(images)
-        if not images:
-            raise ImageShapeError("images is empty; pass at least one image")
-        checked = [_check_image(image, f"images[{i}]") for i, image in enumerate(images)]
-        shapes = {(image.shape, image.dtype) for image in checked}
-        if len(shapes) != 1:
-            raise ImageShapeError(
-                f"images must share one shape and dtype, got {sorted(map(str, shapes))}; "
-                "resize them first or call augment per image"
-            )
-        return np.stack(checked), True
+        hashes = np.repeat(key_hashes(keys), per_image)
+        roots = output_roots(seed, hashes, np.tile(np.arange(per_image, dtype=np.uint64), count))
+        if per_image > 1:
+            batch, owned = np.repeat(batch, per_image, axis=0), True
+        outs, results, fused, canvases = self._run(batch, roots, threads=threads, owned=owned)
+        records = RecordSequence(
+            seed, keys, per_image, self._leaves, results, self._chain.segments, fused, 0, canvases
+        )
+        return outs, records
 
     def _run(
         self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
-    ) -> tuple[np.ndarray, list[_LeafResult], list[np.ndarray | None]]:
-        """The whole batch, step by step: the outputs, each leaf's mask and parameters, and each
-        segment's fused matrices (None for pixel steps). ``owned``: ``images`` may be modified
-        in place.
+    ) -> tuple[np.ndarray, list[Sampled], list[FusedWarp | None], list[list[int] | None]]:
+        """The whole batch, step by step: the outputs, what each leaf sampled and where it
+        fired, each segment's fused warp (None for pixel steps) and each leaf's new canvas
+        (None where it kept the size). ``owned``: ``images`` may be modified in place.
 
         Caller-owned images are copied only when a step must write into them in place (a
         partial warp or pixel step); a warp over the whole batch writes a new array anyway.
         """
-        shape: ImageShape = images.shape[1:]
         n = images.shape[0]
-        masks = self._masks(roots)
+        shapes = self._leaf_shapes(images.shape[1:])
+        fired = self._chain.fired(roots)
         results = []
         for leaf in self._leaves:
-            draws = Draws.for_step(roots, leaf.stream)
-            params = leaf.step.transform.sample(draws, shape)
-            _check_params(leaf, params, n)
-            results.append(_LeafResult(masks[leaf.position], params))
-        batch = _Batch(images, owned)
-        fused: list[np.ndarray | None] = []
-        for segment in self._segments:
+            transform = leaf.step.transform
+            draws = Draws.for_domain(roots, leaf.param_domain)
+            params = transform.sample(draws, shapes[leaf.position])
+            results.append(Sampled(fired[leaf.position], checked_params(transform, params, n)))
+        working = _WorkingImages(images, owned)
+        fused: list[FusedWarp | None] = []
+        for segment in self._chain.segments:
             if segment.geometric:
-                fused.append(self._warp_run(batch, segment, results, shape, threads))
+                fused.append(self._warp_run(working, segment, results, shapes, threads))
             else:
                 first = segment.leaves[0]
-                self._apply_pixel(batch, self._leaves[first], results[first])
+                self._apply_pixel(working, self._leaves[first], results[first])
                 fused.append(None)
-        return batch.writable(), results, fused
+        canvases = [
+            list(after[:2]) if after[:2] != before[:2] else None
+            for before, after in itertools.pairwise(shapes)
+        ]
+        return working.writable(), results, fused, canvases
 
-    def _masks(self, roots: np.ndarray) -> list[np.ndarray]:
-        """For every leaf (by position), which outputs it fires on."""
-        masks: list[np.ndarray] = []
-        everywhere = np.ones(roots.shape[0], dtype=bool)
-        gate_streams = itertools.count(1, 2)  # member m: 2m + 1, in _flatten's order
-
-        def visit(node: Node, parent: np.ndarray) -> None:
-            draws = Draws.for_step(roots, next(gate_streams))
-            mask = parent if node.p >= 1.0 else parent & draws.bernoulli(0, node.p)
-            if isinstance(node, Step):
-                masks.append(mask)
-            elif isinstance(node, OneOf):
-                weights = np.asarray(node.weights or [1.0] * len(node.steps))
-                cumulative = np.cumsum(weights)
-                edges = cumulative / cumulative[-1]
-                edges[cumulative >= cumulative[-1]] = 1.0
-                choice = np.searchsorted(edges, draws.uniform(1), side="right")
-                for j, member in enumerate(node.steps):
-                    visit(member, mask & (choice == j))
-            else:
-                low, high = node.n
-                count = draws.integers(1, low, high)
-                priorities = np.stack([draws.uniform(2 + j) for j in range(len(node.steps))], 1)
-                ranks = np.argsort(np.argsort(priorities, axis=1), axis=1)
-                for j, member in enumerate(node.steps):
-                    visit(member, mask & (ranks[:, j] < count))
-
-        for node in self.steps:
-            visit(node, everywhere)
-        return masks
+    def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
+        """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
+        shapes = [shape]
+        for leaf in self._leaves:
+            transform = leaf.step.transform
+            if isinstance(transform, GeometricTransform):
+                shape = checked_canvas(transform, transform.canvas(shape), shape)
+            shapes.append(shape)
+        return shapes
 
     def _warp_run(
         self,
-        batch: _Batch,
-        segment: _Segment,
-        results: Sequence[_LeafResult],
-        shape: ImageShape,
+        batch: _WorkingImages,
+        segment: Segment,
+        results: Sequence[Sampled],
+        shapes: Sequence[ImageShape],
         threads: int,
-    ) -> np.ndarray:
-        """Warp the outputs any of the run's steps fired on; their fused (n, 3, 3) matrices."""
+    ) -> FusedWarp:
+        """Warp the outputs the run changes (all of them when it changes the canvas)."""
         n = batch.array.shape[0]
-        steps = []
+        per_leaf = []
         for index in segment.leaves:
-            leaf, result = self._leaves[index], results[index]
-            matrices = _checked_matrices(
-                leaf, leaf.step.transform.matrices(n, result.params, shape), n
-            )
-            if not result.mask.all():  # outputs the step did not fire on get the identity
-                matrices = np.where(result.mask[:, None, None], matrices, identity_matrices(1))
-            steps.append(matrices)
-        fused = reduce(compose, steps)
-        fired = np.logical_or.reduce([results[index].mask for index in segment.leaves])
-        options = self._warp_options()
-        if fired.all():
-            batch.replace(warp_affine_batch(batch.array, fused, threads=threads, **options))
-        elif fired.any():
-            which = np.flatnonzero(fired)
-            warped = warp_affine_batch(batch.array[which], fused[which], threads=threads, **options)
-            batch.writable()[which] = warped
-        return fused
+            transform, result = self._leaves[index].step.transform, results[index]
+            shape, canvas = shapes[index], shapes[index + 1]
+            matrices = checked_matrices(transform, transform.matrices(n, result.params, shape), n)
+            if not result.fired.all():  # outputs the step did not fire on: identity or resize
+                unfired = plain_resize(1, shape, canvas)
+                matrices = np.where(result.fired[:, None, None], matrices, unfired)
+            per_leaf.append(matrices)
+        matrices = reduce(compose, per_leaf)
+        first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
+        resized = first != last
+        warp = FusedWarp(matrices, last if resized else None, shrink_factors(matrices, last))
+        changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
+        if resized or changed.all():
+            batch.replace(self._warp_outputs(batch.array, warp, threads))
+        elif changed.any():
+            which = np.flatnonzero(changed)
+            subset = FusedWarp(matrices[which], None, warp.reduce[which])
+            batch.writable()[which] = self._warp_outputs(batch.array[which], subset, threads)
+        return warp
+
+    def _warp_outputs(self, images: np.ndarray, warp: FusedWarp, threads: int) -> np.ndarray:
+        canvas = warp.shape or images.shape[1:3]
+        return warp_outputs(
+            images, warp.matrices, warp.reduce, canvas, self._warp_options(), threads
+        )
 
     def _warp_options(self) -> dict[str, Any]:
         return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
 
-    def _apply_pixel(self, batch: _Batch, leaf: _Leaf, result: _LeafResult) -> None:
-        which = np.flatnonzero(result.mask)
+    def _apply_pixel(self, batch: _WorkingImages, leaf: Leaf, result: Sampled) -> None:
+        which = np.flatnonzero(result.fired)
         if which.size == 0:
             return
         everywhere = which.size == batch.array.shape[0]
         subset = batch.array if everywhere else batch.array[which]
         params = result.params if everywhere else {k: v[which] for k, v in result.params.items()}
-        changed = leaf.step.transform.apply(subset, params)
-        if (
-            not isinstance(changed, np.ndarray)
-            or changed.shape != subset.shape
-            or changed.dtype != subset.dtype
-        ):
-            got = f"{getattr(changed, 'shape', None)} {getattr(changed, 'dtype', type(changed))}"
-            raise PluginContractError(
-                f"{describe_transform(leaf.step.transform)}: apply() must return an array of shape "
-                f"{subset.shape} and dtype {subset.dtype}, got {got}"
-            )
+        transform = leaf.step.transform
+        changed = checked_pixels(transform, transform.apply(subset, params), subset)
         if everywhere:
             batch.replace(changed, owned=changed is not subset and changed.base is None)
         else:
@@ -514,40 +347,71 @@ class Pipeline:
         """
         if not isinstance(record, Record):
             record = Record.from_dict(record)
-        image = _check_image(image, "image")
-        shape: ImageShape = image.shape
+        image = check_image(image, "image")
+        shapes = self._leaf_shapes(image.shape)
         leaves = [self._leaf_for(entry) for entry in record.steps]
-        params = [
-            _decode_params(leaf, entry["params"], shape, f"record step {index} ({entry['name']!r})")
-            for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
-        ]
-        runs = {run["steps"][0]: run["steps"] for run in record.fused}
-        in_runs = {index for run in record.fused for index in run["steps"]}
-        for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
-            geometric = isinstance(leaf.step.transform, GeometricTransform)
-            if geometric != (index in in_runs):
-                problem = "geometric but in no" if geometric else "a pixel step but in a"
-                raise ManifestError(
-                    f"record step {index} ({entry['name']!r}) is {problem} fused run"
-                )
-        batch = _Batch(image[None], owned=False)
-        for index, leaf in enumerate(leaves):
-            if index in runs:
-                steps = [
-                    _checked_matrices(
-                        leaves[member],
-                        leaves[member].step.transform.matrices(1, params[member], shape),
-                        1,
-                    )
-                    for member in runs[index]
-                ]
-                fused = reduce(compose, steps)
-                batch.replace(warp_affine_batch(batch.array, fused, **self._warp_options()))
-            elif index not in in_runs:
-                self._apply_pixel(batch, leaf, _LeafResult(np.ones(1, dtype=bool), params[index]))
-        return batch.writable()[0]
+        params = {
+            leaf.position: decode_params(
+                leaf, entry["params"], shapes[leaf.position], f"record step {i} ({entry['name']!r})"
+            )
+            for i, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
+        }
+        _check_fused_membership(record, leaves)
+        if [leaf.position for leaf in leaves] != sorted(params):
+            raise ManifestError(
+                "record steps are not in the chain's order (or one appears twice); replay "
+                "with the pipeline that made the record"
+            )
+        applied = {leaf.position: index for index, leaf in enumerate(leaves)}
+        runs = iter(record.fused)
+        working = _WorkingImages(image[None], owned=False)
+        for segment in self._chain.segments:
+            if segment.geometric:
+                self._replay_run(working, segment, applied, params, shapes, runs)
+            elif segment.leaves[0] in params:
+                fired = Sampled(np.ones(1, dtype=bool), params[segment.leaves[0]])
+                self._apply_pixel(working, self._leaves[segment.leaves[0]], fired)
+        if next(runs, None) is not None:
+            raise ManifestError("the record has more fused runs than its chain makes warps")
+        return working.writable()[0]
 
-    def _leaf_for(self, entry: Mapping[str, Any]) -> _Leaf:
+    def _replay_run(
+        self,
+        working: _WorkingImages,
+        segment: Segment,
+        applied_index: Mapping[int, int],
+        params: Mapping[int, Params],
+        shapes: Sequence[ImageShape],
+        runs: Iterator[FusedRun],
+    ) -> None:
+        """Redo one geometric run as ``_warp_run`` did, from the record's params and factors;
+        ``applied_index`` maps a transform position to its index in the record's steps."""
+        applied = [applied_index[p] for p in segment.leaves if p in applied_index]
+        first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
+        if not applied and first == last:
+            return
+        run = next(runs, None)
+        shape = list(last) if first != last else None
+        if run is None or run["steps"] != applied or run.get("shape") != shape:
+            raise ManifestError(
+                f"the record's warps do not match its chain: expected one fusing steps {applied}"
+                + (f" onto a {shape[0]}x{shape[1]} canvas" if shape else "")
+                + "; replay with the pipeline that made the record"
+            )
+        per_leaf = []
+        for position in segment.leaves:
+            transform, shape_in = self._leaves[position].step.transform, shapes[position]
+            if position in params:
+                matrices = transform.matrices(1, params[position], shape_in)
+                per_leaf.append(checked_matrices(transform, matrices, 1))
+            else:
+                per_leaf.append(plain_resize(1, shape_in, shapes[position + 1]))
+        factors = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
+        warp = FusedWarp(reduce(compose, per_leaf), last if shape else None, factors)
+        working.replace(self._warp_outputs(working.array, warp, threads=1))
+
+    def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
+        """The leaf an applied step names: on disk its "step" key is the transform position."""
         position = entry["step"]
         if not 0 <= position < len(self._leaves):
             raise ManifestError(
@@ -563,70 +427,14 @@ class Pipeline:
         return leaf
 
 
-# The JSON kinds a recorded value may come back as, by the dtype ``sample`` gives it.
-_DECODABLE_KINDS = {"f": "fi", "i": "i", "b": "b"}
+def _check_fused_membership(record: Record, leaves: Sequence[Leaf]) -> None:
+    """Every applied geometric step sits in a fused run, and no pixel step does."""
+    in_runs = {index for run in record.fused for index in run["steps"]}
+    for index, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True)):
+        geometric = isinstance(leaf.step.transform, GeometricTransform)
+        if geometric != (index in in_runs):
+            problem = "geometric but in no" if geometric else "a pixel step but in a"
+            raise ManifestError(f"record step {index} ({entry['name']!r}) is {problem} fused run")
 
 
-def _decode_params(
-    leaf: _Leaf, recorded: Mapping[str, Any], shape: ImageShape, where: str
-) -> Params:
-    """A record's JSON params back to length-1 arrays of the names, dtypes and shapes that the
-    transform's ``sample`` gives for this image shape (learnt by sampling it once)."""
-    expected = leaf.step.transform.sample(Draws(np.zeros(1, dtype=np.uint64)), shape)
-    _check_params(leaf, expected, 1)
-    if set(recorded) != set(expected):
-        raise ManifestError(
-            f"{where} has params {sorted(recorded)}, but the transform records "
-            f"{sorted(expected)}; replay with the pipeline that made the record"
-        )
-    decoded = {}
-    for name, like in expected.items():
-        try:
-            value = np.asarray([recorded[name]])
-        except ValueError:  # a ragged list
-            value = np.asarray([None])
-        if value.shape != like.shape or value.dtype.kind not in _DECODABLE_KINDS[like.dtype.kind]:
-            raise ManifestError(
-                f"{where}: parameter {name!r} got {recorded[name]!r}; expected "
-                f"{like.dtype} of shape {like.shape[1:]}"
-            )
-        decoded[name] = value.astype(like.dtype)
-    return decoded
-
-
-def _check_params(leaf: _Leaf, params: Any, n: int) -> None:
-    """Sampled params must be arrays of length n with a dtype that round-trips through JSON."""
-    if not isinstance(params, dict):
-        raise PluginContractError(
-            f"{describe_transform(leaf.step.transform)}: sample() must return a dict of arrays"
-        )
-    for key, value in params.items():
-        if (
-            not isinstance(value, np.ndarray)
-            or value.ndim < 1
-            or value.shape[0] != n
-            or value.dtype not in RECORDABLE_DTYPES
-        ):
-            raise PluginContractError(
-                f"{describe_transform(leaf.step.transform)}: sampled parameter "
-                f"{key!r} must be a float64, int64 or bool array with first axis {n} (so it "
-                f"survives the record's JSON round trip), got {value!r:.80}"
-            )
-
-
-def _checked_matrices(leaf: _Leaf, matrices: Any, n: int) -> np.ndarray:
-    if (
-        not isinstance(matrices, np.ndarray)
-        or matrices.shape != (n, 3, 3)
-        or matrices.dtype != np.float64
-    ):
-        raise PluginContractError(
-            f"{describe_transform(leaf.step.transform)}: matrices() must return a float64 "
-            f"array of shape ({n}, 3, 3), got {getattr(matrices, 'shape', type(matrices))}"
-        )
-    if matrices[:, 2, :2].any() or (matrices[:, 2, 2] != 1.0).any():
-        raise PluginContractError(
-            f"{describe_transform(leaf.step.transform)}: matrices() must be affine, "
-            "every last row [0, 0, 1]"
-        )
-    return matrices
+__getattr__ = renamed_attributes(__name__, {"Records": ("RecordSequence", RecordSequence)})

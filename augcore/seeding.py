@@ -2,19 +2,22 @@
 
 All randomness is counter-based: a draw is a pure hash of its coordinates
 
-    (seed, key, k, stream, draw)
+    (seed, key, k, domain, draw)
 
 where ``seed`` is the run's seed, ``key`` the source's stable string key (hashed by
 ``key_hashes`` from its code points, never with Python's salted ``hash()``), ``k`` the variant
-index, ``stream`` the chain step (its pre-order position in the chain; see
-``augcore.pipeline``) and ``draw`` the number of the quantity inside that step (chosen by the
-transform: 0 for the angle, 1 for the next...).
+index, ``domain`` the draw domain of a chain step (step m of the chain in pre-order draws its
+parameters in domain 2m and its gate in 2m + 1; see ``augcore.chain``) and ``draw`` the number
+of the quantity inside that domain (chosen by the transform: 0 for the angle, 1 for the
+next...). ``output_roots`` hashes (seed, key, k) into one root per output; ``Draws.for_domain``
+mixes a domain into the roots of a batch.
 The hash is splitmix64's finaliser applied in a chain, computed in numpy ``uint64`` arithmetic
 over whole arrays of outputs at once.
 
 Consequences: an output's parameters depend only on its own identity, never on batch size,
 order, thread count or the other images in a run; there is no Generator object per output and
-the global numpy RNG is never touched.
+the global numpy RNG is never touched. Which numbers a given version draws is pinned by
+tests/test_pinned.py; docs/glossary.md says what may change them.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from augcore._deprecation import renamed_attributes, warn_renamed
 from augcore.errors import AugmentOptionError
+from augcore.validation import require_int
 
 _MASK64 = (1 << 64) - 1
+MAX_SEED = _MASK64  #: seeds are integers in [0, MAX_SEED]
 _GOLDEN = 0x9E3779B97F4A7C15
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
 _MUL2 = np.uint64(0x94D049BB133111EB)
@@ -36,7 +42,7 @@ _KEY_DOMAIN = 0x6B6579  # "key": keeps key hashes apart from the other uses of s
 
 
 def mix64_int(value: int) -> int:
-    """splitmix64 of a Python int (used for per-step and per-draw constants)."""
+    """splitmix64 of a Python int (used for per-domain and per-draw constants)."""
     z = (value + _GOLDEN) & _MASK64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
@@ -88,47 +94,48 @@ def key_hash(key: str) -> int:
     return int(key_hashes([key])[0])
 
 
-def check_seed(seed: int) -> int:
+def check_seed(seed: int, error: type[Exception] = AugmentOptionError) -> int:
     """Seeds are integers in [0, 2**64); bools and floats are refused so typos do not pass."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise AugmentOptionError(
-            f"seed must be an int in [0, 2**64), got {type(seed).__name__}: {seed!r}"
-        )
-    if not 0 <= int(seed) <= _MASK64:
-        raise AugmentOptionError(f"seed must be in [0, 2**64), got {seed}")
-    return int(seed)
+    return require_int("seed", seed, minimum=0, maximum=MAX_SEED, error=error)
 
 
-def output_streams(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
+def output_roots(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
     """The root hash of each output identity (seed, key hash, k), shape (n,) ``uint64``."""
     base = mix64(hashes.astype(np.uint64) ^ np.uint64(mix64_int(check_seed(seed))))
     return mix64(base ^ mix64(ks.astype(np.uint64)))
 
 
 class Draws:
-    """The random draws of one chain step for a batch of n outputs.
+    """The random draws of one draw domain for a batch of n outputs.
 
     Every method takes a ``draw`` number: the same draw number always gives the same value for
     the same output, so a transform must use a distinct number for each quantity it samples.
     """
 
-    __slots__ = ("_streams",)
+    __slots__ = ("_hashes",)
 
-    def __init__(self, streams: np.ndarray) -> None:
-        self._streams = streams
+    def __init__(self, hashes: np.ndarray) -> None:
+        """``hashes``: one ``uint64`` per output, already mixed with its domain."""
+        self._hashes = hashes
+
+    @classmethod
+    def for_domain(cls, roots: np.ndarray, domain: int) -> Draws:
+        """Draws of ``domain`` for the outputs whose ``output_roots`` are ``roots``."""
+        return cls(mix64(roots ^ np.uint64(mix64_int(domain))))
 
     @classmethod
     def for_step(cls, roots: np.ndarray, step: int) -> Draws:
-        """Draws of chain step ``step`` for the outputs whose root hashes are ``roots``."""
-        return cls(mix64(roots ^ np.uint64(mix64_int(step))))
+        """Deprecated name of ``for_domain`` (its argument was always a domain number)."""
+        warn_renamed("Draws.for_step", "Draws.for_domain")
+        return cls.for_domain(roots, step)
 
     @property
     def n(self) -> int:
-        return int(self._streams.shape[0])
+        return int(self._hashes.shape[0])
 
     def bits(self, draw: int) -> np.ndarray:
         """64 random bits per output, shape (n,) ``uint64``."""
-        return mix64(self._streams ^ np.uint64(mix64_int(draw)))
+        return mix64(self._hashes ^ np.uint64(mix64_int(draw)))
 
     def uniform(self, draw: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
         """Uniform floats in [low, high], shape (n,) float64.
@@ -167,3 +174,6 @@ def standard_normal_field(seeds: np.ndarray, count: int) -> np.ndarray:
     u1 = ((bits >> np.uint64(32)).astype(np.float64) + 1.0) * _TO_UNIT32  # (0, 1]
     u2 = (bits & np.uint64(0xFFFFFFFF)).astype(np.float64) * _TO_UNIT32
     return (np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)).astype(np.float32)
+
+
+__getattr__ = renamed_attributes(__name__, {"output_streams": ("output_roots", output_roots)})

@@ -21,24 +21,24 @@ from __future__ import annotations
 
 import math
 import os
-import queue
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from augcore._deprecation import renamed_keyword, warn_renamed
 from augcore.errors import ImageDtypeError, ImageShapeError, StreamOptionError
-from augcore.pipeline import IMAGE_DTYPES, Pipeline, Record
-from augcore.seeding import mix64_int
+from augcore.pipeline import Pipeline
+from augcore.prefetch import prefetched
+from augcore.record import Record
+from augcore.seeding import check_seed, mix64_int
+from augcore.validation import IMAGE_DTYPES, require_int
 
-# Mixed into the shuffle generator's seed so the batch order never shares a random stream with
+# Mixed into the shuffle generator's seed so the batch order never shares random numbers with
 # the augmentation parameters derived from the same user seed.
 _SHUFFLE_DOMAIN = 0x5348_5546  # "SHUF"
 _EPOCH_DOMAIN = 0x4550_4F43_0000_0000  # "EPOC": keeps epoch seeds apart from small user seeds
-_POLL_SECONDS = 0.05
-_MAX_SEED = 2**64 - 1
 FOLDER_MODES = ("L", "RGB", "RGBA", None)
 
 
@@ -46,7 +46,7 @@ class Batch(NamedTuple):
     """One step's worth of augmented images.
 
     ``images[j]`` was made from source image ``indices[j]`` and is described by ``records[j]``;
-    with ``variants=K`` each source image appears K times in a row (k = 0..K-1), all made
+    with ``per_image=K`` each source image appears K times in a row (k = 0..K-1), all made
     with the seed ``AugmentStream.epoch_seed(epoch)``.
     """
 
@@ -147,11 +147,44 @@ def _converted(image: np.ndarray, mode: str | None) -> np.ndarray:
 class AugmentStream:
     """Yields ``Batch`` objects for ``epochs`` epochs; ``len()`` counts batches over all epochs.
 
-    ``source`` is an (N, H, W[, C]) uint8/float32 array (a ``np.memmap`` works and is read one
-    batch at a time), any sequence of same-shape images (read lazily by index), or a folder of
-    image files (decoded per batch; ``resize=(height, width)`` makes mixed sizes batchable,
-    ``mode`` is the Pillow colour mode every file is converted to). ``keys`` names array images
-    (default: their index as a string); folder images are keyed by their relative path.
+    Args:
+        source: an (N, H, W[, C]) uint8/float32 array (a ``np.memmap`` works and is read one
+            batch at a time), any sequence of same-shape images (read lazily by index), or a
+            folder of image files (decoded per batch).
+        pipeline: the chain to apply; default ``Pipeline.default()``.
+        seed: the seed of epoch 0, an integer in [0, 2**64); later epochs hash their own.
+        batch_size: source images per batch (each gives ``per_image`` outputs).
+        epochs: how many passes over the source one iteration makes.
+        per_image: outputs per source image in every batch, >= 1 (default 1).
+        shuffle: visit the source in a new order each epoch (drawn from ``(seed, epoch)``).
+        drop_last: leave out the last, smaller batch of each epoch.
+        keys: identity keys of array images (default: their index as a string); folder
+            images are keyed by their path relative to the folder.
+        resize: ``(height, width)`` every folder image is resized to, so mixed sizes batch.
+        mode: the Pillow colour mode folder images are converted to (None keeps each file's).
+        threads: threads the warp kernel may use.
+        prefetch: batches made ahead in a background thread (0: none, made on demand).
+        variants: deprecated name of ``per_image``.
+
+    Yields:
+        ``Batch(images, records, indices, epoch)``: ``images[j]`` was made from source image
+        ``indices[j]`` (look labels up with it) and is described by ``records[j]``.
+
+    Raises:
+        StreamOptionError: a bad option, an empty source or a missing folder.
+        ImageShapeError, ImageDtypeError: source images that cannot be batched (raised when
+            the batch holding them is made).
+        InputImageError: a folder file that cannot be decoded (when its batch is made).
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> images = np.zeros((10, 8, 8, 3), np.uint8)
+        >>> stream = augcore.AugmentStream(images, seed=7, batch_size=4, epochs=2, per_image=2)
+        >>> len(stream), stream.batches_per_epoch
+        (6, 3)
+        >>> batch = stream.batch(0, 0)
+        >>> batch.images.shape, batch.indices.tolist()
+        ((8, 8, 8, 3), [0, 0, 1, 1, 6, 6, 3, 3])
     """
 
     def __init__(
@@ -162,7 +195,7 @@ class AugmentStream:
         seed: int,
         batch_size: int = 32,
         epochs: int = 1,
-        variants: int = 1,
+        per_image: int | None = None,
         shuffle: bool = True,
         drop_last: bool = False,
         keys: Sequence[str] | None = None,
@@ -170,18 +203,22 @@ class AugmentStream:
         mode: str | None = "RGB",
         threads: int = 1,
         prefetch: int = 2,
+        variants: int | None = None,
     ) -> None:
-        _require_int("seed", seed, minimum=0, maximum=_MAX_SEED)
-        _require_int("batch_size", batch_size, minimum=1)
-        _require_int("epochs", epochs, minimum=1)
-        _require_int("variants", variants, minimum=1)
-        _require_int("threads", threads, minimum=1)
-        _require_int("prefetch", prefetch, minimum=0)
+        per_image = renamed_keyword(
+            "AugmentStream", ("variants", variants), ("per_image", per_image), 1, StreamOptionError
+        )
+        check_seed(seed, StreamOptionError)
+        require_int("batch_size", batch_size, minimum=1, error=StreamOptionError)
+        require_int("epochs", epochs, minimum=1, error=StreamOptionError)
+        require_int("per_image", per_image, minimum=1, error=StreamOptionError)
+        require_int("threads", threads, minimum=1, error=StreamOptionError)
+        require_int("prefetch", prefetch, minimum=0, error=StreamOptionError)
         self.pipeline = Pipeline.default() if pipeline is None else pipeline
         self.seed = seed
         self.batch_size = batch_size
         self.epochs = epochs
-        self.variants = variants
+        self.per_image = per_image
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.threads = threads
@@ -196,8 +233,14 @@ class AugmentStream:
             )
 
     @property
+    def variants(self) -> int:
+        """Deprecated name of ``per_image``."""
+        warn_renamed("AugmentStream.variants", "AugmentStream.per_image")
+        return self.per_image
+
+    @property
     def num_images(self) -> int:
-        """Source images per epoch (each yields ``variants`` outputs)."""
+        """Source images per epoch (each yields ``per_image`` outputs)."""
         return len(self._source)
 
     @property
@@ -218,14 +261,14 @@ class AugmentStream:
         Each epoch is its own set of identities (epoch_seed, key, k), so every epoch sees fresh
         augmentations while epoch 0 equals ``pipeline.augment_batch(images, seed=seed, ...)``.
         """
-        _require_int("epoch", epoch, minimum=0)
+        require_int("epoch", epoch, minimum=0, error=StreamOptionError)
         if epoch == 0:
             return self.seed
         return mix64_int(self.seed ^ mix64_int(_EPOCH_DOMAIN + epoch))
 
     def order(self, epoch: int) -> np.ndarray:
         """Source indices in the order epoch ``epoch`` visits them."""
-        _require_int("epoch", epoch, minimum=0)
+        require_int("epoch", epoch, minimum=0, error=StreamOptionError)
         if not self.shuffle:
             return np.arange(len(self._source))
         generator = np.random.Generator(np.random.PCG64([self.seed, _SHUFFLE_DOMAIN, epoch]))
@@ -246,11 +289,11 @@ class AugmentStream:
         if epoch is None:
             epochs = range(self.epochs)
         else:
-            _require_int("epoch", epoch, minimum=0)
+            require_int("epoch", epoch, minimum=0, error=StreamOptionError)
             epochs = range(epoch, epoch + 1)
         if self.prefetch == 0:
             return self._batches(epochs)
-        return _prefetched(lambda: self._batches(epochs), self.prefetch)
+        return prefetched(lambda: self._batches(epochs), self.prefetch)
 
     def _batches(self, epochs: range) -> Iterator[Batch]:
         for epoch in epochs:
@@ -270,10 +313,10 @@ class AugmentStream:
             images,
             seed=self.epoch_seed(epoch),
             keys=keys,
-            variants=self.variants,
+            per_image=self.per_image,
             threads=self.threads,
         )
-        return Batch(augmented, records, np.repeat(positions, self.variants), epoch)
+        return Batch(augmented, records, np.repeat(positions, self.per_image), epoch)
 
 
 def _make_source(
@@ -325,64 +368,3 @@ def _checked_size(resize: tuple[int, int] | None) -> tuple[int, int] | None:
             f"resize must be (height, width) in positive pixels, not {resize!r}"
         )
     return (resize[0], resize[1])
-
-
-def _require_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-        or (maximum is not None and value > maximum)
-    ):
-        upper = "" if maximum is None else f" and <= {maximum}"
-        raise StreamOptionError(f"{name} must be an integer >= {minimum}{upper}, not {value!r}")
-
-
-class _ProducerFailed(NamedTuple):
-    error: BaseException
-
-
-_END = object()
-
-
-def _prefetched(produce: Callable[[], Iterator[Batch]], depth: int) -> Iterator[Batch]:
-    """Runs ``produce`` in a thread at most ``depth`` items ahead of the consumer.
-
-    The kernel releases the GIL, so the next batch is augmented while the training step runs.
-    Closing the returned generator (or dropping it) stops and joins the thread.
-    """
-    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=_POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in produce():
-                if not offer(item):
-                    return
-        except BaseException as error:
-            offer(_ProducerFailed(error))
-            return
-        offer(_END)
-
-    producer = threading.Thread(target=run, name="augcore-stream-prefetch", daemon=True)
-    producer.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, _ProducerFailed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        producer.join()

@@ -216,6 +216,14 @@ class Transform:
         self.options: dict[str, Any] = validate_options(
             type(self), options, f"transform {self.name!r}"
         )
+        self.check_options()
+
+    def check_options(self) -> None:
+        """Refuse combinations of options that ``Param`` bounds cannot express.
+
+        Called once, after each option was validated and normalised into ``self.options``;
+        raise ``augcore.ConfigError`` naming the transform and what to change.
+        """
 
     def sample(self, draws: Draws, shape: ImageShape) -> Params:
         """Parameters for ``draws.n`` outputs of images of ``shape``: name -> array of length n.
@@ -260,11 +268,22 @@ class GeometricTransform(Transform):
 
     kind: ClassVar[str] = "geometric"
 
+    def canvas(self, shape: ImageShape) -> ImageShape:
+        """The output shape for an input of ``shape``: unchanged unless the step resizes.
+
+        It may depend on ``shape`` and the options only, never on sampled values, so every
+        output made from one input size has one size and a batch stays rectangular.
+        """
+        return shape
+
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         """(n, 3, 3) float64 pull maps, input (row, col, 1) = M @ output (row, col, 1).
 
-        ``params`` holds arrays of length n as ``sample`` returned them (or as a record
-        replays them); a parameterless transform learns the batch size from ``n``.
+        Output coordinates are on this step's ``canvas(shape)``, input ones on ``shape``. The
+        last row is [0, 0, 1] for an affine map; a projective map (a perspective) may use it,
+        and input (row, col) is then divided by the third coordinate. ``params`` holds arrays
+        of length n as ``sample`` returned them (or as a record replays them); a
+        parameterless transform learns the batch size from ``n``.
         """
         raise NotImplementedError(f"transform {self.name!r} does not implement matrices()")
 
@@ -308,20 +327,51 @@ def identity_matrices(n: int) -> np.ndarray:
 
 
 def compose(first: np.ndarray, then: np.ndarray) -> np.ndarray:
-    """Pull map of applying ``first`` and then ``then``: ``first @ then`` for affine (n, 3, 3).
+    """Pull map of applying ``first`` and then ``then``: ``first @ then`` for (n, 3, 3) maps.
 
     Written element by element (no BLAS) so every output's product is computed in exactly the
     same operation order whatever the batch size: fused matrices are bit-identical between
-    ``augment`` and ``augment_batch``. The last rows are [0, 0, 1] (affine maps only).
+    ``augment`` and ``augment_batch``. Two affine maps give an affine map whose last row is
+    exactly [0, 0, 1], computed as before projective maps existed (records stay the same); a
+    projective product is normalised so that its corner element is 1.
     """
     a, b = first, then
     out = np.zeros(a.shape, dtype=np.float64)
-    for i in range(2):
-        a0, a1 = a[:, i, 0], a[:, i, 1]
-        out[:, i, 0] = a0 * b[:, 0, 0] + a1 * b[:, 1, 0]
-        out[:, i, 1] = a0 * b[:, 0, 1] + a1 * b[:, 1, 1]
-        out[:, i, 2] = a0 * b[:, 0, 2] + a1 * b[:, 1, 2] + a[:, i, 2]
-    out[:, 2, 2] = 1.0
+    if not (is_projective(a) or is_projective(b)):
+        for i in range(2):
+            a0, a1 = a[:, i, 0], a[:, i, 1]
+            out[:, i, 0] = a0 * b[:, 0, 0] + a1 * b[:, 1, 0]
+            out[:, i, 1] = a0 * b[:, 0, 1] + a1 * b[:, 1, 1]
+            out[:, i, 2] = a0 * b[:, 0, 2] + a1 * b[:, 1, 2] + a[:, i, 2]
+        out[:, 2, 2] = 1.0
+        return out
+    for i in range(3):
+        for j in range(3):
+            out[:, i, j] = (
+                a[:, i, 0] * b[:, 0, j] + a[:, i, 1] * b[:, 1, j] + a[:, i, 2] * b[:, 2, j]
+            )
+    return out / out[:, 2:3, 2:3]
+
+
+def is_projective(matrices: np.ndarray) -> bool:
+    """Whether any of the (n, 3, 3) maps has a last row other than [0, 0, 1]."""
+    return bool(matrices[:, 2, :2].any() or (matrices[:, 2, 2] != 1.0).any())
+
+
+def region_matrices(
+    top: np.ndarray,
+    left: np.ndarray,
+    height: np.ndarray,
+    width: np.ndarray,
+    canvas: ImageShape,
+) -> np.ndarray:
+    """(n, 3, 3) pull maps that resize the input region (top, left, height, width) onto
+    ``canvas``, pixel centre onto pixel centre: row = top + (row' + 0.5) * height / H' - 0.5."""
+    out = identity_matrices(top.shape[0])
+    out[:, 0, 0] = height / canvas[0]
+    out[:, 1, 1] = width / canvas[1]
+    out[:, 0, 2] = top + 0.5 * out[:, 0, 0] - 0.5
+    out[:, 1, 2] = left + 0.5 * out[:, 1, 1] - 0.5
     return out
 
 

@@ -1,16 +1,25 @@
-"""The checks every boundary of augcore shares: what counts as a number, an integer, a mode.
+"""The checks every boundary of augcore shares: a number, an integer, a mode, an image.
 
 One home for them, so that a config, a kernel call, a job option and a Keras argument accept
-and refuse exactly the same values. Errors are raised by the callers, which know the parameter's
-name and the exception class of their boundary (``augcore.errors``).
+and refuse exactly the same values. The predicates (``is_number``, ``is_integer``) leave the
+error to the caller; ``require_int`` raises the exception class its caller passes, so each
+boundary keeps its own ``augcore.errors`` class while the rule and the wording stay one.
+``check_image`` and ``stack_images`` are the one check of images handed to the pipeline: not
+an array, a wrong rank or an empty axis is an ``ImageShapeError``, a wrong dtype an
+``ImageDtypeError``, as in the warp's checks (``augcore._warp_checks``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from augcore.errors import ImageDtypeError, ImageShapeError
+
+#: The image dtypes augcore handles everywhere (pipeline, stream, warp).
+IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 #: The border modes of the warp kernel, each named as in ``scipy.ndimage``.
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
@@ -27,3 +36,69 @@ def is_number(value: Any) -> bool:
 def is_integer(value: Any) -> bool:
     """A Python or numpy integer that is not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def require_int(
+    name: str,
+    value: Any,
+    *,
+    minimum: int,
+    maximum: int | None = None,
+    error: type[Exception],
+) -> int:
+    """``value`` as an int when it is an integer in [minimum, maximum]; else ``error``.
+
+    The one count/index/seed check: ``error`` is the caller's ``AugcoreError`` subclass (an
+    ``AugmentOptionError`` for ``augment``, a ``StreamOptionError`` for ``AugmentStream``...),
+    and the message names the parameter, what is allowed and what it got.
+    """
+    if is_integer(value) and value >= minimum and (maximum is None or value <= maximum):
+        return int(value)
+    upper = "" if maximum is None else f" and <= {maximum}"
+    raise error(f"{name} must be an integer >= {minimum}{upper}, got {value!r}")
+
+
+def check_image(image: Any, what: str, batch: bool = False) -> np.ndarray:
+    """``image`` as a C-contiguous uint8/float32 array of rank 2-3 (4 with ``batch``), non-empty.
+
+    Not an array, a wrong rank or an empty axis: ``ImageShapeError``; a dtype other than
+    uint8/float32: ``ImageDtypeError`` (as the warp does; docs/glossary.md, "One error per
+    kind of mistake").
+    """
+    if not isinstance(image, np.ndarray):
+        raise ImageShapeError(
+            f"{what} must be a numpy array, got {type(image).__name__}; "
+            "convert it with numpy.asarray(...)"
+        )
+    if image.dtype not in IMAGE_DTYPES:
+        raise ImageDtypeError(
+            f"{what} has dtype {image.dtype}; augcore handles uint8 and float32 "
+            "(convert with .astype(np.float32) or to uint8 first)"
+        )
+    dims = (3, 4) if batch else (2, 3)
+    if image.ndim not in dims or 0 in image.shape:
+        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
+        raise ImageShapeError(f"{what} has shape {image.shape}; expected non-empty {layout}")
+    return np.ascontiguousarray(image)
+
+
+def stack_images(images: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, bool]:
+    """The images as one (N, H, W[, C]) array, and whether it is a new one (ours to write)."""
+    if isinstance(images, np.ndarray):
+        return check_image(images, "images", batch=True), False
+    if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
+        raise ImageShapeError(
+            "images must be an (N, H, W[, C]) numpy array or a sequence of arrays, "
+            f"got {type(images).__name__}"
+        )
+    images = list(images)
+    if not images:
+        raise ImageShapeError("images is empty; pass at least one image")
+    checked = [check_image(image, f"images[{i}]") for i, image in enumerate(images)]
+    shapes = {(image.shape, image.dtype) for image in checked}
+    if len(shapes) != 1:
+        raise ImageShapeError(
+            f"images must share one shape and dtype, got {sorted(map(str, shapes))}; "
+            "resize them first or call augment per image"
+        )
+    return np.stack(checked), True

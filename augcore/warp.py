@@ -1,265 +1,312 @@
-"""Typed Python face of the compiled affine-warp kernel.
+"""Typed Python face of the compiled warp kernel: affine and projective pull maps.
 
-Everything is validated here, before the kernel runs without the GIL, so bad input raises a
-specific ``augcore`` exception that says what to do instead of crashing inside C.
+Everything is validated (in ``augcore._warp_checks``) before the kernel runs without the GIL,
+so bad input raises a specific ``augcore`` exception that says what to do instead of crashing
+inside C.
 
-Results match ``scipy.ndimage.affine_transform`` applied per channel with the same matrix, order,
-mode and cval: pixel-exact for order 0, bit-exact for float32 at order 1 (scipy's own double
-arithmetic). uint8 at order 1 is computed in float32 lanes for speed and rounded half up like
-scipy, so it is within 1 of scipy everywhere and equal to it except where scipy's value lies
-within ~1e-5 of a .5 rounding boundary (about 1e-5 of all pixels).
+Affine results match ``scipy.ndimage.affine_transform`` applied per channel with the same
+matrix, ``output_shape``, order, mode and cval: pixel-exact for order 0, bit-exact for float32 at
+order 1 (scipy's own double arithmetic). uint8 at order 1 is computed in float32 lanes for speed
+and rounded half up like scipy, so it is within 1 of scipy everywhere and equal to it except
+where scipy's value lies within ~1e-5 of a .5 rounding boundary (about 1e-5 of all pixels).
+
+Projective results match ``scipy.ndimage.map_coordinates`` on the coordinates
+``x = ((m02 + r m00) + c m01) / w``, ``y = ((m12 + r m10) + c m11) / w`` with
+``w = (m22 + r m20) + c m21``, evaluated in float64 in exactly that order (a true division, no
+fused multiply-add): with the same rules and tolerances as above. Any other order of evaluation
+rounds differently in the last bit, which changes order-0 results only at exact .5 ties.
+
+Threads: a batch call splits its images into ``threads`` ranges of whole images, so results never
+depend on the thread count. A caller warping many batches (e.g. ``Pipeline``) should own one
+``concurrent.futures.ThreadPoolExecutor`` and pass it as ``executor=``; without it a short-lived
+pool is built per call, which costs more than the warp itself on small images.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import numbers
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Literal
 
 import numpy as np
 
-from augcore.errors import (
-    BatchLengthError,
-    ImageDtypeError,
-    ImageShapeError,
-    MatrixError,
-    OutputArrayError,
-    WarpOptionError,
+from augcore._warp_checks import (
+    MAX_OUTPUT_PIXELS,
+    affine_rows,
+    as_channels_last,
+    as_float_array,
+    batch_length,
+    canvas,
+    mode_code,
+    projective_rows,
+    run,
+    threads_and_executor,
 )
+from augcore.errors import MatrixError
+from augcore.validation import stack_images
 
-try:
-    from augcore import _warp
-except ImportError as exc:  # pragma: no cover - only on a broken install
-    raise ImportError(
-        "augcore's compiled warp kernel (augcore._warp) is missing or failed to load. "
-        "Reinstall with `pip install .` (or `python setup.py build_ext --inplace` in a checkout); "
-        "a C compiler and Cython >= 3 are needed to build it."
-    ) from exc
-
-__all__ = ["FillMode", "warp_affine", "warp_affine_batch"]
+__all__ = [
+    "MAX_OUTPUT_PIXELS",
+    "FillMode",
+    "is_affine",
+    "warp_affine",
+    "warp_affine_batch",
+    "warp_perspective",
+    "warp_perspective_batch",
+]
 
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]
-
-SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
-# Beyond this, coordinates lose integer precision and scipy's own index casts overflow.
-MAX_COORDINATE = 1e15
-MAX_PIXELS = 2**31 - 1
 
 
 def warp_affine(
     image: np.ndarray,
     matrix: np.ndarray,
     *,
+    output_shape: tuple[int, int] | None = None,
     order: int = 0,
     fill_mode: FillMode = "nearest",
     cval: float = 0,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Warp one image with a pull map: input (row, col) = M @ (out_row, out_col, 1).
+    """Warp one image with an affine pull map: input (row, col) = M @ (out_row, out_col, 1).
 
-    ``image`` is (H, W) or (H, W, C), uint8 or float32; ``matrix`` is 2x3 or 3x3. The result has
-    the image's shape and dtype; pass ``out`` to write into an existing array.
+    Args:
+        image: (H, W) or channels-last (H, W, C) array, uint8 or float32 (any strides).
+        matrix: 2x3, or 3x3 with last row [0, 0, 1]; row/column pixel coordinates, scipy's
+            convention (``scipy.ndimage.affine_transform(image, M[:2, :2], offset=M[:2, 2])``).
+        output_shape: (H', W') of the result; default the image's (H, W). The channel axis is
+            kept. At most ``MAX_OUTPUT_PIXELS`` pixels.
+        order: 0 (nearest) or 1 (bilinear).
+        fill_mode: where a sample falls outside the image: "nearest" (edge pixel), "constant"
+            (``cval``), "reflect" or "wrap", each as the scipy mode of the same name.
+        cval: the "constant" fill value; 0..255 for uint8 images.
+        out: optional array to write the result into, shaped and typed like the result and not
+            overlapping ``image``.
+
+    Returns:
+        The warped image, (H', W') or (H', W', C), of the image's dtype (``out`` if given).
+
+    Raises:
+        ImageShapeError: ``image`` is not a numpy array, or has a bad number of axes or an empty
+            axis.
+        ImageDtypeError: ``image`` is neither uint8 nor float32.
+        MatrixError: ``matrix`` has a bad shape, holds NaN/inf, is projective, or maps output
+            pixels absurdly far.
+        WarpOptionError: a bad ``output_shape``, ``order``, ``fill_mode`` or ``cval``.
+        OutputArrayError: ``out`` has the wrong shape or dtype, is read-only or overlaps.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+        >>> half = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]])  # output (r, c) reads (2r, 2c)
+        >>> augcore.warp_affine(image, half, output_shape=(2, 2))
+        array([[ 0,  2],
+               [ 8, 10]], dtype=uint8)
     """
-    source = _as_channels_last(image, "image")
-    matrices = _check_matrices(_as_float_array(matrix, "matrix")[None], source.shape[1:3], "matrix")
-    mode = _check_options(order, fill_mode, cval, source.dtype)
-    return _run(source, matrices, image, out, int(order), mode, cval, threads=1)
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_one(image, matrix, options, _affine_rows)
 
 
 def warp_affine_batch(
     images: np.ndarray | Sequence[np.ndarray],
     matrices: np.ndarray,
     *,
+    output_shape: tuple[int, int] | None = None,
     order: int = 0,
     fill_mode: FillMode = "nearest",
     cval: float = 0,
     out: np.ndarray | None = None,
     threads: int = 1,
+    executor: Executor | None = None,
 ) -> np.ndarray:
-    """Warp N same-shape images, each with its own matrix, optionally over several threads.
+    """Warp N same-shape images, each with its own affine matrix, optionally over threads.
 
-    ``images`` is (N, H, W[, C]) or a sequence of N same-shape arrays; ``matrices`` is (N, 2, 3)
-    or (N, 3, 3). Image ``i`` of the result is exactly ``warp_affine(images[i], matrices[i])``
-    whatever ``threads`` is: threads only split the batch into chunks of whole images.
+    Image ``i`` of the result is exactly ``warp_affine(images[i], matrices[i], ...)`` whatever
+    ``threads`` and ``executor`` are: threads only split the batch into ranges of whole images.
+
+    Args:
+        images: (N, H, W[, C]) array, or a sequence of N same-shape, same-dtype arrays.
+        matrices: (N, 2, 3) or (N, 3, 3) affine pull maps, one per image.
+        output_shape, order, fill_mode, cval: as for ``warp_affine``, shared by every image.
+        out: optional (N, H', W'[, C]) array to write into.
+        threads: how many ranges to split the batch into (each range one thread; the calling
+            thread warps the last one).
+        executor: a thread-based ``concurrent.futures.Executor`` the caller owns and reuses
+            across calls (with at least ``threads - 1`` workers); the other ranges run on it.
+            Without it a pool is built and shut down per call when ``threads > 1``.
+
+    Returns:
+        The warped batch, (N, H', W'[, C]), of the images' dtype (``out`` if given).
+
+    Raises:
+        The errors of ``warp_affine``, plus ``BatchLengthError`` when the number of matrices is
+        not the number of images and ``WarpOptionError`` for bad ``threads``/``executor``.
+
+    Example:
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> import numpy as np, augcore
+        >>> images = np.zeros((8, 32, 32, 3), dtype=np.uint8)
+        >>> matrices = np.stack([np.eye(3)] * 8)
+        >>> with ThreadPoolExecutor(max_workers=1) as pool:  # keep it for many calls
+        ...     small = augcore.warp_affine_batch(
+        ...         images, matrices * [2, 2, 1], output_shape=(16, 16), threads=2, executor=pool
+        ...     )
+        >>> small.shape
+        (8, 16, 16, 3)
     """
-    batch = _stack_batch(images)
-    source = _as_channels_last(batch, "images", batch=True)
-    matrix_array = _as_float_array(matrices, "matrices")
-    if matrix_array.ndim == 3 and matrix_array.shape[0] != source.shape[0]:
-        raise BatchLengthError(
-            f"got {source.shape[0]} images but {matrix_array.shape[0]} matrices; "
-            "pass exactly one matrix per image."
-        )
-    checked = _check_matrices(matrix_array, source.shape[1:3], "matrices")
-    mode = _check_options(order, fill_mode, cval, source.dtype)
-    if not _is_number(threads, numbers.Integral) or threads < 1:
-        raise WarpOptionError(f"threads must be an integer >= 1, got {threads!r}.")
-    return _run(source, checked, batch, out, int(order), mode, cval, threads=int(threads))
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_many(images, matrices, options, threads, executor, _affine_rows)
 
 
-def _stack_batch(images: object) -> np.ndarray:
-    """An (N, H, W[, C]) array from an array or a sequence of same-shape, same-dtype images."""
-    if isinstance(images, np.ndarray):
-        return images
-    if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
-        raise ImageShapeError(
-            "images must be an (N, H, W[, C]) array or a sequence of arrays, "
-            f"got {type(images).__name__}."
-        )
-    if not images:
-        raise ImageShapeError("images is an empty sequence; pass at least one image.")
-    for index, image in enumerate(images):
-        if not isinstance(image, np.ndarray):
-            raise ImageDtypeError(
-                f"images[{index}] is a {type(image).__name__}, not a numpy array; "
-                "convert it with numpy.asarray(...)."
-            )
-        if image.shape != images[0].shape or image.dtype != images[0].dtype:
-            raise ImageShapeError(
-                f"images[{index}] is {image.shape} {image.dtype} but images[0] is "
-                f"{images[0].shape} {images[0].dtype}; a batch needs one shape and dtype "
-                "(warp differently sized images in separate calls)."
-            )
-    return np.stack(images)
-
-
-def _as_channels_last(image: object, name: str, *, batch: bool = False) -> np.ndarray:
-    """Check an image (or batch) and return it as a C-contiguous (N, H, W, C) array."""
-    if not isinstance(image, np.ndarray):
-        raise ImageDtypeError(
-            f"{name} must be a numpy array, got {type(image).__name__}; "
-            "convert it with numpy.asarray(...)."
-        )
-    if image.dtype not in SUPPORTED_DTYPES:
-        raise ImageDtypeError(
-            f"{name} has dtype {image.dtype}; the warp supports uint8 and float32. Convert "
-            "with image.astype(numpy.float32), or numpy.clip(image, 0, 255).astype(numpy.uint8)."
-        )
-    lead = 1 if batch else 0
-    if image.ndim not in (2 + lead, 3 + lead):
-        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
-        raise ImageShapeError(
-            f"{name} must be {layout} with channels last, got shape {image.shape}."
-        )
-    if 0 in image.shape[lead:]:
-        raise ImageShapeError(f"{name} has an empty axis (shape {image.shape}); nothing to warp.")
-    if image.shape[lead] * image.shape[lead + 1] > MAX_PIXELS:
-        raise ImageShapeError(
-            f"{name} has {image.shape[lead]} x {image.shape[lead + 1]} pixels; the kernel "
-            f"indexes with 32 bits and takes at most {MAX_PIXELS} pixels per image. Split it "
-            "into tiles."
-        )
-    if image.ndim == 2 + lead:
-        image = image[..., None]
-    if not batch:
-        image = image[None]
-    return np.ascontiguousarray(image)
-
-
-def _as_float_array(matrices: object, name: str) -> np.ndarray:
-    try:
-        return np.ascontiguousarray(matrices, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise MatrixError(f"{name} must hold numbers (2x3 or 3x3 affine matrices): {exc}") from exc
-
-
-def _check_matrices(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """Return (N, 6) float64 rows of 2x3 pull maps, rejecting anything else clearly."""
-    if array.ndim != 3 or array.shape[1:] not in ((2, 3), (3, 3)):
-        if name == "matrix":
-            given = array.shape[1:]
-            expected = "a 2x3 or 3x3 matrix"
-        else:
-            given = array.shape
-            expected = "an (N, 2, 3) or (N, 3, 3) array"
-        raise MatrixError(f"{name} must be {expected}, got shape {given}.")
-    reach, bad_last_row = _warp.inspect_matrices(array, *shape)
-    if (not math.isfinite(reach) or bad_last_row >= 0) and not np.isfinite(array).all():
-        raise MatrixError(f"{name} holds NaN or inf; every entry must be finite.")
-    if bad_last_row >= 0:
-        raise MatrixError(
-            f"{name}: the last row of a 3x3 affine matrix must be [0, 0, 1] "
-            f"(projective warps are not supported); see matrix {bad_last_row}."
-        )
-    if not reach < MAX_COORDINATE:
-        raise MatrixError(
-            f"{name} maps output pixels to input coordinates up to {reach:.3g}; keep them within "
-            f"+-{MAX_COORDINATE:.0e} (is it a pull map in pixel units?)."
-        )
-    return np.ascontiguousarray(array[:, :2].reshape(-1, 6))
-
-
-def _check_options(order: object, fill_mode: object, cval: object, dtype: np.dtype) -> int:
-    """Validate order, fill mode and cval; return the kernel's mode code."""
-    if not _is_number(order, numbers.Integral) or order not in (0, 1):
-        raise WarpOptionError(f"order must be 0 (nearest) or 1 (bilinear), got {order!r}.")
-    if not isinstance(fill_mode, str) or fill_mode not in _warp.MODES:
-        raise WarpOptionError(f"fill_mode must be one of {sorted(_warp.MODES)}, got {fill_mode!r}.")
-    if not _is_number(cval, numbers.Real) or not math.isfinite(cval):
-        raise WarpOptionError(f"cval must be a finite number, got {cval!r}.")
-    if dtype == np.uint8 and not 0 <= cval <= 255:
-        raise WarpOptionError(f"cval={cval!r} does not fit a uint8 image; use a value in 0..255.")
-    return _warp.MODES[fill_mode]
-
-
-def _is_number(value: object, kind: type) -> bool:
-    """True for numbers of ``kind`` (numpy scalars included), never for bools."""
-    if type(value) is int or (type(value) is float and kind is numbers.Real):
-        return True
-    return isinstance(value, kind) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_out(out: object, like: np.ndarray) -> None:
-    """Reject an ``out`` the result cannot be written into safely."""
-    if not isinstance(out, np.ndarray):
-        raise OutputArrayError(f"out must be a numpy array, got {type(out).__name__}.")
-    if out.shape != like.shape or out.dtype != like.dtype:
-        raise OutputArrayError(
-            f"out is {out.shape} {out.dtype}; it must match the input: {like.shape} {like.dtype}."
-        )
-    if not out.flags.writeable:
-        raise OutputArrayError("out is read-only; pass a writable array.")
-    if np.shares_memory(out, like):
-        raise OutputArrayError(
-            "out overlaps the input; the warp cannot run in place. Pass a separate array."
-        )
-
-
-def _run(
-    source: np.ndarray,
-    matrices: np.ndarray,
-    like: np.ndarray,
-    out: np.ndarray | None,
-    order: int,
-    mode: int,
-    cval: float,
-    threads: int,
+def warp_perspective(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    *,
+    output_shape: tuple[int, int] | None = None,
+    order: int = 0,
+    fill_mode: FillMode = "nearest",
+    cval: float = 0,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Run the kernel on an (N, H, W, C) batch into ``out`` or a new array shaped like ``like``."""
-    if out is not None:
-        _check_out(out, like)
-    direct = out is not None and out.flags.c_contiguous
-    result = out if direct else np.empty(like.shape, dtype=like.dtype)
-    target = result.reshape(source.shape)
-    count, height, width, channels = source.shape
-    geometry = (height, width, channels, source.itemsize, order, mode, float(cval))
-    chunks = min(threads, count)
-    if chunks <= 1:
-        _warp.warp_batch(source, target, matrices, 0, count, *geometry)
-    else:
-        bounds = [count * k // chunks for k in range(chunks + 1)]
-        with ThreadPoolExecutor(max_workers=chunks) as pool:
-            jobs = [
-                pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *geometry)
-                for lo, hi in itertools.pairwise(bounds)
-            ]
-            for job in jobs:
-                job.result()
-    if out is None:
-        return result
-    if not direct:
-        np.copyto(out, result)
-    return out
+    """Warp one image with a 3x3 projective pull map.
+
+    Output pixel (r, c) samples the input at (x, y) = ((m00 r + m01 c + m02) / w,
+    (m10 r + m11 c + m12) / w), w = m20 r + m21 c + m22, evaluated as the module docstring
+    says. w must be > 0 over the whole output canvas: a map with w <= 0 somewhere folds the
+    image through infinity and is refused. A matrix whose last row is [0, 0, 1] takes the
+    affine kernel (``is_affine``), which gives the very same bytes, faster.
+
+    Args:
+        image: (H, W) or channels-last (H, W, C) array, uint8 or float32.
+        matrix: 3x3 projective pull map (row/column coordinates, output -> input); its scale
+            is kept as given (w is not normalised), and its sign must make w positive.
+        output_shape, order, fill_mode, cval, out: as for ``warp_affine``.
+
+    Returns:
+        The warped image, (H', W'[, C]), of the image's dtype (``out`` if given).
+
+    Raises:
+        MatrixError: ``matrix`` is not 3x3, holds NaN/inf, folds the image (w <= 0 at some
+            output pixel) or maps output pixels absurdly far.
+        ImageShapeError, ImageDtypeError, WarpOptionError, OutputArrayError: as for
+            ``warp_affine``.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> image = np.arange(16, dtype=np.float32).reshape(4, 4)
+        >>> tilt = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.25, 1.0]])
+        >>> augcore.warp_perspective(image, tilt, order=1)[3]  # row 3 samples (3 / w, c / w)
+        array([12.      , 10.4     ,  9.333333,  8.571428], dtype=float32)
+    """
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_one(image, matrix, options, _pull_rows)
+
+
+def warp_perspective_batch(
+    images: np.ndarray | Sequence[np.ndarray],
+    matrices: np.ndarray,
+    *,
+    output_shape: tuple[int, int] | None = None,
+    order: int = 0,
+    fill_mode: FillMode = "nearest",
+    cval: float = 0,
+    out: np.ndarray | None = None,
+    threads: int = 1,
+    executor: Executor | None = None,
+) -> np.ndarray:
+    """Warp N same-shape images, each with its own 3x3 projective pull map.
+
+    Image ``i`` of the result is exactly ``warp_perspective(images[i], matrices[i], ...)``;
+    ``threads`` and ``executor`` work as in ``warp_affine_batch``. A batch whose matrices are
+    all affine takes the affine kernel.
+
+    Args:
+        images: (N, H, W[, C]) array, or a sequence of N same-shape, same-dtype arrays.
+        matrices: (N, 3, 3) projective pull maps, one per image.
+        output_shape, order, fill_mode, cval, out, threads, executor: as for
+            ``warp_affine_batch``.
+
+    Returns:
+        The warped batch, (N, H', W'[, C]), of the images' dtype (``out`` if given).
+
+    Raises:
+        The errors of ``warp_perspective`` and ``warp_affine_batch``.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> images = np.ones((2, 6, 6), dtype=np.uint8)
+        >>> tilt = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.05, 0.0, 1.0]])
+        >>> warped = augcore.warp_perspective_batch(images, [tilt, tilt], output_shape=(3, 9))
+        >>> warped.shape
+        (2, 3, 9)
+    """
+    options = (output_shape, order, fill_mode, cval, out)
+    return _warp_many(images, matrices, options, threads, executor, _pull_rows)
+
+
+def is_affine(matrix: np.ndarray) -> bool:
+    """True for a 2x3 matrix, a 3x3 one whose last row is exactly [0, 0, 1], or an (N, 3, 3)
+    stack of those: what ``warp_perspective`` sends to the affine kernel.
+
+    Raises:
+        MatrixError: ``matrix`` is not 2x3, 3x3 or (N, 2|3, 3) numbers.
+
+    Example:
+        >>> import numpy as np, augcore
+        >>> augcore.is_affine(np.eye(3)), augcore.is_affine([[1, 0, 0], [0, 1, 0], [0, 1e-9, 1]])
+        (True, False)
+    """
+    array = as_float_array(matrix, "matrix")
+    stack = array[None] if array.ndim == 2 else array
+    if stack.ndim != 3 or stack.shape[1:] not in ((2, 3), (3, 3)):
+        raise MatrixError(f"matrix must be 2x3, 3x3 or (N, 3, 3), got shape {array.shape}.")
+    return stack.shape[1] == 2 or bool(np.all(stack[:, 2] == (0.0, 0.0, 1.0)))
+
+
+def _pull_rows(array: np.ndarray, size: tuple[int, int], name: str) -> tuple[np.ndarray, bool]:
+    """Kernel rows for 3x3 pull maps and whether they need the projective kernel."""
+    if array.ndim == 3 and array.shape[1:] == (3, 3) and is_affine(array):
+        return affine_rows(array, size, name), False
+    return projective_rows(array, size, name), True
+
+
+def _affine_rows(array: np.ndarray, size: tuple[int, int], name: str) -> tuple[np.ndarray, bool]:
+    return affine_rows(array, size, name), False
+
+
+# (output_shape, order, fill_mode, cval, out), as the public functions received them.
+_Options = tuple[object, object, object, object, object]
+_RowMaker = Callable[[np.ndarray, tuple[int, int], str], tuple[np.ndarray, bool]]
+
+
+def _warp_one(image: object, matrix: object, options: _Options, rows_of: _RowMaker) -> np.ndarray:
+    output_shape, order, fill_mode, cval, out = options
+    source = as_channels_last(image, "image")
+    size = canvas(output_shape, source)
+    rows, projective = rows_of(as_float_array(matrix, "matrix")[None], size, "matrix")
+    mode = mode_code(order, fill_mode, cval, source.dtype)  # checks order and cval too
+    kernel_options = (int(order), mode, float(cval))
+    return run(source, image, False, size, rows, out, (*kernel_options, projective))
+
+
+def _warp_many(
+    images: object,
+    matrices: object,
+    options: _Options,
+    threads: object,
+    executor: object,
+    rows_of: _RowMaker,
+) -> np.ndarray:
+    output_shape, order, fill_mode, cval, out = options
+    batch = images if isinstance(images, np.ndarray) else stack_images(images)[0]
+    source = as_channels_last(batch, "images", batch=True)
+    array = as_float_array(matrices, "matrices")
+    batch_length(source, array)
+    size = canvas(output_shape, source)
+    rows, projective = rows_of(array, size, "matrices")
+    mode = mode_code(order, fill_mode, cval, source.dtype)  # checks order and cval too
+    kernel_options = (int(order), mode, float(cval))
+    chunks = threads_and_executor(threads, executor)
+    return run(
+        source, batch, True, size, rows, out, (*kernel_options, projective), chunks, executor
+    )

@@ -174,7 +174,7 @@ def augcore_runners(images: np.ndarray, threads: int) -> list[tuple[str, Callabl
         (
             f"augcore augment_batch ({thread_label})",
             lambda: pipeline.augment_batch(
-                images, seed=BENCH_SEED, keys=keys, variants=1, threads=threads
+                images, seed=BENCH_SEED, keys=keys, per_image=1, threads=threads
             ),
         ),
         (f"augcore AugmentStream, batch {stream_batch} ({thread_label})", stream_epoch),

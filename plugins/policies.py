@@ -25,7 +25,7 @@ from typing import Any
 from augcore.plugins.policy_ops import OPS, Identity
 from augcore.plugins.tone import Autocontrast, Equalize, Invert
 
-from augcore.config import Node, OneOf, SomeOf, Step
+from augcore.chain import ChainStep, OneOf, SomeOf, Step
 from augcore.errors import ConfigError
 from augcore.transform import Transform
 from augcore.validation import is_integer
@@ -131,7 +131,7 @@ BUILDERS = {
 }
 
 
-def policy_from_config(name: str, options: Any, p: Any, where: str) -> Node:
+def policy_from_config(name: str, options: Any, p: Any, where: str) -> ChainStep:
     """The chain group of a config entry ``{name: {options}, "p": p}``; ConfigError naming
     ``where``, the policy and the parameter."""
     if not isinstance(options, Mapping):

@@ -101,7 +101,7 @@ def per_image(pipeline: Pipeline, images: np.ndarray, keys: list[str], variants:
 def test_batch_equals_per_image_augment(chain: str, kind: str) -> None:
     pipeline = make_pipeline(chain)
     images = make_images(kind)
-    outs, records = pipeline.augment_batch(images, seed=SEED, keys=KEYS, variants=VARIANTS)
+    outs, records = pipeline.augment_batch(images, seed=SEED, keys=KEYS, per_image=VARIANTS)
     expected_outs, expected_records = per_image(pipeline, images, KEYS, VARIANTS)
 
     assert outs.shape == (len(KEYS) * VARIANTS, *images.shape[1:])
@@ -119,7 +119,7 @@ def test_chains_really_vary_what_fires(chain: str) -> None:
     fired, or a batch path that ignored the masks could still pass it."""
     pipeline = make_pipeline(chain)
     images = make_images("rgb_uint8", 64)
-    _, records = pipeline.augment_batch(images, seed=SEED, variants=2)
+    _, records = pipeline.augment_batch(images, seed=SEED, per_image=2)
     fired = {tuple(step["name"] for step in record.steps) for record in records}
     assert len(fired) >= 4
 
@@ -129,8 +129,8 @@ def test_two_threads_equal_one_bitwise(chain: str) -> None:
     pipeline = make_pipeline(chain)
     images = make_images("rgb_uint8", 48)
     keys = [f"img/{i}.png" for i in range(len(images))]
-    one, one_records = pipeline.augment_batch(images, seed=SEED, keys=keys, variants=2, threads=1)
-    two, two_records = pipeline.augment_batch(images, seed=SEED, keys=keys, variants=2, threads=2)
+    one, one_records = pipeline.augment_batch(images, seed=SEED, keys=keys, per_image=2, threads=1)
+    two, two_records = pipeline.augment_batch(images, seed=SEED, keys=keys, per_image=2, threads=2)
     assert one.tobytes() == two.tobytes()
     assert [r.to_dict() for r in one_records] == [r.to_dict() for r in two_records]
 
@@ -147,12 +147,12 @@ def test_uneven_thread_chunks_of_large_images_stay_bitwise_equal() -> None:
 def test_output_does_not_depend_on_batch_company_or_position() -> None:
     pipeline = make_pipeline("groups")
     images = make_images("rgb_uint8")
-    whole, _ = pipeline.augment_batch(images, seed=SEED, keys=KEYS, variants=VARIANTS)
+    whole, _ = pipeline.augment_batch(images, seed=SEED, keys=KEYS, per_image=VARIANTS)
     reverse = list(range(len(KEYS)))[::-1]
     reversed_outs, _ = pipeline.augment_batch(
-        images[reverse], seed=SEED, keys=[KEYS[i] for i in reverse], variants=VARIANTS
+        images[reverse], seed=SEED, keys=[KEYS[i] for i in reverse], per_image=VARIANTS
     )
-    alone, _ = pipeline.augment_batch(images[2:3], seed=SEED, keys=[KEYS[2]], variants=VARIANTS)
+    alone, _ = pipeline.augment_batch(images[2:3], seed=SEED, keys=[KEYS[2]], per_image=VARIANTS)
     per_source = whole.reshape(len(KEYS), VARIANTS, *images.shape[1:])
     np.testing.assert_array_equal(reversed_outs.reshape(per_source.shape), per_source[reverse])
     np.testing.assert_array_equal(alone, per_source[2])
@@ -174,7 +174,7 @@ def test_any_batch_composition_gives_each_identity_its_own_output(
     images = make_images("rgb_uint8")
     keys = [KEYS[i] for i in picks]
     outs, records = pipeline.augment_batch(
-        images[picks], seed=SEED, keys=keys, variants=variants, threads=threads
+        images[picks], seed=SEED, keys=keys, per_image=variants, threads=threads
     )
     expected_outs, expected_records = per_image(pipeline, images[picks], keys, variants)
     np.testing.assert_array_equal(outs, expected_outs)
@@ -184,8 +184,8 @@ def test_any_batch_composition_gives_each_identity_its_own_output(
 def test_list_of_images_equals_stacked_array() -> None:
     pipeline = make_pipeline("p_below_one")
     images = make_images("gray_uint8")
-    from_array, _ = pipeline.augment_batch(images, seed=SEED, keys=KEYS, variants=2)
-    from_list, _ = pipeline.augment_batch(list(images), seed=SEED, keys=KEYS, variants=2)
+    from_array, _ = pipeline.augment_batch(images, seed=SEED, keys=KEYS, per_image=2)
+    from_list, _ = pipeline.augment_batch(list(images), seed=SEED, keys=KEYS, per_image=2)
     np.testing.assert_array_equal(from_list, from_array)
 
 
@@ -194,7 +194,7 @@ def test_records_replay_to_the_same_pixels(chain: str) -> None:
     """A record round-tripped through its JSON form rebuilds its output exactly."""
     pipeline = make_pipeline(chain)
     images = make_images("rgb_uint8")
-    outs, records = pipeline.augment_batch(images, seed=SEED, keys=KEYS, variants=VARIANTS)
+    outs, records = pipeline.augment_batch(images, seed=SEED, keys=KEYS, per_image=VARIANTS)
     for index, record in enumerate(records):
         replayed = pipeline.apply_record(
             images[index // VARIANTS], Record.from_dict(record.to_dict())
@@ -207,7 +207,7 @@ def test_geometric_batch_matches_scipy_with_the_recorded_matrix() -> None:
     warp of its source by the fused matrix its record reports."""
     pipeline = make_pipeline("seed_default")
     images = make_images("rgb_uint8")
-    outs, records = pipeline.augment_batch(images, seed=SEED, keys=KEYS, variants=VARIANTS)
+    outs, records = pipeline.augment_batch(images, seed=SEED, keys=KEYS, per_image=VARIANTS)
     for index, record in enumerate(records):
         (run,) = record.fused
         matrix = np.asarray(run["matrix"], dtype=np.float64)

@@ -6,14 +6,15 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from augcore.cli import main
 
 
 def test_every_sub_command_is_registered(capsys):
-    try:
+    with pytest.raises(SystemExit) as exited:
         main(["--help"])
-    except SystemExit as exit_:
-        assert exit_.code == 0
+    assert exited.value.code == 0
     listing = capsys.readouterr().out
     for command in ("run", "plan", "report", "replay", "plugins"):
         assert command in listing

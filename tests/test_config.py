@@ -179,7 +179,7 @@ def test_python_built_pipeline_round_trips(manager) -> None:
         ({"steps": {"transform": "rotate"}}, ["'steps' must be a list"]),
         (
             {"steps": [{"transform": ["rotate"]}]},
-            ["steps[0]", "unknown transform ['rotate']", "available: autocontrast, brightness"],
+            ["steps[0]", "unknown transform ['rotate']", "available: affine, autocontrast"],
         ),
         (
             {"steps": [{"one_of": [{"transform": "rotate"}], "weights": 3}]},
@@ -199,7 +199,7 @@ def test_python_construction_validates_too() -> None:
 
     with pytest.raises(augcore.ConfigError, match="did you mean 'degrees'"):
         Rotate(degree=4)
-    with pytest.raises(augcore.ConfigError, match="a chain member must be"):
+    with pytest.raises(augcore.ConfigError, match="a chain step must be"):
         augcore.Pipeline(["rotate"])
 
 

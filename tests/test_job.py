@@ -17,16 +17,8 @@ from test_imageio import png_header_only
 
 import augcore
 from augcore.errors import InputImageError, OutputConflictError, UnsafePathError
-from augcore.job import (
-    HELD_BATCHES,
-    _execute,
-    _fork_is_safe,
-    _JobSpec,
-    _modules_of,
-    _Pool,
-    _Task,
-    _Worker,
-)
+from augcore.job.execute import HELD_BATCHES, JobSpec, Task, Worker, run_in_order
+from augcore.job.local import LocalPool, fork_is_safe, modules_of
 from augcore.manifest import read_manifest
 
 
@@ -124,7 +116,7 @@ def test_a_forkserver_preloads_the_modules_the_chain_unpickles_from():
     pipeline = augcore.Pipeline.default()
     expected = {type(pipeline).__module__} | {type(step).__module__ for step in pipeline.steps}
     expected.add("augcore.plugins.geometric")  # the default chain's transforms live there
-    assert expected <= set(_modules_of(pickle.dumps(pipeline)))
+    assert expected <= set(modules_of(pickle.dumps(pipeline)))
 
 
 def test_a_quiet_run_leaves_no_thread_behind(tmp_path):
@@ -143,7 +135,7 @@ def test_with_another_thread_running_workers_are_not_forked_and_write_the_same_b
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert not _fork_is_safe()
+        assert not fork_is_safe()
         augcore.run([data], tmp_path / "two", per_image=2, seed=5, jobs=2)
     finally:
         release.set()
@@ -391,16 +383,16 @@ def test_plan_says_whether_the_folder_resumes_or_would_be_refused(tmp_path):
         ({"size": "28"}, "WIDTHxHEIGHT"),
     ],
 )
-def test_bad_options_are_value_errors_naming_the_option(tmp_path, option, message):
+def test_bad_options_are_job_option_errors_naming_the_option(tmp_path, option, message):
     data = make_tree(tmp_path / "data", ("a.png",))
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(augcore.JobOptionError, match=message):
         augcore.run([data], tmp_path / "out", **{"per_image": 1, "seed": 0, **option})
     assert not (tmp_path / "out").exists()
 
 
-def default_spec(out: Path) -> _JobSpec:
+def default_spec(out: Path) -> JobSpec:
     """What a worker gets for one variant per input of the default chain, as given."""
-    return _JobSpec(
+    return JobSpec(
         pipeline=pickle.dumps(augcore.Pipeline.default()),
         seed=0,
         per_image=1,
@@ -419,10 +411,10 @@ def test_the_pool_streams_with_a_bounded_number_of_tasks_in_flight(tmp_path):
     def batches():
         for path in sorted(data.iterdir()):
             pulled[0] += 1
-            yield (_Task(str(path), path.name, ((0, f"{path.stem}__k0.png"),)),)
+            yield (Task(str(path), path.name, ((0, f"{path.stem}__k0.png"),)),)
 
-    with _Pool(spec, 1) as pool:
-        results = _execute(_Worker(spec), batches(), pool, stopping=lambda: False)
+    with LocalPool(spec, 1) as pool:
+        results = run_in_order(Worker(spec), batches(), pool, stopping=lambda: False)
         for done, [result] in enumerate(results, 1):
             ahead.append(pulled[0] - done)  # batches taken from the source but not yet finished
             assert result.error is None
@@ -491,20 +483,53 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
 
 
 def test_a_worker_process_builds_its_pipeline_once_for_all_its_batches(tmp_path, monkeypatch):
-    from augcore import job
+    from augcore.job import execute as job
+    from augcore.job.local import start_worker
 
     data = make_tree(tmp_path / "data", ("a.png", "b.png", "c.png"))
     spec = default_spec(tmp_path / "out")
     loads = []
     unpickle = pickle.loads
     monkeypatch.setattr(job.pickle, "loads", lambda data: loads.append(data) or unpickle(data))
-    job._worker_for.cache_clear()
+    job.worker_for.cache_clear()
     try:
-        job._start_worker(spec)  # the pool initializer (no parent process here: no watcher)
+        start_worker(spec)  # the pool initializer (no parent process here: no watcher)
         for name in ("a.png", "b.png", "c.png"):
-            task = _Task(str(data / name), name, ((0, name.replace(".png", "__k0.png")),))
-            [result] = job._run_batch(spec, (task,))
+            task = Task(str(data / name), name, ((0, name.replace(".png", "__k0.png")),))
+            [result] = job.run_batch(spec, (task,))
             assert result.error is None
     finally:
-        job._worker_for.cache_clear()
+        job.worker_for.cache_clear()
     assert len(loads) == 1
+
+
+def test_an_output_appears_under_its_final_name_only_by_the_rename_and_is_recorded_after(
+    tmp_path, monkeypatch
+):
+    """Deterministic, not timed: every rename is watched at the moment it happens."""
+    import augcore.imageio
+
+    data = make_tree(tmp_path / "data", ("a.png", "b/c.png"))
+    out = tmp_path / "out"
+    renames = []
+    replace = os.replace
+
+    def watched(source, target):
+        source, target = os.fspath(source), os.fspath(target)
+        rel = Path(target).relative_to(out.resolve()).as_posix()
+        assert not os.path.exists(target), f"{rel} existed before its rename"
+        assert Path(source).parent == Path(target).parent  # same folder: an atomic rename
+        assert Path(source).name.startswith(".augcore-")
+        with Image.open(source) as image:
+            image.load()  # the temporary file is complete before it is published
+        recorded = read_manifest(out / "manifest.jsonl").entries
+        assert rel not in {entry["path"] for entry in recorded}  # recorded only after
+        renames.append(rel)
+        replace(source, target)
+
+    monkeypatch.setattr(augcore.imageio.os, "replace", watched)
+    augcore.run([data], out, per_image=2, seed=0, jobs=1)
+    assert sorted(renames) == sorted(images_in(out))
+    assert len(renames) == 4
+    recorded = [entry["path"] for entry in read_manifest(out / "manifest.jsonl").entries]
+    assert sorted(recorded) == sorted(renames)

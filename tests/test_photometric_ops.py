@@ -47,7 +47,7 @@ def pipeline(*steps: dict) -> augcore.Pipeline:
                          ids=["rgb", "gray", "gray1", "float"])  # fmt: skip
 def test_records_replay_exactly_and_batches_equal_single_outputs(step, images) -> None:
     chain = pipeline({"transform": "rotate", "degrees": 5}, step)
-    outs, records = chain.augment_batch(images, seed=3, variants=2)
+    outs, records = chain.augment_batch(images, seed=3, per_image=2)
     assert outs.dtype == images.dtype and outs.shape[1:] == images.shape[1:]
     for i, (out, record) in enumerate(zip(outs, records, strict=True)):
         restored = augcore.Record.from_dict(json.loads(json.dumps(record.to_dict())))
@@ -98,7 +98,7 @@ def test_float32_images_are_values_in_0_1_and_match_the_uint8_result(step) -> No
 
 
 def test_color_jitter_records_a_permutation_per_output() -> None:
-    _, records = pipeline({"transform": "color_jitter"}).augment_batch(RGB, seed=0, variants=8)
+    _, records = pipeline({"transform": "color_jitter"}).augment_batch(RGB, seed=0, per_image=8)
     orders = [tuple(record.steps[0]["params"]["order"]) for record in records]
     assert all(sorted(order) == [0, 1, 2, 3] for order in orders)
     assert len(set(orders)) > 4
@@ -112,7 +112,7 @@ def test_color_jitter_skips_pinned_identities_like_torchvision_skips_none() -> N
 
 def test_gaussian_blur_draws_odd_sizes_within_the_range() -> None:
     step = {"transform": "gaussian_blur", "kernel_size": [3, 11]}
-    _, records = pipeline(step).augment_batch(RGB, seed=2, variants=40)
+    _, records = pipeline(step).augment_batch(RGB, seed=2, per_image=40)
     sizes = {record.steps[0]["params"]["kernel_size"] for record in records}
     assert sizes == {3, 5, 7, 9, 11}
 
@@ -126,7 +126,7 @@ def test_gaussian_blur_keeps_a_flat_image_and_its_total() -> None:
 def test_erase_fills_exactly_the_recorded_boxes() -> None:
     step = {"transform": "erase", "count": [1, 3], "value": 1.0, "scale": [0.05, 0.2]}
     images = np.zeros((4, 30, 40, 3), np.uint8)
-    outs, records = pipeline(step).augment_batch(images, seed=5, variants=5)
+    outs, records = pipeline(step).augment_batch(images, seed=5, per_image=5)
     counts = set()
     for out, record in zip(outs, records, strict=True):
         params = record.steps[0]["params"]

@@ -30,12 +30,6 @@ RNG = np.random.default_rng(7)
 IMAGES = RNG.integers(0, 256, (4, 28, 36, 3), dtype=np.uint8)
 
 
-def leaves(node) -> list[augcore.Step]:
-    if isinstance(node, augcore.Step):
-        return [node]
-    return [leaf for member in node.steps for leaf in leaves(member)]
-
-
 def check_members(members: list[augcore.Step], space: dict, policy: str, bins: int) -> None:
     """Each member is the op of the golden space with torchvision's table and sign.
 
@@ -58,29 +52,29 @@ def check_members(members: list[augcore.Step], space: dict, policy: str, bins: i
 @pytest.mark.parametrize("bins", [31, 10])
 def test_rand_augment_is_torchvisions_op_set_tables_and_bin(bins) -> None:
     group = policies.rand_augment(n=3, m=bins - 1, num_magnitude_bins=bins)
-    assert isinstance(group, augcore.SomeOf) and group.n == (3, 3) and len(group.steps) == 3
-    for slot in group.steps:  # independent slots: an op may repeat, as in torchvision
+    assert isinstance(group, augcore.SomeOf) and group.n == (3, 3) and len(group.members) == 3
+    for slot in group.members:  # independent slots: an op may repeat, as in torchvision
         assert isinstance(slot, augcore.OneOf) and slot.weights is None
-        check_members(list(slot.steps), TABLES["rand_augment"][str(bins)], "rand_augment", bins)
-        magnitudes = [s.transform.options["bin"] for s in slot.steps if s.transform.params]
+        check_members(list(slot.members), TABLES["rand_augment"][str(bins)], "rand_augment", bins)
+        magnitudes = [s.transform.options["bin"] for s in slot.members if s.transform.params]
         assert set(magnitudes) == {(bins - 1, bins - 1)}
 
 
 def test_trivial_augment_is_torchvisions_op_set_tables_and_uniform_bins() -> None:
     group = policies.trivial_augment()
     assert isinstance(group, augcore.OneOf) and group.weights is None
-    check_members(list(group.steps), TABLES["trivial_augment"]["31"], "trivial_augment", 31)
-    assert all(s.transform.options["bin"] == (0, 30) for s in group.steps if s.transform.params)
+    check_members(list(group.members), TABLES["trivial_augment"]["31"], "trivial_augment", 31)
+    assert all(s.transform.options["bin"] == (0, 30) for s in group.members if s.transform.params)
 
 
 def test_auto_augment_is_torchvisions_imagenet_policy() -> None:
     group = policies.auto_augment()
     space = TABLES["auto_augment"]["space"]
     assert isinstance(group, augcore.OneOf) and group.weights is None
-    assert len(group.steps) == len(TABLES["auto_augment"]["imagenet"]) == 25
-    for sub_policy, pair in zip(group.steps, TABLES["auto_augment"]["imagenet"], strict=True):
+    assert len(group.members) == len(TABLES["auto_augment"]["imagenet"]) == 25
+    for sub_policy, pair in zip(group.members, TABLES["auto_augment"]["imagenet"], strict=True):
         assert isinstance(sub_policy, augcore.SomeOf) and sub_policy.n == (2, 2)
-        for step, (op, probability, level) in zip(sub_policy.steps, pair, strict=True):
+        for step, (op, probability, level) in zip(sub_policy.members, pair, strict=True):
             assert step.transform.name == NAMES[op] and step.p == probability
             if level is not None:
                 transform = step.transform
@@ -91,7 +85,7 @@ def test_auto_augment_is_torchvisions_imagenet_policy() -> None:
 def test_trivial_augment_draws_ops_bins_and_signs_uniformly() -> None:
     pipeline = augcore.Pipeline([policies.trivial_augment()])
     images = np.zeros((500, 8, 8, 3), np.uint8)
-    _, records = pipeline.augment_batch(images, seed=0, variants=4)
+    _, records = pipeline.augment_batch(images, seed=0, per_image=4)
     fired = [record.steps for record in records]
     assert all(len(steps) == 1 for steps in fired)  # exactly one op per output
     ops = Counter(steps[0]["name"] for steps in fired)
@@ -106,7 +100,7 @@ def test_trivial_augment_draws_ops_bins_and_signs_uniformly() -> None:
 
 def test_auto_augment_fires_each_member_with_its_probability() -> None:
     pipeline = augcore.Pipeline([policies.auto_augment()])
-    _, records = pipeline.augment_batch(np.zeros((1000, 6, 6), np.uint8), seed=1, variants=5)
+    _, records = pipeline.augment_batch(np.zeros((1000, 6, 6), np.uint8), seed=1, per_image=5)
     # Sub-policy 3 is (Posterize 0.6 bin 7, Posterize 0.6 bin 6): bins tell the members apart.
     counts = Counter(len(record.steps) for record in records)
     assert counts[0] > 0 and counts[2] > 0
@@ -149,7 +143,7 @@ def test_a_policy_chain_replays_exactly_from_the_manifest(tmp_path) -> None:
          policies.trivial_augment(), policies.auto_augment()],
         fill_mode="constant",
     )  # fmt: skip
-    outs, records = chain.augment_batch(IMAGES, seed=11, variants=3)
+    outs, records = chain.augment_batch(IMAGES, seed=11, per_image=3)
     manifest = tmp_path / "records.jsonl"
     manifest.write_text("".join(json.dumps(r.to_dict()) + "\n" for r in records))
     for i, line in enumerate(manifest.read_text().splitlines()):
@@ -160,7 +154,7 @@ def test_a_geometric_policy_op_fuses_with_the_geometric_step_before_it() -> None
     chain = augcore.Pipeline(
         [augcore.plugins.geometric.Rotate(degrees=10), policies.trivial_augment()]
     )
-    _, records = chain.augment_batch(IMAGES, seed=2, variants=50)
+    _, records = chain.augment_batch(IMAGES, seed=2, per_image=50)
     geometric = {NAMES[op] for op in ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")}
     fused = [r for r in records if r.steps[1]["name"] in geometric]
     assert fused and all(r.fused == [r.fused[0]] and r.fused[0]["steps"] == [0, 1] for r in fused)

@@ -33,7 +33,7 @@ MIXED = augcore.Pipeline(
 
 
 def test_batch_outputs_and_records_equal_single_augment() -> None:
-    outs, records = MIXED.augment_batch(IMAGES, seed=11, keys=KEYS, variants=3)
+    outs, records = MIXED.augment_batch(IMAGES, seed=11, keys=KEYS, per_image=3)
     assert outs.shape == (15, *IMAGES.shape[1:]) and len(records) == 15
     for i in range(5):
         for k in range(3):
@@ -51,7 +51,7 @@ def test_batch_outputs_and_records_equal_single_augment() -> None:
 )
 def test_params_of_an_output_do_not_depend_on_batch_size_or_order(picks, variants, seed) -> None:
     _, records = MIXED.augment_batch(
-        IMAGES[picks], seed=seed, keys=[KEYS[i] for i in picks], variants=variants
+        IMAGES[picks], seed=seed, keys=[KEYS[i] for i in picks], per_image=variants
     )
     for slot, i in enumerate(picks):
         for k in range(variants):
@@ -60,8 +60,8 @@ def test_params_of_an_output_do_not_depend_on_batch_size_or_order(picks, variant
 
 
 def test_threads_do_not_change_results() -> None:
-    one, _ = MIXED.augment_batch(IMAGES, seed=3, keys=KEYS, variants=4, threads=1)
-    two, _ = MIXED.augment_batch(IMAGES, seed=3, keys=KEYS, variants=4, threads=2)
+    one, _ = MIXED.augment_batch(IMAGES, seed=3, keys=KEYS, per_image=4, threads=1)
+    two, _ = MIXED.augment_batch(IMAGES, seed=3, keys=KEYS, per_image=4, threads=2)
     np.testing.assert_array_equal(one, two)
 
 
@@ -98,14 +98,14 @@ def test_a_fused_run_is_one_kernel_call_equal_to_one_warp_by_the_composed_matrix
     steps = [Rotate(degrees=40), Shift(x=0.2, y=0.2), Shear(degrees=10), Zoom(factor=0.2)]
     pipeline = augcore.Pipeline(steps, order=1, fill_mode="constant", cval=3)
     calls = []
-    real = augcore.pipeline.warp_affine_batch
+    real = augcore.fusion.warp_affine_batch
 
     def counting(*args, **kwargs):
         calls.append(args[0].shape[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(augcore.pipeline, "warp_affine_batch", counting)
-    outs, records = pipeline.augment_batch(IMAGES, seed=5, keys=KEYS, variants=2)
+    monkeypatch.setattr(augcore.fusion, "warp_affine_batch", counting)
+    outs, records = pipeline.augment_batch(IMAGES, seed=5, keys=KEYS, per_image=2)
     assert calls == [10]
     for index, record in enumerate(records):
         (run,) = record.fused
@@ -139,7 +139,7 @@ def test_probability_zero_never_fires_and_one_always_does() -> None:
         ]
     )
     small = np.zeros((4, 4), np.uint8)
-    _, records = pipeline.augment_batch([small] * 400, seed=9, variants=5)
+    _, records = pipeline.augment_batch([small] * 400, seed=9, per_image=5)
     names = [[step["name"] for step in record.steps] for record in records]
     assert not any("brightness" in n for n in names)
     assert all("contrast" in n for n in names)
@@ -149,7 +149,7 @@ def test_probability_zero_never_fires_and_one_always_does() -> None:
 def test_one_of_fires_exactly_one_member_by_weight() -> None:
     group = augcore.OneOf([Brightness(), Contrast(), Grayscale()], weights=[0, 1, 3])
     _, records = augcore.Pipeline([group]).augment_batch(
-        [np.zeros((3, 3), np.uint8)] * 1000, seed=1, variants=2
+        [np.zeros((3, 3), np.uint8)] * 1000, seed=1, per_image=2
     )
     chosen = [tuple(step["name"] for step in record.steps) for record in records]
     assert all(len(c) == 1 for c in chosen)
@@ -172,7 +172,7 @@ def test_some_of_fires_between_low_and_high_members_in_chain_order() -> None:
 
 
 def test_records_round_trip_through_json_and_replay_exactly() -> None:
-    outs, records = MIXED.augment_batch(IMAGES, seed=21, keys=KEYS, variants=2)
+    outs, records = MIXED.augment_batch(IMAGES, seed=21, keys=KEYS, per_image=2)
     for index, record in enumerate(records):
         text = json.dumps(record.to_dict())
         restored = augcore.Record.from_dict(json.loads(text))
@@ -229,7 +229,7 @@ def test_a_tampered_record_is_a_manifest_error_naming_the_step(tamper, match) ->
 
 
 def test_records_index_like_a_sequence() -> None:
-    _, records = MIXED.augment_batch(IMAGES[:2], seed=1, keys=KEYS[:2], variants=2)
+    _, records = MIXED.augment_batch(IMAGES[:2], seed=1, keys=KEYS[:2], per_image=2)
     assert records[-1] == records[3] and [r.k for r in records] == [0, 1, 0, 1]
     assert records[1::2] == [records[1], records[3]]
     with pytest.raises(IndexError):
@@ -256,8 +256,8 @@ def test_bad_single_inputs_get_clear_errors() -> None:
         MIXED.augment([[1, 2]], seed=0, key="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must be an integer >= 0"):
         MIXED.augment(IMAGES[0], seed=0, key="x", k=-1)
-    with pytest.raises(ValueError, match="variants must be an integer >= 1"):
-        MIXED.augment_batch(IMAGES, seed=0, variants=0)
+    with pytest.raises(ValueError, match="per_image must be an integer >= 1"):
+        MIXED.augment_batch(IMAGES, seed=0, per_image=0)
     with pytest.raises(ValueError, match="threads must be an integer >= 1"):
         MIXED.augment_batch(IMAGES, seed=0, threads=1.5)
     with pytest.raises(TypeError, match="source keys must be str"):
@@ -269,11 +269,14 @@ def test_bad_single_inputs_get_clear_errors() -> None:
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: MIXED.augment(IMAGES[0], seed=-1, key="x"), r"seed must be in \[0, 2\*\*64\)"),
+        (
+            lambda: MIXED.augment(IMAGES[0], seed=-1, key="x"),
+            "seed must be an integer >= 0 and <= 18446744073709551615, got -1",
+        ),
         (lambda: MIXED.augment(IMAGES[0], seed="1", key="x"), "seed must be an int"),
         (lambda: MIXED.augment(IMAGES[0], seed=0, key=b"x"), "source keys must be str"),
         (lambda: MIXED.augment(IMAGES[0], seed=0, key="x", k=True), "k must be an integer"),
-        (lambda: MIXED.augment_batch(IMAGES, seed=0, variants=0), "variants must be"),
+        (lambda: MIXED.augment_batch(IMAGES, seed=0, per_image=0), "per_image must be"),
         (lambda: MIXED.augment_batch(IMAGES, seed=0, keys=[1, 2, 3, 4, 5]), "keys must be str"),
         (lambda: MIXED.augment_batch(IMAGES, seed=0, threads=0), "threads must be"),
     ],
@@ -306,15 +309,28 @@ class _WrongShape(augcore.PixelTransform):
         return images[..., 0]
 
 
-class _Projective(augcore.GeometricTransform):
-    """Breaks the contract: not affine."""
+class _NotFinite(augcore.GeometricTransform):
+    """Breaks the contract: a NaN in its matrices (projective ones are allowed since the canvas
+    contract; see tests/test_canvas_pipeline.py)."""
 
-    name = "projective"
+    name = "not_finite"
 
     def matrices(self, n, params, shape):
         out = np.tile(np.eye(3), (n, 1, 1))
-        out[:, 2, 0] = 0.1
+        out[:, 0, 2] = np.nan
         return out
+
+
+class _BadCanvas(augcore.GeometricTransform):
+    """Breaks the contract: a canvas that drops the channels."""
+
+    name = "bad_canvas"
+
+    def canvas(self, shape):
+        return (4, 4)
+
+    def matrices(self, n, params, shape):
+        return np.tile(np.eye(3), (n, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -322,7 +338,8 @@ class _Projective(augcore.GeometricTransform):
     [
         (_Float32Params(), "float64, int64 or bool"),
         (_WrongShape(), "must return an array of shape"),
-        (_Projective(), "must be affine"),
+        (_NotFinite(), "NaN or infinite"),
+        (_BadCanvas(), "same channels"),
     ],
 )
 def test_a_transform_breaking_the_contract_is_named(transform, match) -> None:

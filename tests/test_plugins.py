@@ -17,6 +17,7 @@ from augcore.manager import BUILTIN_MODULES
 FAKE_SITE = Path(__file__).parent / "fake_site"
 BUILTINS = {
     "rotate", "shift", "shear", "zoom", "flip_horizontal", "flip_vertical",
+    "crop", "random_resized_crop", "resize", "pad", "perspective", "affine",
     "brightness", "contrast", "channel_shift", "gaussian_noise", "grayscale",
     "color_jitter", "hue", "saturation", "gamma",
     "posterize", "solarize", "equalize", "autocontrast", "invert",
@@ -64,7 +65,7 @@ def test_a_third_party_transform_works_from_config_and_replays() -> None:
         {"steps": [{"transform": "rotate", "degrees": 10}, {"transform": "fake_posterize"}]}
     )
     image = np.random.default_rng(0).integers(0, 256, (9, 14, 3), dtype=np.uint8)
-    outs, records = pipeline.augment_batch([image, image[::-1].copy()], seed=4, variants=2)
+    outs, records = pipeline.augment_batch([image, image[::-1].copy()], seed=4, per_image=2)
     for index, record in enumerate(records):
         bits = record.steps[1]["params"]["bits"]
         assert 2 <= bits <= 6

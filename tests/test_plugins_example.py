@@ -40,7 +40,7 @@ def test_cutout_erases_exactly_the_recorded_box_and_replays(manager) -> None:
         {"steps": [{"transform": "cutout", "size": [0.2, 0.5], "fill": 7}]}, manager
     )
     image = np.full((20, 30, 3), 200, np.uint8)
-    outs, records = pipeline.augment_batch([image] * 3, seed=1, variants=4)
+    outs, records = pipeline.augment_batch([image] * 3, seed=1, per_image=4)
     for out, record in zip(outs, records, strict=True):
         box = record.steps[0]["params"]
         assert 4 <= box["height"] <= 10 and 6 <= box["width"] <= 15
@@ -85,10 +85,38 @@ def test_the_guide_example_is_the_example_package(manager) -> None:
     }
     image = np.random.default_rng(3).integers(0, 256, (17, 23, 3), dtype=np.uint8)
     ours = augcore.Pipeline.from_config(config, manager).augment_batch(
-        [image] * 4, seed=9, variants=3
+        [image] * 4, seed=9, per_image=3
     )
     guides = augcore.Pipeline.from_config(config, from_guide).augment_batch(
-        [image] * 4, seed=9, variants=3
+        [image] * 4, seed=9, per_image=3
     )
     np.testing.assert_array_equal(ours[0], guides[0])
     assert [r.to_dict() for r in ours[1]] == [r.to_dict() for r in guides[1]]
+
+
+def test_quarter_turn_declares_its_canvas_and_equals_rot90(manager) -> None:
+    """A third-party geometric transform that changes the canvas: a non-square image turns
+    whole (nothing cropped or filled), fused with a built-in step into one warp."""
+    pipeline = augcore.Pipeline.from_config(
+        {"steps": [{"transform": "quarter_turn", "turns": "odd"}, {"transform": "flip_vertical"}]},
+        manager,
+    )
+    image = np.random.default_rng(5).integers(0, 256, (6, 11, 3), dtype=np.uint8)
+    outs, records = pipeline.augment_batch([image], seed=2, per_image=8)
+    assert outs.shape == (8, 11, 6, 3)
+    turns = [record.steps[0]["params"]["turns"] for record in records]
+    assert set(turns) == {1, 3}
+    for out, record, t in zip(outs, records, turns, strict=True):
+        assert len(record.fused) == 1 and record.steps[0]["canvas"] == [11, 6]
+        np.testing.assert_array_equal(out, np.flip(np.rot90(image, t), axis=0))
+        np.testing.assert_array_equal(pipeline.apply_record(image, record.to_dict()), out)
+
+
+def test_quarter_turn_any_needs_a_square_image(manager) -> None:
+    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "quarter_turn"}]}, manager)
+    square = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    outs, records = pipeline.augment_batch([square], seed=0, per_image=12)
+    for out, record in zip(outs, records, strict=True):
+        np.testing.assert_array_equal(out, np.rot90(square, record.steps[0]["params"]["turns"]))
+    with pytest.raises(augcore.CanvasError, match=r"quarter_turn.*square"):
+        pipeline.augment(np.zeros((4, 5), np.uint8), seed=0, key="x")

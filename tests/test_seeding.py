@@ -15,13 +15,13 @@ from augcore.seeding import (
     key_hashes,
     mix64,
     mix64_int,
-    output_streams,
+    output_roots,
     standard_normal_field,
 )
 
 
 def _roots(seed: int, keys: list[str], ks: list[int]) -> np.ndarray:
-    return output_streams(seed, key_hashes(keys), np.asarray(ks, dtype=np.uint64))
+    return output_roots(seed, key_hashes(keys), np.asarray(ks, dtype=np.uint64))
 
 
 def test_mix64_matches_the_reference_splitmix64_on_python_ints() -> None:
@@ -63,23 +63,23 @@ def test_bad_seeds_are_refused(seed: object) -> None:
 
 def test_uniform_range_and_distribution() -> None:
     roots = _roots(0, [f"k{i}" for i in range(20000)], [0] * 20000)
-    u = Draws.for_step(roots, 0).uniform(0)
+    u = Draws.for_domain(roots, 0).uniform(0)
     assert u.min() >= 0.0 and u.max() < 1.0
     assert abs(u.mean() - 0.5) < 0.01
     # Different draws and different steps are different streams.
-    assert not np.array_equal(u, Draws.for_step(roots, 0).uniform(1))
-    assert not np.array_equal(u, Draws.for_step(roots, 1).uniform(0))
+    assert not np.array_equal(u, Draws.for_domain(roots, 0).uniform(1))
+    assert not np.array_equal(u, Draws.for_domain(roots, 1).uniform(0))
 
 
 def test_probabilities_are_exact_at_zero_and_one() -> None:
-    draws = Draws.for_step(_roots(7, [f"k{i}" for i in range(5000)], [0] * 5000), 3)
+    draws = Draws.for_domain(_roots(7, [f"k{i}" for i in range(5000)], [0] * 5000), 3)
     assert not draws.bernoulli(0, 0.0).any()
     assert draws.bernoulli(0, 1.0).all()
     assert abs(draws.bernoulli(0, 0.25).mean() - 0.25) < 0.03
 
 
 def test_integers_cover_the_inclusive_range_uniformly() -> None:
-    draws = Draws.for_step(_roots(1, [f"k{i}" for i in range(6000)], [0] * 6000), 0)
+    draws = Draws.for_domain(_roots(1, [f"k{i}" for i in range(6000)], [0] * 6000), 0)
     values = draws.integers(0, 2, 4)
     assert set(np.unique(values)) == {2, 3, 4}
     assert np.all(np.abs(np.bincount(values)[2:] / 6000 - 1 / 3) < 0.03)
@@ -97,7 +97,7 @@ def test_the_global_numpy_rng_is_never_touched() -> None:
     np.random.seed(123)
     state = np.random.get_state()[1].copy()
     pipeline = augcore.Pipeline.default()
-    pipeline.augment_batch(np.zeros((3, 8, 9), np.uint8), seed=1, variants=2)
+    pipeline.augment_batch(np.zeros((3, 8, 9), np.uint8), seed=1, per_image=2)
     np.testing.assert_array_equal(np.random.get_state()[1], state)
 
 
@@ -114,14 +114,14 @@ identities = st.lists(
 )
 def test_an_outputs_draws_do_not_depend_on_its_batch(seed, batch, order) -> None:
     keys, ks = [key for key, _ in batch], [k for _, k in batch]
-    together = Draws.for_step(_roots(seed, keys, ks), 5)
+    together = Draws.for_domain(_roots(seed, keys, ks), 5)
     shuffled = list(range(len(batch)))
     order.shuffle(shuffled)
-    in_other_order = Draws.for_step(
+    in_other_order = Draws.for_domain(
         _roots(seed, [keys[i] for i in shuffled], [ks[i] for i in shuffled]), 5
     )
     for draw in (0, 1):
         values = together.uniform(draw)
-        alone = [Draws.for_step(_roots(seed, [key], [k]), 5).uniform(draw)[0] for key, k in batch]
+        alone = [Draws.for_domain(_roots(seed, [key], [k]), 5).uniform(draw)[0] for key, k in batch]
         assert list(values) == alone
         assert list(in_other_order.uniform(draw)) == [values[i] for i in shuffled]

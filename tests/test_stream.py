@@ -74,7 +74,7 @@ class CountingImages:
 def test_every_batch_is_what_augment_gives_for_its_records(pipeline: augcore.Pipeline) -> None:
     images = make_images(23)
     stream = AugmentStream(
-        images, pipeline, seed=SEED, batch_size=5, epochs=2, variants=2, prefetch=2
+        images, pipeline, seed=SEED, batch_size=5, epochs=2, per_image=2, prefetch=2
     )
     batches = list(stream)
     assert len(batches) == len(stream) == 2 * 5
@@ -91,7 +91,9 @@ def test_every_batch_is_what_augment_gives_for_its_records(pipeline: augcore.Pip
 
 
 def test_each_epoch_visits_every_image_once_per_variant(pipeline: augcore.Pipeline) -> None:
-    stream = AugmentStream(make_images(23), pipeline, seed=SEED, batch_size=4, epochs=3, variants=2)
+    stream = AugmentStream(
+        make_images(23), pipeline, seed=SEED, batch_size=4, epochs=3, per_image=2
+    )
     for epoch in range(3):
         batches = [batch for batch in stream if batch.epoch == epoch]
         assert [len(batch.images) for batch in batches] == [8] * 5 + [6]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def run(transform: augcore.Transform, image: np.ndarray, **warp: object) -> np.n
 
 def matrix_of(transform: augcore.GeometricTransform, shape: tuple[int, ...]) -> np.ndarray:
     """The transform's pull map for one output, through its public sample/matrices contract."""
-    draws = augcore.seeding.Draws.for_step(np.zeros(1, np.uint64), 0)
+    draws = augcore.seeding.Draws.for_domain(np.zeros(1, np.uint64), 0)
     return transform.matrices(1, transform.sample(draws, shape), shape)[0]
 
 
@@ -123,7 +124,7 @@ def test_zoom_magnifies_about_the_centre_per_axis() -> None:
     # A point at distance d from the centre (3, 5.5) in the output comes from d / 2 in the input.
     np.testing.assert_allclose(matrix @ [5.0, 1.5, 1.0], [4.0, 3.5, 1.0])
     per_axis = Zoom(factor=[0.5, 2.0], per_axis=True)
-    draws = augcore.seeding.Draws.for_step(np.arange(50, dtype=np.uint64), 0)
+    draws = augcore.seeding.Draws.for_domain(np.arange(50, dtype=np.uint64), 0)
     params = per_axis.sample(draws, shape)
     assert not np.array_equal(params["x"], params["y"])
     matrices = per_axis.matrices(50, params, shape)
@@ -185,6 +186,9 @@ def test_gaussian_noise_has_the_sampled_sigma_and_replays() -> None:
     assert record.steps[0]["params"]["sigma"] == 5.0
     other, _ = augcore.Pipeline([GaussianNoise(sigma=[5, 5])]).augment(image, seed=1, key="m")
     assert not np.array_equal(out, other)
+    restored = augcore.Record.from_dict(json.loads(json.dumps(record.to_dict())))
+    replayed = augcore.Pipeline([GaussianNoise(sigma=[5, 5])]).apply_record(image, restored)
+    np.testing.assert_array_equal(replayed, out)
 
 
 def test_grayscale_matches_pillow_luma_and_keeps_alpha() -> None:

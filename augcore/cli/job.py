@@ -16,6 +16,7 @@ from typing import Any
 from augcore.errors import (
     AugcoreError,
     InputImageError,
+    JobOptionError,
     OutputConflictError,
     ReplayMismatchError,
     UnsafePathError,
@@ -32,6 +33,7 @@ EXIT_MISMATCH = 6
 EXIT_INTERRUPTED = 130
 
 _EXIT_FOR_ERROR: tuple[tuple[type[BaseException], int], ...] = (
+    (JobOptionError, EXIT_USAGE),
     (InputImageError, EXIT_BAD_INPUT),
     (OutputConflictError, EXIT_REFUSED),
     (UnsafePathError, EXIT_REFUSED),

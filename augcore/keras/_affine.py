@@ -26,6 +26,8 @@ from augcore.keras._image import array_to_img, img_to_array
 from augcore.warp import warp_affine
 
 _KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+# float32 holds every integer below 2**24 exactly: the most pixels an order-0 gather can number.
+_EXACT_PIXEL_NUMBERS = 2**24
 _SWAP_XY = (1, 0, 2)
 
 
@@ -85,20 +87,19 @@ def keras_affine_matrix(
 
 
 def _check_axes(x: np.ndarray, row_axis: int, col_axis: int, channel_axis: int) -> None:
+    """Keras's checks, in Keras's order, with its messages."""
     axes = {row_axis, col_axis, channel_axis}
     if len(axes) != 3:
-        raise ImageShapeError(
-            f"row_axis, col_axis and channel_axis must be distinct, got "
-            f"{row_axis}, {col_axis}, {channel_axis}."
-        )
+        raise ImageShapeError("'row_axis', 'col_axis', and 'channel_axis' must be distinct")
     if axes != {0, 1, 2}:
-        raise ImageShapeError(f"invalid axis indices {sorted(axes - {0, 1, 2})}; use 0, 1 and 2.")
+        raise ImageShapeError(f"Invalid axis' indices: {axes - {0, 1, 2}}")
     if x.ndim != 3:
         raise ImageShapeError(
-            f"expected a single multi-channel 2-D image (rank 3), got shape {x.shape}."
+            "Input arrays must be multi-channel 2D images. "
+            f"(Got shape {x.shape}; pass one image with a channel axis.)"
         )
     if channel_axis not in (0, 2):
-        raise ImageShapeError(f"channel_axis must be 0 or 2 (first or last), got {channel_axis}.")
+        raise ImageShapeError("Channels are allowed and the first and last dimensions.")
 
 
 def warp_channels(
@@ -106,24 +107,57 @@ def warp_channels(
 ) -> np.ndarray:
     """Warp all channels in one kernel call, converting dtypes the kernel lacks.
 
-    uint8 and float32 run as they are; other float dtypes (float64, float16) are warped in
-    float32 and cast back, so order-1 results then match Keras's float64 to about 1e-5 relative.
+    uint8 and float32 run as they are. For other dtypes, order 0 warps the pixels' numbers and
+    gathers the values, exactly as scipy copies them; order 1 warps in float32: other floats
+    (float64, float16) are cast back, matching Keras's float64 to about 1e-5 relative, and other
+    integer dtypes are rounded as scipy rounds into an integer array (half away from zero,
+    clipped to the dtype): Keras's result for values below 2**24 in magnitude, except pixels
+    whose value lies within float32 precision of a .5 rounding boundary.
     """
     dtype = x.dtype
-    if dtype not in _KERNEL_DTYPES:
-        if not np.issubdtype(dtype, np.floating):
-            raise ImageDtypeError(
-                f"apply_affine_transform supports uint8 and floating-point images, got {dtype}; "
-                "convert with x.astype('float32')."
-            )
-        x = x.astype(np.float32)
-    if channel_axis == x.ndim - 1:
-        warped = warp_affine(x, matrix, order=order, fill_mode=fill_mode, cval=cval)
+    if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)):
+        raise ImageDtypeError(
+            f"apply_affine_transform supports integer and floating-point images, got {dtype}; "
+            "convert with x.astype('float32')."
+        )
+    channels_last = np.moveaxis(x, channel_axis, -1)
+    if dtype in _KERNEL_DTYPES:
+        warped = warp_affine(
+            np.ascontiguousarray(channels_last), matrix, order=order, fill_mode=fill_mode, cval=cval
+        )
+    elif order == 0 and x.size // x.shape[channel_axis] < _EXACT_PIXEL_NUMBERS:
+        warped = _gather_nearest(channels_last, matrix, fill_mode, cval)
     else:
-        channels_last = np.ascontiguousarray(np.moveaxis(x, channel_axis, -1))
-        warped = warp_affine(channels_last, matrix, order=order, fill_mode=fill_mode, cval=cval)
-        warped = np.moveaxis(warped, -1, channel_axis)
-    return warped.astype(dtype, copy=False)
+        warped = warp_affine(
+            channels_last.astype(np.float32), matrix, order=order, fill_mode=fill_mode, cval=cval
+        )
+        warped = _store_like_scipy(warped, dtype)
+    return np.moveaxis(warped, -1, channel_axis)
+
+
+def _gather_nearest(
+    channels_last: np.ndarray, matrix: np.ndarray, fill_mode: str, cval: float
+) -> np.ndarray:
+    """Order 0 for any dtype: warp 1-based pixel numbers (exact in float32), then gather."""
+    h, w, c = channels_last.shape
+    numbers = np.arange(1, h * w + 1, dtype=np.float32).reshape(h, w)
+    picked = warp_affine(numbers, matrix, order=0, fill_mode=fill_mode, cval=0).astype(np.intp)
+    flat = channels_last.reshape(h * w, c)
+    out = flat[np.maximum(picked, 1) - 1]
+    if fill_mode == "constant":  # 0: outside the image, where scipy writes cval
+        out[picked == 0] = _store_like_scipy(np.array(cval, np.float64), channels_last.dtype)
+    return out
+
+
+def _store_like_scipy(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """scipy.ndimage's store of a computed value: a cast for floats, and for integers
+    ``(type)(v > 0 ? v + 0.5 : v - 0.5)``, clipped here to the dtype."""
+    if not np.issubdtype(dtype, np.integer):
+        return values.astype(dtype, copy=False)
+    wide = values.astype(np.float64)
+    rounded = np.where(wide > 0, np.floor(wide + 0.5), np.ceil(wide - 0.5))
+    limits = np.iinfo(dtype)
+    return np.clip(rounded, limits.min, limits.max).astype(dtype)
 
 
 def apply_affine_transform(
@@ -144,7 +178,8 @@ def apply_affine_transform(
     """Keras's ``apply_affine_transform``: same arguments, same pixels (see the module notes).
 
     ``order`` is 0 or 1 and ``fill_mode`` one of nearest/constant/reflect/wrap (the kernel's).
-    With identity parameters the input is returned as is, as Keras does.
+    The result has the input's dtype (integer images are rounded as scipy rounds them). With
+    identity parameters the input is returned as is, as Keras does.
     """
     x = np.asarray(x)
     _check_axes(x, row_axis, col_axis, channel_axis)

@@ -1,16 +1,19 @@
 """``ImageDataGenerator``: Keras's constructor, methods and results, on augcore's kernel.
 
+The class is assembled from three parts: this module (settings, random parameters and their
+application), ``_normalization`` (``standardize``, ``fit``) and ``_flows`` (the iterators).
+
 Randomness is the one deliberate difference in mechanism (not in values): Keras draws from the
 global numpy RNG and calls ``np.random.seed(seed)`` when given a seed. Here a seed creates
-``np.random.RandomState(seed)`` for that call, which yields exactly the same numbers, and
-``seed=None`` draws from a RandomState owned by this generator (seeded from the OS). The global
-numpy RNG is never read or reseeded, so other code that seeds it is unaffected, and
-``np.random.seed(...)`` does not make an unseeded augcore.keras call repeatable: pass ``seed``.
+``np.random.RandomState(seed)`` for that call, which yields exactly the same numbers; without a
+seed, draws come from the batch being built (inside an iterator, see ``_random``) or from a
+RandomState owned by this generator (seeded from the OS). The global numpy RNG is never read or
+reseeded, so other code that seeds it is unaffected, and ``np.random.seed(...)`` does not make an
+unseeded augcore.keras call repeatable: pass ``seed``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 from collections.abc import Callable, Sized
@@ -18,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from augcore.errors import ConfigError, ImageShapeError
+from augcore.errors import ConfigError
 from augcore.keras._affine import (
     apply_affine_transform,
     apply_brightness_shift,
@@ -26,8 +29,10 @@ from augcore.keras._affine import (
     flip_axis,
     keras_affine_matrix,
 )
-from augcore.keras._image import check_data_format
-from augcore.keras._iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
+from augcore.keras._flows import Flows
+from augcore.keras._image import DEFAULT_DATA_FORMAT
+from augcore.keras._normalization import Normalization
+from augcore.keras._random import rng_for
 from augcore.keras._saving import SaveLedger, json_ready
 from augcore.validation import FILL_MODES
 
@@ -55,7 +60,7 @@ def _as_dtype(dtype: Any) -> np.dtype:
     raise ConfigError(f"dtype={dtype!r} is not a numpy dtype; use e.g. 'float32'.")
 
 
-class ImageDataGenerator:
+class ImageDataGenerator(Normalization, Flows):
     """Drop-in for ``keras.preprocessing.image.ImageDataGenerator`` (Keras >= 2.9 semantics).
 
     Every argument means what it means in Keras; ``fill_mode`` must be one of nearest, constant,
@@ -117,14 +122,22 @@ class ImageDataGenerator:
                 f"{interpolation_order!r}; higher spline orders are not supported."
             )
         self.interpolation_order = interpolation_order
-        self.data_format = check_data_format(data_format)
+        data_format = DEFAULT_DATA_FORMAT if data_format is None else data_format
+        if data_format not in {"channels_last", "channels_first"}:
+            raise ConfigError(
+                '`data_format` should be `"channels_last"` (channel after row and column) or '
+                '`"channels_first"` (channel before row and column). '
+                f"Received: {data_format}"
+            )
+        self.data_format = data_format
         if self.data_format == "channels_first":
             self.channel_axis, self.row_axis, self.col_axis = 1, 2, 3
         else:
             self.channel_axis, self.row_axis, self.col_axis = 3, 1, 2
         if validation_split and not 0 < validation_split < 1:
             raise ConfigError(
-                f"validation_split must be strictly between 0 and 1, got {validation_split!r}."
+                "`validation_split` must be strictly between 0 and 1. "
+                f" Received: {validation_split}"
             )
         self._validation_split = validation_split
         self.mean: np.ndarray | None = None
@@ -140,14 +153,16 @@ class ImageDataGenerator:
             self.zoom_range = [zoom_range[0], zoom_range[1]]
         else:
             raise ConfigError(
-                f"zoom_range must be a float or a tuple or list of two floats, got {zoom_range!r}."
+                "`zoom_range` should be a float or a tuple or list of two floats. "
+                f"Received: {zoom_range}"
             )
         self._resolve_overrides(zca_whitening, featurewise_center, featurewise_std_normalization)
         if brightness_range is not None and (
             not isinstance(brightness_range, (tuple, list)) or len(brightness_range) != 2
         ):
             raise ConfigError(
-                f"brightness_range must be a tuple or list of two floats, got {brightness_range!r}."
+                "`brightness_range should be tuple or list of two floats. "
+                f"Received: {brightness_range}"
             )
         self.brightness_range = brightness_range
         self.random_state = np.random.RandomState()
@@ -187,225 +202,14 @@ class ImageDataGenerator:
                 stacklevel=3,
             )
 
-    # --- iterators ---------------------------------------------------------------------------
-    def flow(
-        self,
-        x: Any,
-        y: Any = None,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        sample_weight: Any = None,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        ignore_class_split: bool = False,
-        subset: str | None = None,
-    ) -> NumpyArrayIterator:
-        """Batches of augmented arrays; ``save_to_dir`` also writes them (see the docs)."""
-        return NumpyArrayIterator(
-            x,
-            y,
-            self,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sample_weight=sample_weight,
-            seed=seed,
-            data_format=self.data_format,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            ignore_class_split=ignore_class_split,
-            subset=subset,
-            dtype=self.dtype,
-        )
-
-    def flow_from_directory(
-        self,
-        directory: Any,
-        target_size: tuple[int, int] = (256, 256),
-        color_mode: str = "rgb",
-        classes: list[str] | None = None,
-        class_mode: str | None = "categorical",
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        follow_links: bool = False,
-        subset: str | None = None,
-        interpolation: str = "nearest",
-        keep_aspect_ratio: bool = False,
-    ) -> DirectoryIterator:
-        """Batches of augmented images read from one subfolder per class."""
-        return DirectoryIterator(
-            directory,
-            self,
-            target_size=target_size,
-            color_mode=color_mode,
-            keep_aspect_ratio=keep_aspect_ratio,
-            classes=classes,
-            class_mode=class_mode,
-            data_format=self.data_format,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            follow_links=follow_links,
-            subset=subset,
-            interpolation=interpolation,
-            dtype=self.dtype,
-        )
-
-    def flow_from_dataframe(
-        self,
-        dataframe: Any,
-        directory: Any = None,
-        x_col: str = "filename",
-        y_col: Any = "class",
-        weight_col: str | None = None,
-        target_size: tuple[int, int] = (256, 256),
-        color_mode: str = "rgb",
-        classes: list[str] | None = None,
-        class_mode: str | None = "categorical",
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        subset: str | None = None,
-        interpolation: str = "nearest",
-        validate_filenames: bool = True,
-        **kwargs: Any,
-    ) -> DataFrameIterator:
-        """Batches of augmented images listed in a pandas DataFrame (install the keras extra)."""
-        for deprecated in ("has_ext", "sort", "drop_duplicates"):
-            if deprecated in kwargs:
-                warnings.warn(
-                    f"{deprecated} is deprecated in Keras and ignored here.",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-        if class_mode == "other":
-            warnings.warn(
-                '`class_mode="other"` is deprecated, please use `class_mode="raw"`.',
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            class_mode = "raw"
-        return DataFrameIterator(
-            dataframe,
-            directory,
-            self,
-            x_col=x_col,
-            y_col=y_col,
-            weight_col=weight_col,
-            target_size=target_size,
-            color_mode=color_mode,
-            classes=classes,
-            class_mode=class_mode,
-            data_format=self.data_format,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            subset=subset,
-            interpolation=interpolation,
-            validate_filenames=validate_filenames,
-            dtype=self.dtype,
-        )
-
-    # --- normalization -----------------------------------------------------------------------
-    def standardize(self, x: np.ndarray) -> np.ndarray:
-        """Keras's normalization, in place where Keras does it in place."""
-        if self.preprocessing_function:
-            x = self.preprocessing_function(x)
-        if self.rescale:
-            x *= self.rescale
-        if self.samplewise_center:
-            x -= np.mean(x, keepdims=True)
-        if self.samplewise_std_normalization:
-            x /= np.std(x, keepdims=True) + 1e-6
-        if self.featurewise_center:
-            if self.mean is not None:
-                x -= self.mean
-            else:
-                self._warn_not_fit("featurewise_center")
-        if self.featurewise_std_normalization:
-            if self.std is not None:
-                x /= self.std + 1e-6
-            else:
-                self._warn_not_fit("featurewise_std_normalization")
-        if self.zca_whitening:
-            if self.zca_whitening_matrix is not None:
-                flat_x = x.reshape(-1, math.prod(x.shape[-3:]))
-                x = np.reshape(flat_x @ self.zca_whitening_matrix, x.shape)
-            else:
-                self._warn_not_fit("zca_whitening")
-        return x
-
-    @staticmethod
-    def _warn_not_fit(setting: str) -> None:
-        warnings.warn(
-            f"This ImageDataGenerator specifies `{setting}`, but it hasn't been fit on any "
-            "training data. Fit it first by calling `.fit(numpy_data)`.",
-            stacklevel=3,
-        )
-
-    def fit(self, x: Any, augment: bool = False, rounds: int = 1, seed: int | None = None) -> None:
-        """Compute the featurewise mean/std and the ZCA matrix from sample data (rank 4)."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim != 4:
-            raise ImageShapeError(f"fit() needs data of rank 4, got an array of shape {x.shape}.")
-        if x.shape[self.channel_axis] not in {1, 3, 4}:
-            warnings.warn(
-                f'Expected images following the data format convention "{self.data_format}" '
-                f"(channels on axis {self.channel_axis}), i.e. 1, 3 or 4 channels on axis "
-                f"{self.channel_axis}, but got an array of shape {x.shape} "
-                f"({x.shape[self.channel_axis]} channels).",
-                stacklevel=2,
-            )
-        rng = self.random_state if seed is None else np.random.RandomState(seed)
-        x = np.copy(x)
-        if self.rescale:
-            x *= self.rescale
-        if augment:
-            ax = np.zeros((rounds * x.shape[0], *x.shape[1:]), dtype=self.dtype)
-            for r in range(rounds):
-                for i in range(x.shape[0]):
-                    params = self.draw_transform(x[i].shape, rng)
-                    ax[i + r * x.shape[0]] = self.apply_transform(x[i], params)
-            x = ax
-        broadcast_shape = [1, 1, 1]
-        broadcast_shape[self.channel_axis - 1] = x.shape[self.channel_axis]
-        if self.featurewise_center:
-            self.mean = np.reshape(
-                np.mean(x, axis=(0, self.row_axis, self.col_axis)), broadcast_shape
-            )
-            x -= self.mean
-        if self.featurewise_std_normalization:
-            self.std = np.reshape(
-                np.std(x, axis=(0, self.row_axis, self.col_axis)), broadcast_shape
-            )
-            x /= self.std + 1e-6
-        if self.zca_whitening:
-            n = len(x)
-            flat_x = np.reshape(x, (n, -1))
-            u, s, _ = np.linalg.svd(flat_x.T, full_matrices=False)
-            s_inv = np.sqrt(n) / (s + self.zca_epsilon)
-            self.zca_whitening_matrix = (u * s_inv).dot(u.T)
-
     # --- random transforms -------------------------------------------------------------------
     def get_random_transform(self, img_shape: tuple[int, ...], seed: int | None = None) -> dict:
-        """Keras's parameter draws; the same values as Keras for the same ``seed``."""
-        rng = self.random_state if seed is None else np.random.RandomState(seed)
-        return self.draw_transform(img_shape, rng)
+        """Keras's parameter draws; the same values as Keras for the same ``seed``.
+
+        Without a seed they come from the batch being built (inside an iterator) or from this
+        generator's own stream.
+        """
+        return self.draw_transform(img_shape, rng_for(seed, self.random_state))
 
     def draw_transform(self, img_shape: tuple[int, ...], rng: np.random.RandomState) -> dict:
         """Draw one image's parameters from ``rng`` in Keras's order (flips always drawn)."""
@@ -441,13 +245,6 @@ class ImageDataGenerator:
             "channel_shift_intensity": channel_shift_intensity,
             "brightness": brightness,
         }
-
-    def draw_for_iterator(self, img_shape: tuple[int, ...], rng: np.random.RandomState) -> dict:
-        """An iterator's per-image draw: from the batch's ``rng``, unless a subclass overrides
-        ``get_random_transform`` (a common Keras customisation), which then wins as in Keras."""
-        if type(self).get_random_transform is not ImageDataGenerator.get_random_transform:
-            return self.get_random_transform(img_shape)
-        return self.draw_transform(img_shape, rng)
 
     @staticmethod
     def _draw_shift(shift_range: Any, size: int, rng: np.random.RandomState) -> Any:
@@ -506,14 +303,24 @@ class ImageDataGenerator:
         if transform_parameters.get("flip_vertical", False):
             x = flip_axis(x, self.row_axis - 1)
         if transform_parameters.get("brightness") is not None:
-            # Keras runs this on channels_first arrays as if they were channels_last (and
-            # fails); here the channels are moved last and back.
-            channels_last = np.moveaxis(x, img_channel_axis, -1)
-            shifted = apply_brightness_shift(
-                channels_last, transform_parameters["brightness"], False
-            )
-            x = np.moveaxis(shifted, -1, img_channel_axis)
+            x = self._shift_brightness(x, transform_parameters["brightness"], img_channel_axis)
         return x
+
+    @staticmethod
+    def _shift_brightness(x: np.ndarray, brightness: float, channel_axis: int) -> np.ndarray:
+        """Keras hands the array to PIL as channels_last whatever ``data_format`` says.
+
+        PIL's brightness is per value (alpha kept), so the layout only matters for which axis
+        counts as channels. Where Keras accepts the array (1, 3 or 4 on the last axis) it is
+        used as Keras uses it; otherwise Keras raises "Unsupported channel number", and here
+        the channels are moved last and back instead (channels_first images of other widths).
+        """
+        if x.shape[-1] in (1, 3, 4):
+            return apply_brightness_shift(x, brightness, False)
+        channels_last = np.moveaxis(x, channel_axis, -1)
+        return np.moveaxis(
+            apply_brightness_shift(channels_last, brightness, False), -1, channel_axis
+        )
 
     def random_transform(self, x: np.ndarray, seed: int | None = None) -> np.ndarray:
         """``apply_transform(x, get_random_transform(x.shape, seed))``."""

@@ -1,8 +1,9 @@
 """Keras's image helpers (``keras.utils.array_to_img`` and friends), without Keras.
 
-Same arguments, defaults and results as Keras 3's ``keras/src/utils/image_utils.py``; the only
-difference is that ``data_format=None`` means ``"channels_last"`` and ``dtype=None`` means
-``"float32"`` (Keras reads both from its global backend config, which augcore does not have).
+Same arguments, defaults, results and error messages as Keras 3's
+``keras/src/utils/image_utils.py``. Differences: ``data_format=None`` means ``"channels_last"``
+and ``dtype=None`` means ``"float32"`` (Keras reads both from its global backend config, which
+augcore does not have); ``load_img`` takes any path-like, and Keras 2's ``grayscale=True``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from augcore.errors import ConfigError, ImageShapeError, InputImageError
+from augcore.keras._errors import ArgumentTypeError
 
 DEFAULT_DATA_FORMAT = "channels_last"
 DEFAULT_DTYPE = "float32"
@@ -37,10 +39,11 @@ def check_data_format(data_format: str | None) -> str:
     """Resolve ``None`` to channels_last and reject anything but Keras's two layouts."""
     if data_format is None:
         return DEFAULT_DATA_FORMAT
+    data_format = str(data_format).lower()
     if data_format not in ("channels_last", "channels_first"):
         raise ConfigError(
-            f'data_format must be "channels_last" (channels after rows and columns) or '
-            f'"channels_first", got {data_format!r}.'
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
         )
     return data_format
 
@@ -53,7 +56,7 @@ def array_to_img(
     x = np.asarray(x, dtype=DEFAULT_DTYPE if dtype is None else dtype)
     if x.ndim != 3:
         raise ImageShapeError(
-            f"array_to_img expects a single image of rank 3, got an array of shape {x.shape}."
+            f"Expected image array to have rank 3 (single image). Got array with shape: {x.shape}"
         )
     if data_format == "channels_first":
         x = x.transpose(1, 2, 0)
@@ -71,8 +74,8 @@ def array_to_img(
             return Image.fromarray(x[:, :, 0].astype("int32"), "I")
         return Image.fromarray(x[:, :, 0].astype("uint8"), "L")
     raise ImageShapeError(
-        f"array_to_img supports 1, 3 or 4 channels, got {channels} (shape {x.shape}, "
-        f"data_format={data_format!r})."
+        f"Unsupported channel number: {channels}. (array_to_img takes 1, 3 or 4 channels; the "
+        f"image has shape {x.shape} in channels_last order.)"
     )
 
 
@@ -89,7 +92,7 @@ def img_to_array(img: Any, data_format: str | None = None, dtype: Any = None) ->
         else:
             x = x.reshape((*x.shape, 1))
     else:
-        raise ImageShapeError(f"img_to_array got an image of unsupported shape {x.shape}.")
+        raise ImageShapeError(f"Unsupported image shape: {x.shape}")
     return x
 
 
@@ -122,15 +125,19 @@ def load_img(
     target_size: tuple[int, int] | None = None,
     interpolation: str = "nearest",
     keep_aspect_ratio: bool = False,
+    *,
+    grayscale: bool = False,
 ) -> Image.Image:
-    """Read an image file into PIL, converted to ``color_mode`` and resized like Keras."""
+    """Read an image file into PIL, converted to ``color_mode`` and resized like Keras.
+
+    ``grayscale=True`` is Keras 2's (and tf-keras's) deprecated spelling of
+    ``color_mode="grayscale"``, accepted with its warning; Keras 3 dropped it.
+    """
+    if grayscale:
+        warnings.warn('grayscale is deprecated. Please use color_mode = "grayscale"', stacklevel=2)
+        color_mode = "grayscale"
     if color_mode not in ("grayscale", "rgb", "rgba"):
-        raise ConfigError(f'color_mode must be "grayscale", "rgb" or "rgba", got {color_mode!r}.')
-    if target_size is not None and interpolation not in PIL_INTERPOLATION_METHODS:
-        raise ConfigError(
-            f"interpolation {interpolation!r} is not supported; use one of "
-            f"{', '.join(PIL_INTERPOLATION_METHODS)}."
-        )
+        raise ConfigError('color_mode must be "grayscale", "rgb", or "rgba"')
     img = _open_image(path)
     if color_mode == "grayscale":
         if img.mode not in ("L", "I;16", "I"):
@@ -145,6 +152,11 @@ def load_img(
     width_height = (target_size[1], target_size[0])
     if img.size == width_height:
         return img
+    if interpolation not in PIL_INTERPOLATION_METHODS:
+        raise ConfigError(
+            f"Invalid interpolation method {interpolation} specified. Supported methods are "
+            f"{', '.join(PIL_INTERPOLATION_METHODS)}"
+        )
     resample = PIL_INTERPOLATION_METHODS[interpolation]
     if not keep_aspect_ratio:
         return img.resize(width_height, resample)
@@ -171,7 +183,7 @@ def _open_image(path: Any) -> Image.Image:
         except OSError as exc:
             raise InputImageError(f"{name}: cannot read the file ({exc.strerror}).") from exc
     else:
-        raise TypeError(f"path should be path-like or io.BytesIO, not {type(path).__name__}")
+        raise ArgumentTypeError(f"path should be path-like or io.BytesIO, not {type(path)}")
     try:
         img = Image.open(source)
         img.load()

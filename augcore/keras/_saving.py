@@ -12,6 +12,7 @@ rescanned and the next free serial used. Each saved image gets one line in
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import threading
@@ -24,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from augcore.errors import ConfigError
+from augcore.keras._errors import FolderNotFoundError
 from augcore.keras._image import array_to_img
 from augcore.manifest import ManifestWriter
 
@@ -145,9 +147,9 @@ class SaveToDir:
     ) -> None:
         self.ledger = ledger
         if not os.path.isdir(folder):
-            raise ConfigError(
-                f"save_to_dir={os.fspath(folder)!r} is not an existing folder; create it first."
-            )
+            # Keras fails at the first save with the OSError of opening a file in the folder;
+            # here the iterator is refused at once, with the same exception class.
+            raise FolderNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), folder)
         self.folder = str(Path(folder).resolve())
         self.prefix = str(prefix)
         if os.sep in self.prefix or "/" in self.prefix:

@@ -1,8 +1,11 @@
-"""An example augcore plugin: ``cutout`` (erase a random box) and ``negative`` (255 - x).
+"""An example augcore plugin: ``cutout`` (erase a random box), ``negative`` (255 - x) and
+``quarter_turn`` (rotate by a multiple of 90 degrees, the canvas turning with the picture).
 
-Both are pixel transforms: they change values, never positions, so augcore fuses the geometric
-steps around them as usual. Parameters are declared once, as ``augcore.Param`` metadata; that
-gives config validation, "did you mean" errors and the ``augcore plugins`` listing for free.
+``cutout`` and ``negative`` are pixel transforms: they change values, never positions, so augcore
+fuses the geometric steps around them as usual. ``quarter_turn`` is geometric: a pull-map matrix
+and a ``canvas`` that swaps height and width, so nothing is cropped or filled. Parameters are
+declared once, as ``augcore.Param`` metadata; that gives config validation, "did you mean"
+errors and the ``augcore plugins`` listing for free.
 """
 
 from __future__ import annotations
@@ -70,6 +73,51 @@ class Negative(augcore.PixelTransform):
         return (top - images).astype(images.dtype)
 
 
+class QuarterTurn(augcore.GeometricTransform):
+    """Turn by 90, 180 or 270 degrees counter-clockwise (as np.rot90), drawn uniformly; the
+    canvas turns too."""
+
+    name = "quarter_turn"
+    params = (
+        augcore.Param(
+            "turns",
+            "any",
+            "choice",
+            "",
+            "which turns to draw from: any of 1, 2, 3, or only the odd ones (1 or 3)",
+            choices=("any", "odd"),
+        ),
+    )
+
+    def canvas(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        # The canvas depends on the options only: "odd" always swaps the sides; "any" keeps a
+        # square canvas and refuses a non-square one (180 degrees would need the other size).
+        if self.options["turns"] == "odd":
+            return (shape[1], shape[0], *shape[2:])
+        if shape[0] != shape[1]:
+            raise augcore.CanvasError(
+                "transform 'quarter_turn': turns='any' needs a square image (a 90 and a 180 "
+                f"degree turn of a {shape[0]}x{shape[1]} image differ in size); use turns='odd'"
+            )
+        return shape
+
+    def sample(self, draws: augcore.seeding.Draws, shape: tuple[int, ...]) -> dict:
+        if self.options["turns"] == "odd":
+            return {"turns": 1 + 2 * draws.integers(0, 0, 1)}
+        return {"turns": draws.integers(0, 1, 3)}
+
+    def matrices(self, n: int, params: dict, shape: tuple[int, ...]) -> np.ndarray:
+        # Output (r, c) of np.rot90(image, t) reads the input at, for t = 1, (c, W - 1 - r);
+        # t = 2, (H - 1 - r, W - 1 - c); t = 3, (H - 1 - c, r).
+        height, width = shape[0], shape[1]
+        tables = {
+            1: [[0, 1, 0], [-1, 0, width - 1], [0, 0, 1]],
+            2: [[-1, 0, height - 1], [0, -1, width - 1], [0, 0, 1]],
+            3: [[0, -1, height - 1], [1, 0, 0], [0, 0, 1]],
+        }
+        return np.array([tables[int(t)] for t in params["turns"]], dtype=np.float64)
+
+
 @augcore.hookimpl
 def augcore_transforms() -> list[type[augcore.Transform]]:
-    return [Cutout, Negative]
+    return [Cutout, Negative, QuarterTurn]

@@ -1,0 +1,303 @@
+"""The augmentation job: exactly K traceable variants of every readable input, written to a folder.
+
+A run goes through three stages, one module each:
+
+- planning (augcore.job.plan, augcore.job.folder): discover the inputs, name every output,
+  make the run's header and decide whether the output folder is new, a resume or refused;
+- execution (augcore.job.execute, augcore.job.local): tasks in batches, run by workers in
+  this process and in an executor's processes;
+- writing (augcore.job.write, augcore.manifest): each output placed atomically by its
+  worker, then its manifest line appended by this process, in input order.
+
+Because every output is a pure function of (seed, key, k), the worker count, the executor and
+the order of completion never change a byte. Rules and exit codes: docs/job.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from augcore.errors import InputImageError
+from augcore.job.execute import JobSpec, Worker, batches, run_in_order
+from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
+from augcore.job.local import LocalPool
+from augcore.job.plan import (
+    PathLike,
+    Prepared,
+    Request,
+    SkippedInput,
+    check_job_options,
+    parse_size,
+    pending,
+    prepare,
+)
+from augcore.manifest import MANIFEST_NAME, ManifestWriter
+from augcore.sources import SourceItem
+
+__all__ = ["Plan", "RunSummary", "SkippedInput", "parse_size", "plan", "run"]
+
+MIN_INPUTS_PER_WORKER = 8
+
+
+@dataclass
+class RunSummary:
+    """What a run did. ``complete`` is False when inputs were skipped."""
+
+    out: Path
+    inputs: int
+    per_image: int
+    written: int
+    already_there: int
+    skipped: list[SkippedInput]
+    seconds: float
+
+    @property
+    def outputs(self) -> int:
+        return self.written + self.already_there
+
+    @property
+    def manifest(self) -> Path:
+        return self.out / MANIFEST_NAME
+
+    @property
+    def complete(self) -> bool:
+        return not self.skipped
+
+    def line(self) -> str:
+        return (
+            f"augcore: {self.inputs} inputs x {self.per_image} = {self.outputs} outputs in "
+            f"{self.out} ({self.written} written, {self.already_there} already there), "
+            f"{len(self.skipped)} skipped, {self.seconds:.2f} s"
+        )
+
+
+@dataclass
+class Plan:
+    """What ``run`` with the same arguments would do; nothing is written to make it."""
+
+    out: Path
+    per_image: int
+    inputs: list[SourceItem]
+    skipped: list[SkippedInput]
+    examples: list[tuple[str, str]]
+    outputs: int
+    state: str
+
+    def describe(self) -> str:
+        lines = [
+            f"inputs found: {len(self.inputs) + len(self.skipped)}",
+            f"readable inputs: {len(self.inputs)} x {self.per_image} per image = "
+            f"{self.outputs} outputs",
+            f"output folder: {self.out} ({self.state})",
+        ]
+        lines += [f"  {source} -> {name}" for source, name in self.examples]
+        if len(self.examples) < self.outputs:
+            lines.append(f"  ... and {self.outputs - len(self.examples)} more")
+        lines += [f"will skip {skip.path}: {skip.reason}" for skip in self.skipped]
+        return "\n".join(lines)
+
+
+def plan(
+    sources: Sequence[PathLike] = (),
+    out: PathLike = "augmented",
+    *,
+    per_image: int,
+    seed: int,
+    config: Any = None,
+    size: str | Sequence[int] | None = None,
+    format: str = "same",
+    overwrite: bool = False,
+    from_list: PathLike | None = None,
+    samples: bool = False,
+    max_pixels: int | None = None,
+    examples: int = 5,
+) -> Plan:
+    """Report what ``run`` with these arguments would write, without writing anything.
+
+    Every input's image header is read (not its pixels), so unreadable, unsupported and
+    oversized inputs are listed up front; only truncation waits for decoding.
+
+    Args:
+        sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
+            max_pixels: as for ``run``.
+        examples: how many (source, output name) pairs to show.
+
+    Returns:
+        A ``Plan``: the readable inputs, the inputs that would be skipped and why, example
+        names, the number of outputs, and the state of ``out`` (new, resume: N of M there, or
+        "run would be refused: ..." with the reason).
+
+    Raises:
+        JobOptionError: a bad option value (``per_image``, ``seed``, ``format``, ``size``).
+        InputImageError: no inputs at all, or an unreadable list file.
+        UnsafePathError: an output would land outside ``out``.
+        ConfigError: the chain config is invalid.
+
+    Example:
+        >>> p = augcore.plan(["photos/"], "augmented", per_image=3, seed=0)  # doctest: +SKIP
+        >>> print(p.describe())  # doctest: +SKIP
+    """
+    check_job_options(per_image, seed, format, "skip", None)
+    request = Request.of(locals())
+    prepared = prepare(request, on_error="skip", planning=True)
+    shown = [
+        (str(prepared.items[index // per_image].path), name)
+        for index, name in enumerate(prepared.planned[:examples])
+    ]
+    return Plan(
+        out=prepared.out,
+        per_image=per_image,
+        inputs=prepared.items,
+        skipped=prepared.skipped,
+        examples=shown,
+        outputs=len(prepared.items) * per_image,
+        state=prepared.state.description,
+    )
+
+
+def run(
+    sources: Sequence[PathLike] = (),
+    out: PathLike = "augmented",
+    *,
+    per_image: int,
+    seed: int,
+    config: Any = None,
+    jobs: int | None = None,
+    size: str | Sequence[int] | None = None,
+    format: str = "same",
+    on_error: str = "stop",
+    overwrite: bool = False,
+    quiet: bool | None = None,
+    from_list: PathLike | None = None,
+    samples: bool = False,
+    max_pixels: int | None = None,
+) -> RunSummary:
+    """Write exactly ``per_image`` variants of every readable input into ``out``.
+
+    Output ``k`` of the input with key ``cats/x.png`` is ``out/cats/x__k{k}.png``, a pure
+    function of (seed, key, k); ``out/manifest.jsonl`` records each one. Rerunning the same
+    call resumes (or does nothing when the run is complete).
+
+    Args:
+        sources: image files and folders (walked recursively).
+        out: the output folder; created if missing.
+        per_image: variants written per input (K >= 1).
+        seed: the run seed (>= 0).
+        config: a chain config (dict, or a .toml/.json path); None uses the shipped default.
+        jobs: processes to use (default: the CPU count); outputs are the same for any value.
+        size: ``"WxH"`` or (width, height) to resize inputs to before augmenting.
+        format: "same" (each input's own format), "png", "jpg", "tif" or "webp".
+        on_error: "stop" at the first bad input, or "skip" it and list it in the summary.
+        overwrite: replace an earlier, different run's files in ``out`` instead of refusing.
+        quiet: None shows a progress bar only when stderr is a terminal.
+        from_list: a text file naming one input a line.
+        samples: include the sample images shipped with augcore.
+        max_pixels: refuse inputs above this many pixels (default: Pillow's limit).
+
+    Returns:
+        A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
+
+    Raises:
+        JobOptionError: a bad option value, before anything is read.
+        InputImageError: a bad input with ``on_error="stop"`` (outputs written so far are kept
+            and recorded), no inputs at all, or an unreadable list file.
+        OutputConflictError: ``out`` holds another run, files in the way, or is in use.
+        UnsafePathError: an output would land outside ``out``.
+        ConfigError: the chain config is invalid.
+
+    Example:
+        >>> summary = augcore.run(["photos/"], "augmented", per_image=3, seed=0)  # doctest: +SKIP
+        >>> print(summary.line())  # doctest: +SKIP
+
+    See docs/job.md.
+    """
+    started = time.perf_counter()
+    check_job_options(per_image, seed, format, on_error, jobs)
+    request = Request.of(locals())
+    prepared = prepare(request, on_error=on_error, planning=False)
+    prepared.out.mkdir(parents=True, exist_ok=True)
+    with exclusive(prepared.out):
+        # Another run may have finished in this folder since the checks: look again.
+        prepared.state = inspect_folder(prepared.out, prepared.header, prepared.planned, overwrite)
+        return _write_outputs(prepared, request, jobs, on_error, quiet, started)
+
+
+def _write_outputs(
+    prepared: Prepared,
+    request: Request,
+    jobs: int | None,
+    on_error: str,
+    quiet: bool | None,
+    started: float,
+) -> RunSummary:
+    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise."""
+    out, per_image = prepared.out, request.per_image
+    clear_for_new_run(out, prepared.state)
+    sweep_temporaries(out)
+    recorded = prepared.state.recorded
+    spec = JobSpec(
+        pipeline=pickle.dumps(prepared.pipeline),
+        seed=request.seed,
+        per_image=per_image,
+        size=prepared.size,
+        out=str(out.resolve()),
+        max_pixels=request.max_pixels,
+    )
+    tasks, already_there = pending(prepared, per_image)
+    skipped = list(prepared.skipped)
+    unreadable = 0
+    failure: list[str] = []
+    written = 0
+    show = not quiet if quiet is not None else bool(sys.stderr and sys.stderr.isatty())
+    # A worker costs a process start; small runs use fewer (outputs are the same).
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
+    with (
+        LocalPool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
+        ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
+        # No tqdm at all unless shown: even a disabled one starts a monitor thread that
+        # outlives the run, and a later run in this process could then not fork its workers.
+        (
+            tqdm(total=sum(len(task.outputs) for task in tasks), unit="img", desc="augcore")
+            if show
+            else contextlib.nullcontext()
+        ) as progress,
+    ):
+        worker = Worker(spec, prepared.pipeline)
+        for results in run_in_order(worker, batches(tasks, workers), pool, lambda: bool(failure)):
+            manifest.write_lines(
+                [line for result in results for rel, line in result.written if rel not in recorded]
+            )
+            for result in results:
+                written += len(result.written)
+                if progress is not None:
+                    progress.update(len(result.task.outputs))
+                if result.error is not None:
+                    skipped.append(SkippedInput(result.task.path, result.error))
+                    unreadable += 1
+                    if on_error == "stop" and not failure:
+                        failure.append(result.error)
+    if failure:
+        raise InputImageError(
+            f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "
+            f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
+            "the input and rerun to resume, or pass --on-error skip"
+        )
+    return RunSummary(
+        out=out,
+        inputs=len(prepared.items) - unreadable,
+        per_image=per_image,
+        written=written,
+        already_there=already_there,
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,232 @@
+"""Running the job's tasks: what a task is, the worker that does one, and executors.
+
+A ``Task`` is one input and the outputs still to write for it. A ``Worker`` reads the input,
+augments it and writes those outputs (augcore.job.write), returning one manifest line per file.
+An ``Executor`` runs batches of tasks somewhere else (other processes, other machines) and hands
+back futures; ``run_in_order`` yields the results batch by batch in input order, augmenting in this
+process too while the oldest batch is still running elsewhere.
+
+Rules every executor keeps (so that outputs never depend on where a batch ran):
+
+- a worker is built from a ``JobSpec`` alone and writes exactly the paths its tasks carry;
+- running a batch twice (a retry after a lost worker) writes the same bytes again;
+- results come back as ``TaskResult``s: the parent alone appends manifest lines.
+
+The local process pool is in augcore.job.local; another executor is one more module with the
+same four members (``processes``, ``ready``, ``submit`` and the context manager).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from augcore.errors import InputImageError
+from augcore.imageio import encode_image, read_image
+from augcore.job.write import output_entry, write_output
+
+IN_FLIGHT_PER_WORKER = 2
+BATCHES_PER_PROCESS = 4  # at least, when there are enough inputs
+BATCH_INPUTS = 16  # inputs per worker call: amortises the pipeline's per-call cost
+HELD_BATCHES = 16  # batches in flight or finished and waiting for an older one, at most
+BATCH_VALUES = 1 << 22  # at most this many input values are augmented at once (bounds memory)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything a worker needs; hashable so each worker process builds its pipeline once."""
+
+    pipeline: bytes  # pickled: unpickling is ~1000x faster than resolving a config's plugins
+    seed: int
+    per_image: int
+    size: tuple[int, int] | None
+    out: str
+    max_pixels: int | None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input and the outputs still to write for it: (k, path inside the output folder).
+
+    The paths are the ones the parent planned and checked to stay inside the folder; the
+    worker writes exactly those, never names of its own making.
+    """
+
+    path: str
+    key: str
+    outputs: tuple[tuple[int, str], ...]
+
+
+@dataclass
+class TaskResult:
+    """What a worker did for one task: (output path, manifest line) per file, or an error."""
+
+    task: Task
+    written: list[tuple[str, bytes]] = field(default_factory=list)
+    error: str | None = None
+
+
+class BatchFuture(Protocol):
+    """The part of ``concurrent.futures.Future`` that ``run_in_order`` uses (Dask's has it too)."""
+
+    def done(self) -> bool: ...
+
+    def cancel(self) -> bool: ...
+
+    def cancelled(self) -> bool: ...
+
+    def result(self) -> list[TaskResult]: ...
+
+
+class Executor(Protocol):
+    """Runs batches of tasks away from this process; entered for the length of one run.
+
+    ``processes`` is how many batches it runs at once (0: none, this process does all the
+    work); ``ready()`` is False while it is still starting (this process works meanwhile).
+    """
+
+    processes: int
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def ready(self) -> bool: ...
+
+    def submit(self, batch: Sequence[Task]) -> BatchFuture: ...
+
+
+class Worker:
+    """Reads, augments, encodes and writes the outputs of a batch of inputs."""
+
+    def __init__(self, spec: JobSpec, pipeline: Any = None) -> None:
+        self.spec = spec
+        self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
+        self.folders: set[str] = set()  # output folders known to exist
+
+    def __call__(self, batch: Sequence[Task]) -> list[TaskResult]:
+        """One result per task, in order. Same-shape neighbours are augmented in one call."""
+        results = [TaskResult(task) for task in batch]
+        group: list[tuple[TaskResult, np.ndarray]] = []
+        spec = self.spec
+        for result in results:
+            try:
+                image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
+            except InputImageError as exc:
+                result.error = str(exc)
+                continue
+            if group and (
+                group[0][1].shape != image.shape or (len(group) + 1) * image.size > BATCH_VALUES
+            ):
+                self._augment(group)
+                group = []
+            group.append((result, image))
+        if group:
+            self._augment(group)
+        return results
+
+    def _augment(self, group: Sequence[tuple[TaskResult, np.ndarray]]) -> None:
+        spec = self.spec
+        outputs, records = self.pipeline.augment_batch(
+            [image for _, image in group],
+            seed=spec.seed,
+            keys=[result.task.key for result, _ in group],
+            variants=spec.per_image,
+        )
+        for index, (result, _) in enumerate(group):
+            task = result.task
+            for k, rel in task.outputs:
+                slot = index * spec.per_image + k
+                data = encode_image(outputs[slot], os.path.splitext(rel)[1])
+                write_output(spec.out, rel, data, self.folders)
+                line = output_entry(rel, task.path, task.key, k, data, records[slot].to_dict())
+                result.written.append((rel, line))
+
+
+@functools.lru_cache(maxsize=1)
+def worker_for(spec: JobSpec) -> Worker:
+    """The worker of this process for ``spec``: built once per process, then reused."""
+    return Worker(spec)
+
+
+def run_batch(spec: JobSpec, batch: Sequence[Task]) -> list[TaskResult]:
+    """What an executor runs remotely: this process's worker for ``spec`` on ``batch``."""
+    return worker_for(spec)(batch)
+
+
+def batches(tasks: Sequence[Task], processes: int) -> Iterator[tuple[Task, ...]]:
+    """Consecutive tasks in batches: large enough to amortise per-call costs, small enough
+    to give every process several batches, so all finish together (how inputs are batched
+    never changes an output)."""
+    size = max(1, min(BATCH_INPUTS, math.ceil(len(tasks) / (processes * BATCHES_PER_PROCESS))))
+    for start in range(0, len(tasks), size):
+        yield tuple(tasks[start : start + size])
+
+
+def _done(results: list[TaskResult]) -> Future[list[TaskResult]]:
+    future: Future[list[TaskResult]] = Future()
+    future.set_result(results)
+    return future
+
+
+def run_in_order(
+    worker: Worker,
+    batches: Iterable[Sequence[Task]],
+    executor: Executor,
+    stopping: Callable[[], bool],
+) -> Iterator[list[TaskResult]]:
+    """Results batch by batch in input order, from the executor's processes and this one.
+
+    Each executor process has at most IN_FLIGHT_PER_WORKER batches (one running, the next
+    queued), so the last ones are not stuck in one queue while the others idle. While the oldest
+    batch is still running elsewhere, this process augments the next one itself. At most
+    HELD_BATCHES batches are in flight or finished and waiting for an older one (their results
+    are small: paths and lines). Once ``stopping()`` is true no new batch starts; batches
+    already running finish and are yielded, so no written file goes unrecorded.
+    """
+    queued = iter(batches)
+    pending: deque[tuple[BatchFuture, bool]] = deque()  # (result, in the executor)
+    in_executor = 0  # batches handed to the executor and not yet yielded
+    try:
+        while True:
+            while (
+                executor.ready()
+                and not stopping()
+                and in_executor < IN_FLIGHT_PER_WORKER * executor.processes
+                and len(pending) < HELD_BATCHES
+            ):
+                batch = next(queued, None)
+                if batch is None:
+                    break
+                pending.append((executor.submit(batch), True))
+                in_executor += 1
+            if (
+                not stopping()
+                and len(pending) < HELD_BATCHES
+                and not (pending and pending[0][0].done())
+            ):
+                batch = next(queued, None)
+                if batch is not None:
+                    pending.append((_done(worker(batch)), False))
+                    continue
+            if not pending:
+                return
+            future, from_executor = pending.popleft()
+            in_executor -= from_executor
+            if stopping():
+                for waiting, _ in pending:
+                    waiting.cancel()  # a no-op for batches running or finished
+            if not future.cancelled():
+                yield future.result()
+    finally:
+        for future, _ in pending:
+            future.cancel()
