@@ -13,8 +13,6 @@ peers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from augcore.plugins._values import (
     apply_luts,
@@ -38,34 +36,44 @@ def _hue_param(default: float) -> Param:
     )
 
 
-# --- the kernels: each takes an (m, H, W[, C]) batch and (m,) values ----------------------
-def adjust_brightness(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
+# --- the kernels: each takes an (m, H, W[, C]) batch and (m,) values, and writes its result
+# into ``out`` (a new array by default; ``out=images`` works in place: every loop reads a value,
+# or a block of values, before writing it) -------------------------------------------------
+def adjust_brightness(
+    images: np.ndarray, factor: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Blend with black: ``factor * x`` (``ImageEnhance.Brightness``)."""
-    return _blend_constant(images, factor, np.zeros(images.shape[0]))
+    return _blend_constant(images, factor, np.zeros(images.shape[0]), out)
 
 
-def adjust_contrast(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
+def adjust_contrast(
+    images: np.ndarray, factor: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Blend with the image's mean luma, rounded to a level on uint8 (``ImageEnhance.Contrast``)."""
     means = kernels.luma_means(as_pixels(images))
     if images.dtype == np.uint8:
         means = np.floor(means + 0.5)
-    return _blend_constant(images, factor, means)
+    return _blend_constant(images, factor, means, out)
 
 
-def adjust_saturation(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
+def adjust_saturation(
+    images: np.ndarray, factor: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Blend with the image's own luma (``ImageEnhance.Color``); gray images unchanged."""
+    out = np.empty_like(images) if out is None else out
     if colour_channels(images, "saturation") == 1:
-        return images.copy()
-    out = np.empty_like(images)
+        out[...] = images
+        return out
     kernels.blend_luma(as_pixels(images), as_pixels(out), np.asarray(factor, np.float32))
     return out
 
 
-def adjust_hue(images: np.ndarray, shift: np.ndarray) -> np.ndarray:
+def adjust_hue(images: np.ndarray, shift: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Turn every pixel's hue by ``shift`` (in turns) in float HSV; gray images unchanged."""
+    out = np.empty_like(images) if out is None else out
     if colour_channels(images, "hue") == 1:
-        return images.copy()
-    out = np.empty_like(images)
+        out[...] = images
+        return out
     kernels.hue_shift(as_pixels(images), as_pixels(out), np.asarray(shift, np.float32))
     return out
 
@@ -82,8 +90,10 @@ def adjust_gamma(images: np.ndarray, gamma: np.ndarray, gain: float = 1.0) -> np
     return finish(out, images.dtype)
 
 
-def _blend_constant(images: np.ndarray, factor: np.ndarray, base: np.ndarray) -> np.ndarray:
-    out = np.empty_like(images)
+def _blend_constant(
+    images: np.ndarray, factor: np.ndarray, base: np.ndarray, out: np.ndarray | None
+) -> np.ndarray:
+    out = np.empty_like(images) if out is None else out
     flat = np.ascontiguousarray(images).reshape(images.shape[0], -1)
     kernels.blend_constant(
         flat, out.reshape(flat.shape), np.asarray(factor, np.float32), base.astype(np.float32)
@@ -120,25 +130,24 @@ class ColorJitter(PixelTransform):
 
     def apply(self, images: np.ndarray, params: Params) -> np.ndarray:
         colour_channels(images, self.name)
-        adjustments: list[tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str]] = [
-            (adjust_brightness, "brightness"),
-            (adjust_contrast, "contrast"),
-            (adjust_saturation, "saturation"),
-            (adjust_hue, "hue"),
-        ]
+        adjustments = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
+        keys = ("brightness", "contrast", "saturation", "hue")
         identity = (1.0, 1.0, 1.0, 0.0)
-        out = images
-        for position in range(4):
-            for op, (kernel, key) in enumerate(adjustments):
-                if self.options[key] == (identity[op], identity[op]):
-                    continue
-                which = params["order"][:, position] == op
-                if which.all():
-                    out = kernel(out, params[key])
-                elif which.any():
-                    out = out.copy() if out is images else out
-                    out[which] = kernel(out[which], params[key][which])
-        return out.copy() if out is images else out
+        active = [op for op in range(4) if self.options[keys[op]] != (identity[op],) * 2]
+        # Outputs sharing an order are one contiguous block: one gather, in-place steps, one
+        # scatter, however the orders are mixed in the batch.
+        codes = params["order"] @ np.array([64, 16, 4, 1])
+        sort = np.argsort(codes, kind="stable")
+        work = np.ascontiguousarray(images[sort])
+        starts = np.flatnonzero(np.diff(codes[sort], prepend=-1))
+        for start, stop in zip(starts, [*starts[1:], len(sort)], strict=True):
+            block, chosen = work[start:stop], sort[start:stop]
+            for op in params["order"][chosen[0]]:
+                if op in active:
+                    adjustments[op](block, params[keys[op]][chosen], out=block)
+        out = np.empty_like(work)
+        out[sort] = work
+        return out
 
 
 class Hue(PixelTransform):
