@@ -6,20 +6,12 @@ state is created until you build a pipeline or plugin manager yourself.
 
 from __future__ import annotations
 
-# Imported so that augcore.plugins.geometric.Rotate etc. work after a plain `import augcore`.
-import augcore.manifest
-import augcore.plugins.canvas
-import augcore.plugins.color
-import augcore.plugins.erase
-import augcore.plugins.filters
-import augcore.plugins.geometric
-import augcore.plugins.pixel
-import augcore.plugins.policy_ops
-import augcore.plugins.tone  # noqa: F401
+import augcore.manifest  # noqa: F401  (augcore.manifest.read_manifest after `import augcore`)
 from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
 from augcore.errors import (
+    AnnotationError,
     AugcoreError,
     AugmentOptionError,
     BatchLengthError,
@@ -32,6 +24,7 @@ from augcore.errors import (
     JobOptionError,
     ManifestError,
     MatrixError,
+    MissingExtraError,
     OutputArrayError,
     OutputConflictError,
     PluginContractError,
@@ -40,6 +33,7 @@ from augcore.errors import (
     PluginWarning,
     ReplayMismatchError,
     StreamOptionError,
+    TargetError,
     UnsafePathError,
     WarpOptionError,
 )
@@ -47,8 +41,32 @@ from augcore.hookspecs import hookimpl
 from augcore.job import Plan, RunSummary, SkippedInput, plan, run
 from augcore.manager import PluginManager
 from augcore.pipeline import Pipeline
+
+# The built-in transforms, as Albumentations exports its own: augcore.Rotate(degrees=30, p=0.5).
+from augcore.plugins.canvas import Affine, Crop, Pad, Perspective, RandomResizedCrop, Resize
+from augcore.plugins.color import ColorJitter, Gamma, Hue, Saturation
+from augcore.plugins.erase import Erase
+from augcore.plugins.filters import GaussianBlur, JpegQuality, Sharpness
+from augcore.plugins.geometric import FlipHorizontal, FlipVertical, Rotate, Shear, Shift, Zoom
+from augcore.plugins.pixel import Brightness, ChannelShift, Contrast, GaussianNoise, Grayscale
+from augcore.plugins.policy_ops import (
+    Identity,
+    PolicyBrightness,
+    PolicyColor,
+    PolicyContrast,
+    PolicyPosterize,
+    PolicyRotate,
+    PolicySharpness,
+    PolicyShearX,
+    PolicyShearY,
+    PolicySolarize,
+    PolicyTranslateX,
+    PolicyTranslateY,
+)
+from augcore.plugins.tone import Autocontrast, Equalize, Invert, Posterize, Solarize
 from augcore.record import Record, RecordSequence
 from augcore.stream import AugmentStream, Batch
+from augcore.targets import Boxes, Keypoints, Masks, TargetOptions, Targets
 from augcore.transform import GeometricTransform, Param, PixelTransform, Transform
 from augcore.warp import (
     is_affine,
@@ -61,25 +79,51 @@ from augcore.warp import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Affine",
+    "AnnotationError",
     "AugcoreError",
     "AugmentOptionError",
     "AugmentStream",
+    "Autocontrast",
     "Batch",
     "BatchLengthError",
+    "Boxes",
+    "Brightness",
     "CanvasError",
+    "ChannelShift",
+    "ColorJitter",
     "ConfigError",
+    "Contrast",
+    "Crop",
     "DuplicateTransformError",
+    "Equalize",
+    "Erase",
+    "FlipHorizontal",
+    "FlipVertical",
+    "Gamma",
+    "GaussianBlur",
+    "GaussianNoise",
     "GeometricTransform",
+    "Grayscale",
+    "Hue",
+    "Identity",
     "ImageDtypeError",
     "ImageShapeError",
     "InputImageError",
+    "Invert",
     "JobOptionError",
+    "JpegQuality",
+    "Keypoints",
     "ManifestError",
+    "Masks",
     "MatrixError",
+    "MissingExtraError",
     "OneOf",
     "OutputArrayError",
     "OutputConflictError",
+    "Pad",
     "Param",
+    "Perspective",
     "Pipeline",
     "PixelTransform",
     "Plan",
@@ -88,19 +132,43 @@ __all__ = [
     "PluginImportError",
     "PluginManager",
     "PluginWarning",
+    "PolicyBrightness",
+    "PolicyColor",
+    "PolicyContrast",
+    "PolicyPosterize",
+    "PolicyRotate",
+    "PolicySharpness",
+    "PolicyShearX",
+    "PolicyShearY",
+    "PolicySolarize",
+    "PolicyTranslateX",
+    "PolicyTranslateY",
+    "Posterize",
+    "RandomResizedCrop",
     "Record",
     "RecordSequence",
     "ReplayMismatchError",
     "ReplayResult",
     "Report",
+    "Resize",
+    "Rotate",
     "RunSummary",
+    "Saturation",
+    "Sharpness",
+    "Shear",
+    "Shift",
     "SkippedInput",
+    "Solarize",
     "SomeOf",
     "Step",
     "StreamOptionError",
+    "TargetError",
+    "TargetOptions",
+    "Targets",
     "Transform",
     "UnsafePathError",
     "WarpOptionError",
+    "Zoom",
     "__version__",
     "hookimpl",
     "is_affine",

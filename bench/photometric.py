@@ -54,6 +54,7 @@ def photographs(count: int) -> np.ndarray:
 
 
 def augcore_runners(images: np.ndarray) -> list[Runner]:
+    from augcore.plugins.geometric import FlipHorizontal
     from augcore.plugins.policies import trivial_augment
 
     import augcore
@@ -64,7 +65,7 @@ def augcore_runners(images: np.ndarray) -> list[Runner]:
                     "sigma": [BLUR_SIGMA, BLUR_SIGMA]}]}
     )  # fmt: skip
     chain = augcore.Pipeline(
-        [augcore.Step(augcore.plugins.geometric.FlipHorizontal(), p=0.5), trivial_augment()],
+        [augcore.Step(FlipHorizontal(), p=0.5), trivial_augment()],
         fill_mode="constant",
     )
     rows = (("color_jitter", jitter), ("gaussian_blur", blur), ("trivial_augment", chain))

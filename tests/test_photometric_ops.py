@@ -195,11 +195,6 @@ def test_two_or_four_channel_batches_are_refused_by_the_ops_themselves() -> None
         Equalize().apply(np.zeros((1, 4, 4, 4), np.uint8), {})
 
 
-@pytest.mark.xfail(
-    raises=augcore.ImageShapeError,
-    strict=True,
-    reason="passes once the host splits alpha off before pixel transforms (the alpha merge)",
-)
 @pytest.mark.parametrize("step", STEPS, ids=IDS)
 def test_rgba_alpha_is_untouched_and_colour_is_the_rgb_result(step) -> None:
     rgba = np.concatenate([RGB, RNG.integers(0, 256, (*RGB.shape[:3], 1), np.uint8)], axis=-1)

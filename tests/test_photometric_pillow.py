@@ -139,3 +139,40 @@ def test_rgb_with_a_trailing_gray_axis_is_the_same_as_gray() -> None:
         {"transform": "color_jitter"},
     ):
         np.testing.assert_array_equal(run(step, gray[..., None])[..., 0], run(step, gray))
+
+
+RGBA = np.dstack([RGB, np.random.default_rng(5).integers(0, 256, RGB.shape[:2], dtype=np.uint8)])
+
+
+@pytest.mark.parametrize(
+    ("step", "enhancer", "factor"),
+    [
+        ({"transform": "color_jitter", **JITTER_OFF, "brightness": [1.4, 1.4]}, "Brightness", 1.4),
+        ({"transform": "color_jitter", **JITTER_OFF, "contrast": [0.6, 0.6]}, "Contrast", 0.6),
+        ({"transform": "saturation", "factor": [1.7, 1.7]}, "Color", 1.7),
+        ({"transform": "sharpness", "factor": [1.9, 1.9]}, "Sharpness", 1.9),
+    ],
+)
+def test_enhancements_on_rgba_are_pillows_with_alpha_untouched(step, enhancer, factor) -> None:
+    """Pillow's ImageEnhance keeps an RGBA image's alpha, and so does augcore's host."""
+    expected = getattr(ImageEnhance, enhancer)(Image.fromarray(RGBA, "RGBA")).enhance(factor)
+    out = run(step, RGBA)
+    np.testing.assert_array_equal(out[..., 3], RGBA[..., 3])
+    assert_within_one(out, expected)
+
+
+@pytest.mark.parametrize(
+    ("step", "op"),
+    [
+        ({"transform": "posterize", "bits": 3}, lambda image: ImageOps.posterize(image, 3)),
+        ({"transform": "solarize", "threshold": [0.5, 0.5]}, ImageOps.solarize),
+        ({"transform": "equalize"}, ImageOps.equalize),
+        ({"transform": "autocontrast"}, ImageOps.autocontrast),
+        ({"transform": "invert"}, ImageOps.invert),
+    ],
+)
+def test_tone_ops_on_rgba_are_pillows_on_the_colour_with_alpha_untouched(step, op) -> None:
+    """ImageOps refuses or changes alpha; augcore gives Pillow's RGB result and keeps alpha."""
+    out = run(step, RGBA)
+    np.testing.assert_array_equal(out[..., 3], RGBA[..., 3])
+    np.testing.assert_array_equal(out[..., :3], np.asarray(op(Image.fromarray(RGB))))

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from augcore.plugins import policies
+from augcore.plugins.geometric import Rotate
 from augcore.plugins.policy_ops import OPS
 
 import augcore
@@ -139,7 +140,7 @@ def test_geometric_policy_ops_are_torchvisions_affine(key) -> None:
 
 def test_a_policy_chain_replays_exactly_from_the_manifest(tmp_path) -> None:
     chain = augcore.Pipeline(
-        [augcore.plugins.geometric.Rotate(degrees=10), policies.rand_augment(n=2, m=9),
+        [Rotate(degrees=10), policies.rand_augment(n=2, m=9),
          policies.trivial_augment(), policies.auto_augment()],
         fill_mode="constant",
     )  # fmt: skip
@@ -152,7 +153,7 @@ def test_a_policy_chain_replays_exactly_from_the_manifest(tmp_path) -> None:
 
 def test_a_geometric_policy_op_fuses_with_the_geometric_step_before_it() -> None:
     chain = augcore.Pipeline(
-        [augcore.plugins.geometric.Rotate(degrees=10), policies.trivial_augment()]
+        [Rotate(degrees=10), policies.trivial_augment()]
     )
     _, records = chain.augment_batch(IMAGES, seed=2, per_image=50)
     geometric = {NAMES[op] for op in ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")}
