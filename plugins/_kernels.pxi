@@ -194,16 +194,19 @@ def gaussian_blur(
     """Separable blur of (m, H, W, C) images, image i with the symmetric 1-D kernel
     ``weights[i]``.
 
-    The image is read once into float32 rows; then each output row is made whole before the
-    next: the column pass sums ``size`` rows into one row (in L1), which is mirrored at its
-    ends and summed along the row. Both passes add mirrored taps before weighting them
-    (w[t] = w[size - 1 - t]), half the multiplications of torchvision's convolution.
+    Input rows are converted to float32 once each, into a ring of ``size`` rows (row r in slot
+    r % size: the rows one output row needs are distinct there, mirrored ones included); then
+    each output row is made whole before the next: the column pass sums ``size`` rows into one
+    row (in L1), which is mirrored at its ends and summed along the row. Both passes add
+    mirrored taps before weighting them (w[t] = w[size - 1 - t]), half the multiplications of
+    torchvision's convolution.
     """
     cdef Py_ssize_t m = images.shape[0], height = images.shape[1], width = images.shape[2]
     cdef Py_ssize_t channels = images.shape[3], size = weights.shape[1], half = size // 2
     cdef Py_ssize_t line = width * channels, i, y, x, t, j, source
     cdef float w
-    cdef float* plane = <float*>malloc(height * line * sizeof(float))
+    cdef float* plane = <float*>malloc(size * line * sizeof(float))
+    cdef Py_ssize_t* held = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
     cdef float* padded = <float*>malloc((width + 2 * half) * channels * sizeof(float))
     cdef float* acc = <float*>malloc(line * sizeof(float))
     cdef float* row
@@ -213,27 +216,35 @@ def gaussian_blur(
     cdef float* right
     cdef const pixel* source_row
     cdef pixel* out_row
-    if plane == NULL or padded == NULL or acc == NULL:
+    if plane == NULL or padded == NULL or acc == NULL or held == NULL:
         free(plane)
         free(padded)
         free(acc)
+        free(held)
         raise MemoryError()
     row = padded + half * channels  # the column sums land in the middle of the padded row
     try:
         with nogil:
             for i in range(m):
-                source_row = &images[i, 0, 0, 0]
-                for j in range(height * line):
-                    plane[j] = <float>source_row[j]
+                for t in range(size):
+                    held[t] = -1
                 for y in range(height):
+                    for t in range(size):
+                        source = _mirror(y + t - half, height)
+                        if held[source % size] != source:
+                            held[source % size] = source
+                            source_row = &images[i, source, 0, 0]
+                            upper = plane + (source % size) * line
+                            for j in range(line):
+                                upper[j] = <float>source_row[j]
                     w = weights[i, half]
-                    upper = plane + y * line
+                    upper = plane + (y % size) * line
                     for j in range(line):
                         row[j] = upper[j] * w
                     for t in range(half):
                         w = weights[i, t]
-                        upper = plane + _mirror(y + t - half, height) * line
-                        lower = plane + _mirror(y + half - t, height) * line
+                        upper = plane + (_mirror(y + t - half, height) % size) * line
+                        lower = plane + (_mirror(y + half - t, height) % size) * line
                         for j in range(line):
                             row[j] += (upper[j] + lower[j]) * w
                     for x in range(half):
@@ -259,6 +270,7 @@ def gaussian_blur(
         free(plane)
         free(padded)
         free(acc)
+        free(held)
 
 
 def apply_tables(

@@ -263,3 +263,22 @@ def test_the_avx2_build_computes_the_same_values_as_the_baseline_build(dtype) ->
         np.testing.assert_array_equal(
             getattr(_kernels, name)(pixels), getattr(_kernels_avx2, name)(pixels), err_msg=name
         )
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"), [((3, 4, 3), 9), ((1, 7), 5), ((40, 2, 3), 11), ((13, 17, 1), 7)]
+)
+def test_gaussian_blur_on_images_smaller_than_its_kernel_is_scipys_mirror(shape, size) -> None:
+    """Borders mirror without repeating the edge (torch's "reflect" is scipy's "mirror"),
+    however many times the kernel reaches past a tiny image."""
+    import scipy.ndimage as ndi
+    from augcore.plugins.filters import gaussian_kernels
+
+    image = RNG.integers(0, 256, shape).astype(np.uint8)
+    step = {"transform": "gaussian_blur", "kernel_size": size, "sigma": [1.3, 1.3]}
+    out, _ = pipeline(step).augment(image, seed=0, key="tiny")
+    weights = gaussian_kernels(size, np.array([1.3]))[0].astype(np.float32).astype(np.float64)
+    expected = image.astype(np.float64)
+    for axis in (0, 1):
+        expected = ndi.correlate1d(expected, weights, axis=axis, mode="mirror")
+    assert np.abs(out.astype(np.float64) - np.rint(expected)).max() <= 1
