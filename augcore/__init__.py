@@ -10,6 +10,7 @@ import augcore.manifest  # noqa: F401  (augcore.manifest.read_manifest after `im
 from augcore._deprecation import renamed_attributes
 from augcore.audit import ReplayResult, Report, replay, report
 from augcore.chain import OneOf, SomeOf, Step
+from augcore.contact_sheet import preview
 from augcore.errors import (
     AnnotationError,
     AugcoreError,
@@ -31,6 +32,7 @@ from augcore.errors import (
     PluginError,
     PluginImportError,
     PluginWarning,
+    PreviewError,
     ReplayMismatchError,
     StreamOptionError,
     TargetError,
@@ -144,6 +146,7 @@ __all__ = [
     "PolicyTranslateX",
     "PolicyTranslateY",
     "Posterize",
+    "PreviewError",
     "RandomResizedCrop",
     "Record",
     "RecordSequence",
@@ -173,6 +176,7 @@ __all__ = [
     "hookimpl",
     "is_affine",
     "plan",
+    "preview",
     "replay",
     "report",
     "run",

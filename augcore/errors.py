@@ -116,6 +116,11 @@ class MissingExtraError(AugcoreError, ImportError):
     """A feature needs an optional extra that is not installed; names the ``pip install``."""
 
 
+# --- looking at a chain or a run: preview sheets and reports -----------------------------------
+class PreviewError(AugcoreError, ValueError):
+    """A preview got a bad option, or its sheet would be larger than the limit."""
+
+
 # --- plugin problems reported as warnings ------------------------------------------------------
 class PluginWarning(UserWarning):
     """A plugin was skipped (import failure, broken contract, duplicate name) in warn mode."""

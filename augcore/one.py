@@ -32,9 +32,10 @@ import numpy as np
 from augcore.chain import CompiledChain
 from augcore.config import WarpOptions
 from augcore.contract import checked_matrices, checked_params
-from augcore.fusion import NO_REDUCE, shrink_factors
+from augcore.fusion import NO_REDUCE
 from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import AppliedStep, FusedRun, Record
+from augcore.reduce import reduce_factors_batch
 from augcore.seeding import OneDraws, key_hash, output_root
 from augcore.transform import PixelTransform
 from augcore.warp import warp_affine
@@ -107,10 +108,10 @@ def _rows(matrices: np.ndarray) -> Rows | None:
 
 
 def _may_reduce(rows: Rows, matrix: list[list[float]], shape: tuple[int, ...]) -> bool:
-    """Whether the batch code would box-reduce first (``fusion.shrink_factors``, exactly)."""
+    """Whether the batch code would box-reduce first (exactly as ``reduce_factors_batch``)."""
     if max(math.hypot(rows[0], rows[1]), math.hypot(rows[3], rows[4])) < _SURELY_NO_REDUCE:
         return False
-    factors = shrink_factors(np.array([matrix]), (shape[0], shape[1]))
+    factors = reduce_factors_batch(np.array([matrix]), (shape[0], shape[1]))
     return tuple(factors[0].tolist()) != NO_REDUCE
 
 

@@ -34,11 +34,12 @@ from augcore.errors import (
     BatchLengthError,
     ManifestError,
 )
-from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
+from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, warp_outputs
 from augcore.manager import PluginManager
 from augcore.one import augment_one
 from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
+from augcore.reduce import reduce_factors_batch
 from augcore.seeding import (
     Draws,
     OneDraws,
@@ -472,7 +473,7 @@ class Pipeline:
         matrices = reduce(compose, per_leaf)
         first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
         resized = first != last
-        warp = FusedWarp(matrices, last if resized else None, shrink_factors(matrices, last))
+        warp = FusedWarp(matrices, last if resized else None, reduce_factors_batch(matrices, last))
         changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
         if resized or changed.all():
             batch.replace(self._warp_outputs(batch.array, warp, threads))

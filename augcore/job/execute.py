@@ -154,7 +154,7 @@ class Worker:
             [image for _, image in group],
             seed=spec.seed,
             keys=[result.task.key for result, _ in group],
-            variants=spec.per_image,
+            per_image=spec.per_image,
         )
         for index, (result, _) in enumerate(group):
             task = result.task
