@@ -63,6 +63,9 @@ PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps", "targets")
 STEP_KEYS = ("transform", "p")
 ONE_OF_KEYS = ("one_of", "weights", "p")
 SOME_OF_KEYS = ("some_of", "n", "p")
+# Augmentation policies: one config entry each, expanded into the groups of
+# augcore.plugins.policies (its records name the operations that fired).
+POLICY_KEYS = ("rand_augment", "trivial_augment", "auto_augment")
 
 
 @dataclass(frozen=True)
@@ -163,12 +166,17 @@ def _parse_members(value: Any, where: str, manager: PluginManager) -> list[Chain
 def _parse_step(step: Any, where: str, manager: PluginManager) -> ChainStep:
     if not isinstance(step, Mapping):
         raise ConfigError(f"{where}: a step must be a table/object, got {step!r}")
-    kinds = [key for key in ("transform", "one_of", "some_of") if key in step]
+    kinds = [key for key in ("transform", "one_of", "some_of", *POLICY_KEYS) if key in step]
     if len(kinds) != 1:
         raise ConfigError(
-            f"{where}: a step needs exactly one of 'transform', 'one_of' or 'some_of', "
-            f"got keys {sorted(step)}"
+            f"{where}: a step needs exactly one of 'transform', 'one_of', 'some_of' or a policy "
+            f"({', '.join(POLICY_KEYS)}), got keys {sorted(step)}"
         )
+    if kinds[0] in POLICY_KEYS:
+        from augcore.plugins.policies import policy_from_config
+
+        _check_keys(step, (kinds[0], "p"), where)
+        return policy_from_config(kinds[0], step[kinds[0]], step.get("p", 1.0), where)
     if kinds[0] != "transform":
         return _parse_group(step, kinds[0], where, manager)
     name = step["transform"]

@@ -25,7 +25,7 @@ from augcore.errors import ConfigError, PluginContractError
 from augcore.seeding import Draws
 from augcore.validation import check_probability, is_integer, is_number
 
-ParamKind = Literal["range", "float", "int", "bool", "choice"]
+ParamKind = Literal["range", "int_range", "float", "int", "bool", "choice"]
 PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
 ImageShape = tuple[int, ...]
 Params = dict[str, np.ndarray]
@@ -43,6 +43,10 @@ class Param:
     ``kind`` "range" takes ``[low, high]`` or a single number r, which means
     ``[center - r, center + r]`` (``single="symmetric"``) or ``[center, center + r]``
     (``single="upto"``). Every value must lie within [minimum, maximum].
+
+    ``kind`` "int_range" takes ``[low, high]`` of integers (``[4.5, 6]`` is refused) or one
+    integer v meaning ``[v, v]``; it becomes a tuple of ints. ``odd=True`` (for "int" and
+    "int_range") also refuses even values, as kernel sizes need.
     """
 
     name: str
@@ -55,6 +59,7 @@ class Param:
     center: float = 0.0
     single: Literal["symmetric", "upto"] = "symmetric"
     choices: tuple[str, ...] = field(default=())
+    odd: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a malformed declaration where it is written (a typo would pass as "range")."""
@@ -81,6 +86,10 @@ class Param:
             bounds = "finite"
         else:
             bounds = f"within [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+        if self.odd:
+            bounds += ", odd"
+        if self.kind == "int_range":
+            return f"[low, high] of integers with low <= high, or one integer; values {bounds}"
         if self.kind == "range":
             low = "-r" if self.center == 0 else f"{_fmt(self.center)} - r"
             high = "r" if self.center == 0 else f"{_fmt(self.center)} + r"
@@ -114,18 +123,18 @@ class Param:
             return float(value)
         return self._validate_range(value, problem)
 
-    def _validate_range(self, value: Any, problem: str) -> tuple[float, float]:
-        if is_number(value):
+    def _validate_range(self, value: Any, problem: str) -> tuple[float, float] | tuple[int, int]:
+        integral = self.kind == "int_range"
+        accepts, convert = (is_integer, int) if integral else (is_number, float)
+        if accepts(value) and integral:
+            bounds = (int(value), int(value))
+        elif accepts(value):
             if value < 0:
                 raise ConfigError(problem + " (a single number must be >= 0)")
             low = self.center - value if self.single == "symmetric" else self.center
             bounds = (float(low), float(self.center + value))
-        elif (
-            isinstance(value, (list, tuple))
-            and len(value) == 2
-            and all(is_number(v) for v in value)
-        ):
-            bounds = (float(value[0]), float(value[1]))
+        elif isinstance(value, (list, tuple)) and len(value) == 2 and all(map(accepts, value)):
+            bounds = (convert(value[0]), convert(value[1]))
             if bounds[0] > bounds[1]:
                 raise ConfigError(problem + " (low > high)")
         else:
@@ -136,6 +145,8 @@ class Param:
     def _check_bounds(self, values: tuple[float, ...], problem: str) -> None:
         if not all(math.isfinite(v) and self.minimum <= v <= self.maximum for v in values):
             raise ConfigError(problem)
+        if self.odd and not all(int(v) % 2 == 1 for v in values):
+            raise ConfigError(problem + " (must be odd)")
 
     def to_json(self) -> Any:
         """This parameter's metadata as a JSON-able dict (``augcore plugins --json``)."""
@@ -147,11 +158,12 @@ class Param:
             "doc": self.doc,
             "allowed": self.allowed(),
         }
-        if self.kind in ("range", "float", "int"):
+        if self.kind in ("range", "int_range", "float", "int"):
             info["minimum"] = None if math.isinf(self.minimum) else self.minimum
             info["maximum"] = None if math.isinf(self.maximum) else self.maximum
         if self.kind == "choice":
             info["choices"] = list(self.choices)
+        info["odd"] = self.odd
         return info
 
 

@@ -12,7 +12,8 @@ images, because numbers copied from elsewhere cannot be compared:
 
 Every timing is the best of ``--repeats`` interleaved rounds after one warm-up round. Single
 thread unless the row says otherwise.
-Run: ``python bench/throughput.py`` (``--quick`` for a smoke run).
+Run: ``python bench/throughput.py`` (``--quick`` for a smoke run; ``--photometric`` adds the
+rows of bench/photometric.py: color_jitter, gaussian_blur and a TrivialAugment chain).
 """
 
 from __future__ import annotations
@@ -245,6 +246,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small batches, for a smoke run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (best kept)")
     parser.add_argument("--skip-keras", action="store_true", help="do not time Keras")
+    parser.add_argument(
+        "--photometric", action="store_true",
+        help="also the photometric rows (color_jitter, gaussian_blur, TrivialAugment chain)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     cases = QUICK_CASES if args.quick else FULL_CASES
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, best of {args.repeats} runs")
@@ -252,6 +257,10 @@ def main(argv: list[str] | None = None) -> None:
     control = machine_thread_scaling(args.repeats)
     print_table(rows)
     print_targets(rows, cases, control)
+    if args.photometric:
+        import photometric
+
+        photometric.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":
