@@ -98,6 +98,20 @@ class ReplayMismatchError(AugcoreError):
     """Replaying a manifest produced bytes that differ from the files on disk."""
 
 
+class ExecutorError(AugcoreError, RuntimeError):
+    """The job's executor cannot run it: an unknown executor, its optional extra is not
+    installed, or the cluster lost a batch (it kept killing its workers)."""
+
+
+class SchedulerUnreachableError(ExecutorError, ConnectionError):
+    """The Dask scheduler given with ``--scheduler`` (``scheduler=``) cannot be reached."""
+
+
+class StorageError(AugcoreError, OSError):
+    """An fsspec URL cannot be used: fsspec or the protocol's package is missing, the protocol
+    is unknown, or outputs cannot be published atomically there."""
+
+
 # --- the training-loop stream ---------------------------------------------------------------
 class StreamOptionError(AugcoreError, ValueError):
     """An ``AugmentStream`` got a bad option or source (batch size, keys, resize, folder...)."""

@@ -80,17 +80,31 @@ def _pillow_limit(max_pixels: int | None) -> int | None:
     return Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
 
 
-def _open(path: Path, max_pixels: int | None) -> Image.Image:
+def _input_path(path: str | os.PathLike[str]) -> Path:
+    """A local input as a ``Path``; an fsspec URL stays a string (``RemotePath``)."""
+    from augcore.storage import RemotePath, is_url
+
+    return RemotePath(path) if is_url(path) else Path(path)  # type: ignore[return-value]
+
+
+def _open(
+    path: Path, max_pixels: int | None, storage_options: dict[str, Any] | None = None
+) -> Image.Image:
     """Open lazily (header only) and apply the pixel limit of this call.
 
     Pillow itself refuses images above twice its global ``MAX_IMAGE_PIXELS`` whatever this
-    call's limit; that refusal is reported the same way.
+    call's limit; that refusal is reported the same way. An fsspec URL is fetched whole first.
     """
+    data: bytes | None = None
     try:
+        if not isinstance(path, Path):
+            from augcore.storage import read_bytes
+
+            data = read_bytes(str(path), storage_options)
         with warnings.catch_warnings():
             # Pillow warns above its global limit; this call enforces its own limit below.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(path if data is None else io.BytesIO(data))
     except FileNotFoundError:
         raise InputImageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -100,7 +114,7 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise InputImageError(f"{path}: refused as a decompression bomb ({exc})") from None
     except UnidentifiedImageError:
-        size = path.stat().st_size
+        size = path.stat().st_size if data is None else len(data)
         what = "empty file" if size == 0 else "not an image Pillow can read"
         raise InputImageError(f"{path}: {what}") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -116,10 +130,15 @@ def _open(path: Path, max_pixels: int | None) -> Image.Image:
     return image
 
 
-def probe_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> str:
+def probe_image(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> str:
     """Check an input cheaply (header only); return its mode. Truncation shows only on decode."""
-    path = Path(path)
-    with _open(path, max_pixels) as image:
+    path = _input_path(path)
+    with _open(path, max_pixels, storage_options) as image:
         _target_mode(image, path)
         return image.mode
 
@@ -155,15 +174,17 @@ def read_image(
     *,
     size: tuple[int, int] | None = None,
     max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Decode an input as uint8 L/RGB/RGBA, EXIF-oriented, optionally resized to ``size`` (W, H).
 
     ``max_pixels`` bounds width x height for this call only (default: Pillow's
     ``Image.MAX_IMAGE_PIXELS``); a larger image is refused before it is decoded.
     Resizing is bicubic, on the decoded 8-bit image, as the seed script's ``img.resize`` does.
+    ``path`` may be an fsspec URL (augcore.storage), read with ``storage_options``.
     """
-    path = Path(path)
-    with _open(path, max_pixels) as image:
+    path = _input_path(path)
+    with _open(path, max_pixels, storage_options) as image:
         target = _target_mode(image, path)
         try:
             image.load()

@@ -33,7 +33,7 @@ class Manifest:
     """True when an incomplete last line (a run killed mid-write) was dropped."""
 
 
-def _encode(record: dict[str, Any], what: str, path: Path) -> bytes:
+def _encode(record: dict[str, Any], what: str, path: str | os.PathLike[str]) -> bytes:
     if not isinstance(record, dict):
         raise ManifestError(
             f"{path}: a manifest {what} must be a dict, got {type(record).__name__}"
@@ -57,11 +57,12 @@ def encode_entry(entry: dict[str, Any]) -> bytes:
     return _encode(entry, "entry", Path(MANIFEST_NAME))
 
 
-def _header_line(header: dict[str, Any], path: Path) -> bytes:
+def header_line(header: dict[str, Any], path: str | os.PathLike[str]) -> bytes:
+    """The first line of a manifest for a run with ``header``."""
     return _encode({FORMAT_KEY: FORMAT_VERSION, "header": header}, "header", path)
 
 
-def _parse_header(line: bytes, path: Path) -> dict[str, Any]:
+def _parse_header(line: bytes, path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         first = json.loads(line)
     except ValueError as exc:
@@ -90,20 +91,36 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         ) from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the manifest ({exc.strerror})") from exc
+    return parse_manifest(data, path)
+
+
+def parse_manifest(data: bytes, path: str | os.PathLike[str]) -> Manifest:
+    """A manifest from its bytes (``path`` names it in errors), with the rules of
+    ``read_manifest``: a torn last line is dropped, any other damage is a ManifestError."""
     lines = data.split(b"\n")
     torn = lines.pop() != b""  # text after the last newline was never finished
     if not lines:
         raise ManifestError(f"{path}: the manifest is empty or its header line is incomplete")
     manifest = Manifest(header=_parse_header(lines[0], path), torn_tail=torn)
-    for number, line in enumerate(lines[1:], start=2):
+    manifest.entries = parse_entries(lines[1:], path, first_number=2)
+    return manifest
+
+
+def parse_entries(
+    lines: Sequence[bytes], path: str | os.PathLike[str], first_number: int = 1
+) -> list[dict[str, Any]]:
+    """Entry lines (without their newlines) as dicts; a bad line is a ManifestError naming
+    ``path`` and its line number."""
+    entries = []
+    for number, line in enumerate(lines, start=first_number):
         try:
             entry = json.loads(line)
         except ValueError as exc:
             raise ManifestError(f"{path}: line {number} is corrupt ({exc})") from exc
         if not isinstance(entry, dict):
             raise ManifestError(f"{path}: line {number} is not a JSON object")
-        manifest.entries.append(entry)
-    return manifest
+        entries.append(entry)
+    return entries
 
 
 class ManifestWriter:
@@ -131,14 +148,14 @@ class ManifestWriter:
         self.close()
 
     def open(self) -> None:
-        header_line = _header_line(self.header, self.path)
+        first_line = header_line(self.header, self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
         try:
             handle.seek(0)
             existing = handle.read()
             complete = existing.rfind(b"\n") + 1  # bytes up to the last finished line
-            ours = json.loads(header_line)["header"]  # as JSON would read it back
+            ours = json.loads(first_line)["header"]  # as JSON would read it back
             if complete and _parse_header(existing[: existing.index(b"\n")], self.path) != ours:
                 raise ManifestError(
                     f"{self.path}: the existing manifest belongs to a different run; "
@@ -147,7 +164,7 @@ class ManifestWriter:
             if complete != len(existing):
                 handle.truncate(complete)  # drop the torn line a killed run left behind
             if not complete:
-                handle.write(header_line)
+                handle.write(first_line)
             handle.flush()
         except BaseException:
             handle.close()

@@ -11,7 +11,10 @@ the same inputs, wall clock from reading the list to the last file written:
 - augcore: ``augcore.run(--from-list, --size 28x28, --format tif, --per-image 3)`` with
   ``--jobs 1`` and ``--jobs 2`` (worker start-up included), in this process (where jax's
   threads make workers come from a forkserver, started once in the warm-up round) and as
-  ``python -m augcore run`` in a fresh process (interpreter start, imports, forked workers).
+  ``python -m augcore run`` in a fresh process (interpreter start, imports, forked workers);
+  and ``--executor dask`` on 2 local worker processes, once starting its own LocalCluster
+  (what ``--executor dask`` without ``--scheduler`` does) and once on a cluster already
+  running (the scale-out path, minus the cluster's start), against ``--jobs 2``.
 
 Each figure is the best of ``--repeats`` interleaved rounds, each into a fresh folder. The table
 is printed twice: outputs on disk (the real case) and on a RAM file system (/dev/shm, where file
@@ -36,6 +39,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from bench_common import SEED_SCRIPT_SETTINGS, bench_folder_last
@@ -100,7 +104,9 @@ def augmentor_process(listing: Path, out: Path) -> None:
         pipeline.process()
 
 
-def augcore_run(jobs: int) -> Callable[[Path, Path], None]:
+def augcore_run(jobs: int, **executor: Any) -> Callable[[Path, Path], None]:
+    """``augcore.run`` in this process; ``executor`` adds ``executor=``/``scheduler=``."""
+
     def run(listing: Path, out: Path) -> None:
         import augcore
 
@@ -114,9 +120,20 @@ def augcore_run(jobs: int) -> Callable[[Path, Path], None]:
             format="tif",
             jobs=jobs,
             quiet=True,
+            **executor,
         )
 
     return run
+
+
+def dask_cluster(stack: contextlib.ExitStack) -> Any:
+    """A client of a LocalCluster of 2 single-threaded worker processes, closed with ``stack``."""
+    import distributed
+
+    from augcore.job.dask import local_cluster
+
+    cluster = stack.enter_context(local_cluster(2))
+    return stack.enter_context(distributed.Client(cluster, set_as_default=False))
 
 
 def augcore_command(jobs: int) -> Callable[[Path, Path], None]:
@@ -225,6 +242,8 @@ def compare(
         f"\naugcore --jobs 2 / --jobs 1: {two / one:.2f}x (target >= 1.7x); two processes got "
         f"{parallel_headroom():.2f}x on pure CPU work on this machine just now"
     )
+    for name in [name for name in best if "dask" in name]:
+        print(f"{name} / augcore --jobs 2: {expected / best[name] / two:.2f}x")
     command_one = expected / best["augcore CLI --jobs 1 (fresh process)"]
     command_two = expected / best["augcore CLI --jobs 2 (fresh process)"]
     print(f"augcore CLI (fresh process) --jobs 2 / --jobs 1: {command_two / command_one:.2f}x")
@@ -258,9 +277,19 @@ def main() -> int:
     places = {"disk": None}
     if os.path.isdir("/dev/shm"):
         places["RAM (tmpfs)"] = "/dev/shm"
-    for place, directory in places.items():
-        with tempfile.TemporaryDirectory(dir=directory) as scratch:
-            compare(tools, Path(scratch), place, args.inputs, args.repeats)
+    with contextlib.ExitStack() as stack:
+        if available("distributed"):
+            # The scale-out path on one machine: a fresh LocalCluster per run (what
+            # `--executor dask` does without --scheduler) and a cluster already running.
+            tools["augcore --executor dask (new local cluster)"] = augcore_run(2, executor="dask")
+            tools["augcore --executor dask (running cluster)"] = augcore_run(
+                2, executor="dask", scheduler=dask_cluster(stack)
+            )
+        else:
+            print("distributed not installed: skipping the --executor dask rows", file=sys.stderr)
+        for place, directory in places.items():
+            with tempfile.TemporaryDirectory(dir=directory) as scratch:
+                compare(tools, Path(scratch), place, args.inputs, args.repeats)
     return 0
 
 

@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
         "write one self-contained page: firing rates against p, a histogram of every sampled "
         "parameter, the most rotated and zoomed outputs, skipped inputs and the run's settings.",
     )
-    report_parser.add_argument("dir", metavar="DIR", help="the --out folder of a run")
+    report_parser.add_argument("dir", metavar="DIR", help="the --out folder (or URL) of a run")
     report_parser.add_argument(
         "--html",
         metavar="FILE",
@@ -63,6 +63,6 @@ def register(subparsers: Any) -> None:
         "exit code 6 if any. Without --check, missing outputs "
         "are written back (never a file that differs).",
     )
-    replay_parser.add_argument("dir", metavar="DIR", help="the --out folder of a run")
+    replay_parser.add_argument("dir", metavar="DIR", help="the --out folder (or URL) of a run")
     replay_parser.add_argument("--check", action="store_true", help="only verify; write nothing")
     replay_parser.set_defaults(func=guarded(_replay))

@@ -28,7 +28,8 @@ from typing import Any
 from tqdm import tqdm
 
 from augcore.errors import InputImageError
-from augcore.job.execute import JobSpec, Worker, batches, run_in_order
+from augcore.job.dask import DaskExecutor, dask_client, default_workers
+from augcore.job.execute import Executor, JobSpec, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
 from augcore.job.labels import check_label_options, write_coco
 from augcore.job.local import LocalPool
@@ -37,13 +38,17 @@ from augcore.job.plan import (
     Prepared,
     Request,
     SkippedInput,
+    check_executor,
     check_job_options,
+    in_process_only,
     parse_size,
     pending,
     prepare,
 )
+from augcore.job.remote import RemoteManifestWriter, clear_remote, inspect_remote
 from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.sources import SourceItem
+from augcore.storage import RemoteFolder
 
 __all__ = ["Plan", "RunSummary", "SkippedInput", "parse_size", "plan", "run"]
 
@@ -52,9 +57,10 @@ MIN_INPUTS_PER_WORKER = 8
 
 @dataclass
 class RunSummary:
-    """What a run did. ``complete`` is False when inputs were skipped."""
+    """What a run did. ``complete`` is False when inputs were skipped. ``out`` is the output
+    folder's ``Path``, or its URL for an fsspec output."""
 
-    out: Path
+    out: Path | str
     inputs: int
     per_image: int
     written: int
@@ -67,7 +73,9 @@ class RunSummary:
         return self.written + self.already_there
 
     @property
-    def manifest(self) -> Path:
+    def manifest(self) -> Path | str:
+        if isinstance(self.out, str):
+            return f"{self.out}/{MANIFEST_NAME}"
         return self.out / MANIFEST_NAME
 
     @property
@@ -86,7 +94,7 @@ class RunSummary:
 class Plan:
     """What ``run`` with the same arguments would do; nothing is written to make it."""
 
-    out: Path
+    out: Path | str
     per_image: int
     inputs: list[SourceItem]
     skipped: list[SkippedInput]
@@ -108,6 +116,10 @@ class Plan:
         return "\n".join(lines)
 
 
+def _location(out: Path | RemoteFolder) -> Path | str:
+    return out.url if isinstance(out, RemoteFolder) else out
+
+
 def plan(
     sources: Sequence[PathLike] = (),
     out: PathLike = "augmented",
@@ -121,6 +133,7 @@ def plan(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
     examples: int = 5,
     annotations: PathLike | None = None,
     annotation_format: str | None = None,
@@ -132,7 +145,7 @@ def plan(
 
     Args:
         sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
-            max_pixels, annotations, annotation_format: as for ``run``.
+            max_pixels, storage_options, annotations, annotation_format: as for ``run``.
         examples: how many (source, output name) pairs to show.
 
     Returns:
@@ -159,7 +172,7 @@ def plan(
         for index, name in enumerate(prepared.planned[:examples])
     ]
     return Plan(
-        out=prepared.out,
+        out=_location(prepared.out),
         per_image=per_image,
         inputs=prepared.items,
         skipped=prepared.skipped,
@@ -187,6 +200,9 @@ def run(
     max_pixels: int | None = None,
     annotations: PathLike | None = None,
     annotation_format: str | None = None,
+    executor: str = "local",
+    scheduler: Any = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Write exactly ``per_image`` variants of every readable input into ``out``.
 
@@ -212,6 +228,11 @@ def run(
         annotations, annotation_format: a labelled run: the COCO file, or the folder of YOLO
             ``.txt`` or VOC ``.xml`` files, whose labels are moved with every output and
             written in the same format (docs/targets.md).
+        executor: "local" (processes on this machine) or "dask" (a Dask distributed cluster;
+            ``pip install "augcore[dask]"``); outputs and manifest are the same either way.
+        scheduler: with "dask": a scheduler address (``"tcp://host:8786"``) or a
+            ``distributed.Client``; None starts a local cluster of ``jobs`` processes.
+        storage_options: fsspec options (credentials, endpoint...) for URL sources and ``out``.
 
     Returns:
         A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
@@ -223,6 +244,9 @@ def run(
         OutputConflictError: ``out`` holds another run, files in the way, or is in use.
         UnsafePathError: an output would land outside ``out``.
         ConfigError: the chain config is invalid.
+        ExecutorError: Dask is not installed, or a batch kept killing its workers.
+        SchedulerUnreachableError: the scheduler cannot be reached (nothing is written).
+        StorageError: a URL's filesystem is missing, unknown, or has no atomic puts.
 
     Example:
         >>> summary = augcore.run(["photos/"], "augmented", per_image=3, seed=0)  # doctest: +SKIP
@@ -232,14 +256,26 @@ def run(
     """
     started = time.perf_counter()
     check_job_options(per_image, seed, format, on_error, jobs)
+    check_executor(executor, scheduler, out, sources, annotations)
     check_label_options(annotations, annotation_format)
     request = Request.of(locals())
     prepared = prepare(request, on_error=on_error, planning=False)
-    prepared.out.mkdir(parents=True, exist_ok=True)
-    with exclusive(prepared.out):
+    folder = prepared.out
+    with contextlib.ExitStack() as stack:
+        # The cluster first: a scheduler that cannot be reached leaves nothing written.
+        client = None
+        if executor == "dask":
+            client = stack.enter_context(dask_client(scheduler, default_workers(jobs)))
+        if isinstance(folder, RemoteFolder):
+            stack.enter_context(folder.lock())
+            inspect: Any = inspect_remote
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(exclusive(folder))
+            inspect = inspect_folder
         # Another run may have finished in this folder since the checks: look again.
-        prepared.state = inspect_folder(prepared.out, prepared.header, prepared.planned, overwrite)
-        return _write_outputs(prepared, request, jobs, on_error, quiet, started)
+        prepared.state = inspect(folder, prepared.header, prepared.planned, overwrite)
+        return _write_outputs(prepared, request, jobs, on_error, quiet, started, client)
 
 
 def _write_outputs(
@@ -249,19 +285,32 @@ def _write_outputs(
     on_error: str,
     quiet: bool | None,
     started: float,
+    client: Any,
 ) -> RunSummary:
-    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise."""
+    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise.
+
+    ``client`` is the Dask client of an ``executor="dask"`` run, else None (the local pool).
+    """
     out, per_image = prepared.out, request.per_image
-    clear_for_new_run(out, prepared.state)
-    sweep_temporaries(out)
+    if isinstance(out, RemoteFolder):
+        clear_remote(out, prepared.state)  # an object store has no temporaries to sweep
+        manifest_writer: Any = RemoteManifestWriter(out, prepared.header)
+        out_name = out.url
+    else:
+        clear_for_new_run(out, prepared.state)
+        sweep_temporaries(out)
+        manifest_writer = ManifestWriter(out / MANIFEST_NAME, prepared.header)
+        out_name = str(out.resolve())
     recorded = prepared.state.recorded
+    storage = request.storage_options
     spec = JobSpec(
         pipeline=pickle.dumps(prepared.pipeline),
         seed=request.seed,
         per_image=per_image,
         size=prepared.size,
-        out=str(out.resolve()),
+        out=out_name,
         max_pixels=request.max_pixels,
+        storage=pickle.dumps(storage) if storage else b"",
         labels=None if prepared.labels is None else prepared.labels.spec,
     )
     tasks, already_there = pending(prepared, per_image)
@@ -272,9 +321,14 @@ def _write_outputs(
     show = not quiet if quiet is not None else bool(sys.stderr and sys.stderr.isatty())
     # A worker costs a process start; small runs use fewer (outputs are the same).
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
+    if in_process_only(request):
+        workers = 1
+    executor: Executor = (
+        LocalPool(spec, workers - 1) if client is None else DaskExecutor(client, spec)
+    )
     with (
-        LocalPool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
-        ManifestWriter(out / MANIFEST_NAME, prepared.header) as manifest,
+        executor as pool,  # first: it may fork, before tqdm starts a thread
+        manifest_writer as manifest,
         # No tqdm at all unless shown: even a disabled one starts a monitor thread that
         # outlives the run, and a later run in this process could then not fork its workers.
         (
@@ -284,7 +338,8 @@ def _write_outputs(
         ) as progress,
     ):
         worker = Worker(spec, prepared.pipeline)
-        for results in run_in_order(worker, batches(tasks, workers), pool, lambda: bool(failure)):
+        processes = workers if client is None else pool.processes
+        for results in run_in_order(worker, batches(tasks, processes), pool, lambda: bool(failure)):
             manifest.write_lines(
                 [line for result in results for rel, line in result.written if rel not in recorded]
             )
@@ -297,17 +352,19 @@ def _write_outputs(
                     unreadable += 1
                     if on_error == "stop" and not failure:
                         failure.append(result.error)
+    if client is not None and isinstance(out, Path):
+        sweep_temporaries(out)  # what workers lost mid-write left (their batches were rerun)
     if failure:
         raise InputImageError(
             f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "
-            f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
+            f"written so far are kept and recorded in {manifest_writer.path}; fix or remove "
             "the input and rerun to resume, or pass --on-error skip"
         )
     labels = prepared.labels
     if labels is not None and labels.coco is not None:
         write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME))
     return RunSummary(
-        out=out,
+        out=_location(out),
         inputs=len(prepared.items) - unreadable,
         per_image=per_image,
         written=written,

@@ -12,8 +12,9 @@ Rules every executor keeps (so that outputs never depend on where a batch ran):
 - running a batch twice (a retry after a lost worker) writes the same bytes again;
 - results come back as ``TaskResult``s: the parent alone appends manifest lines.
 
-The local process pool is in augcore.job.local; another executor is one more module with the
-same four members (``processes``, ``ready``, ``submit`` and the context manager).
+The local process pool is in augcore.job.local, the Dask executor in augcore.job.dask; another
+executor is one more module with the same members (``processes``, ``parent_works``,
+``ready``, ``submit`` and the context manager).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from augcore.annotations import ImageLabels
 from augcore.errors import AnnotationError, InputImageError
 from augcore.imageio import encode_image, read_image
 from augcore.job.labels import LabelSpec, follow_record, read_labels, write_labels
-from augcore.job.write import output_entry, write_output
+from augcore.job.write import output_entry, output_writer
 
 IN_FLIGHT_PER_WORKER = 2
 BATCHES_PER_PROCESS = 4  # at least, when there are enough inputs
@@ -53,6 +54,7 @@ class JobSpec:
     size: tuple[int, int] | None
     out: str
     max_pixels: int | None
+    storage: bytes = b""  # pickled fsspec storage_options for URL sources and outputs
     labels: LabelSpec | None = None  # a labelled run (augcore.job.labels)
 
 
@@ -96,9 +98,12 @@ class Executor(Protocol):
 
     ``processes`` is how many batches it runs at once (0: none, this process does all the
     work); ``ready()`` is False while it is still starting (this process works meanwhile).
+    ``parent_works`` says whether this process augments batches too (the local pool: yes; a
+    cluster, whose client may be a laptop far from the data: no).
     """
 
     processes: int
+    parent_works: bool
 
     def __enter__(self) -> Executor: ...
 
@@ -115,7 +120,8 @@ class Worker:
     def __init__(self, spec: JobSpec, pipeline: Any = None) -> None:
         self.spec = spec
         self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
-        self.folders: set[str] = set()  # output folders known to exist
+        self.storage_options: dict[str, Any] = pickle.loads(spec.storage) if spec.storage else {}
+        self.write = output_writer(spec.out, self.storage_options)
         self.labels: dict[str, ImageLabels] = {}  # this batch's labels, by input key
 
     def __call__(self, batch: Sequence[Task]) -> list[TaskResult]:
@@ -125,7 +131,12 @@ class Worker:
         spec = self.spec
         for result in results:
             try:
-                image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
+                image = read_image(
+                    result.task.path,
+                    size=spec.size,
+                    max_pixels=spec.max_pixels,
+                    storage_options=self.storage_options,
+                )
                 if spec.labels is not None:  # read and checked before any output is written
                     self.labels[result.task.key] = read_labels(
                         spec.labels,
@@ -166,7 +177,7 @@ class Worker:
                     moved = follow_record(spec.labels, self.labels[task.key], record)
                     annotations = write_labels(spec.labels, spec.out, rel, moved)
                 data = encode_image(outputs[slot], os.path.splitext(rel)[1])
-                write_output(spec.out, rel, data, self.folders)
+                self.write(rel, data)
                 line = output_entry(rel, task.path, task.key, k, data, record, annotations)
                 result.written.append((rel, line))
 
@@ -221,7 +232,8 @@ def run_in_order(
                 executor.ready()
                 and not stopping()
                 and in_executor < IN_FLIGHT_PER_WORKER * executor.processes
-                and len(pending) < HELD_BATCHES
+                # a cluster larger than HELD_BATCHES / 2 processes still gets two batches each
+                and len(pending) < max(HELD_BATCHES, IN_FLIGHT_PER_WORKER * executor.processes)
             ):
                 batch = next(queued, None)
                 if batch is None:
@@ -229,7 +241,8 @@ def run_in_order(
                 pending.append((executor.submit(batch), True))
                 in_executor += 1
             if (
-                not stopping()
+                executor.parent_works
+                and not stopping()
                 and len(pending) < HELD_BATCHES
                 and not (pending and pending[0][0].done())
             ):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ def _label_paths(manifest: Manifest, out: Path) -> list[str]:
     return paths
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 
@@ -69,34 +69,61 @@ def inspect_folder(
 ) -> FolderState:
     """Decide between a new run, a resume, and a refusal, without changing anything."""
     manifest_path = out / MANIFEST_NAME
-    if manifest_path.exists():
-        try:
-            manifest = read_manifest(manifest_path)
-        except ManifestError as exc:
-            if not overwrite:
-                raise OutputConflictError(
-                    f"{exc}; pass --overwrite (overwrite=True) to replace it, or use another --out"
-                ) from None
-            return FolderState(False, "unreadable manifest, will be replaced")
-        if manifest.header == header:
-            recorded = set(_recorded_paths(manifest, out))
-            present = {rel for rel in planned if rel in recorded and (out / rel).exists()}
-            description = f"resume: {len(present)} of {len(planned)} outputs there"
-            return FolderState(True, description, recorded, present)
-        changed = ", ".join(_differences(manifest.header, header))
+    return decide(
+        str(out),
+        lambda: read_manifest(manifest_path) if manifest_path.exists() else None,
+        header,
+        planned,
+        overwrite,
+        recorded_paths=lambda manifest: _recorded_paths(manifest, out),
+        exists=lambda rel: os.path.exists(os.path.join(out, rel)),
+        stale_paths=lambda manifest: _recorded_paths(manifest, out) + _label_paths(manifest, out),
+    )
+
+
+def decide(
+    where: str,
+    read: Callable[[], Manifest | None],
+    header: dict[str, Any],
+    planned: Sequence[str],
+    overwrite: bool,
+    *,
+    recorded_paths: Callable[[Manifest], list[str]],
+    exists: Callable[[str], bool],
+    stale_paths: Callable[[Manifest], list[str]] | None = None,
+) -> FolderState:
+    """``inspect_folder``'s decision for a folder anywhere (augcore.job.remote too): ``read``
+    gives its manifest (None: there is none), ``recorded_paths`` the paths a manifest lists,
+    checked to stay inside, ``exists`` whether an output is there, and ``stale_paths`` what
+    ``--overwrite`` deletes of another run (default: its recorded paths)."""
+    try:
+        manifest = read()
+    except ManifestError as exc:
         if not overwrite:
             raise OutputConflictError(
-                f"{out} holds the output of a different run (differs in: {changed}); "
+                f"{exc}; pass --overwrite (overwrite=True) to replace it, or use another --out"
+            ) from None
+        return FolderState(False, "unreadable manifest, will be replaced")
+    if manifest is not None:
+        if manifest.header == header:
+            recorded = set(recorded_paths(manifest))
+            present = {rel for rel in planned if rel in recorded and exists(rel)}
+            description = f"resume: {len(present)} of {len(planned)} outputs there"
+            return FolderState(True, description, recorded, present)
+        changed = ", ".join(differences(manifest.header, header))
+        if not overwrite:
+            raise OutputConflictError(
+                f"{where} holds the output of a different run (differs in: {changed}); "
                 "rerun with the same arguments to resume, pass --overwrite (overwrite=True) to "
                 "replace that run's files, or choose another --out"
             )
-        stale = _recorded_paths(manifest, out) + _label_paths(manifest, out)
+        stale = (stale_paths or recorded_paths)(manifest)
         return FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
-    clashes = [rel for rel in planned if os.path.exists(os.path.join(out, rel))]
+    clashes = [rel for rel in planned if exists(rel)]
     if clashes and not overwrite:
         raise OutputConflictError(
-            f"{out} already has {len(clashes)} of this run's output names but no manifest of it "
-            f"(e.g. {clashes[0]}); pass --overwrite (overwrite=True) or choose another --out"
+            f"{where} already has {len(clashes)} of this run's output names but no manifest of "
+            f"it (e.g. {clashes[0]}); pass --overwrite (overwrite=True) or choose another --out"
         )
     return FolderState(False, "new" if not clashes else f"overwriting {len(clashes)} files")
 

@@ -85,6 +85,8 @@ class LocalPool:
     when batches can go to the pool; the parent augments meanwhile.
     """
 
+    parent_works = True
+
     def __init__(self, spec: JobSpec, processes: int) -> None:
         self.spec = spec
         self.processes = processes

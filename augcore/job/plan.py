@@ -22,7 +22,16 @@ from augcore.imageio import OUTPUT_FORMATS, output_suffix, probe_image
 from augcore.job.execute import Task
 from augcore.job.folder import FolderState, inspect_folder
 from augcore.job.labels import LabelPlan, labels_header, plan_labels
-from augcore.sources import BadSource, SourceItem, check_output_paths, discover, output_relpath
+from augcore.job.remote import inspect_remote
+from augcore.sources import (
+    BadSource,
+    SourceItem,
+    check_output_paths,
+    check_relative_paths,
+    discover,
+    output_relpath,
+)
+from augcore.storage import RemoteFolder, is_url, local_path, protocol_of
 from augcore.validation import is_integer
 
 PathLike = str | os.PathLike[str]
@@ -81,6 +90,40 @@ def check_job_options(
         raise JobOptionError(f"jobs must be a positive integer, got {jobs!r}")
 
 
+EXECUTORS = ("local", "dask")
+
+
+def check_executor(
+    executor: object, scheduler: object, out: object, sources: object, annotations: object
+) -> None:
+    """Refuse an unknown executor, a scheduler without Dask, Dask with ``memory://``, and
+    annotations with an fsspec ``--out`` (label files are written to local folders only).
+
+    Raises:
+        JobOptionError: naming the option and what to do.
+    """
+    if executor not in EXECUTORS:
+        raise JobOptionError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise JobOptionError("a scheduler is used only with executor 'dask' (--executor dask)")
+    if annotations is not None and is_url(local_path(out)):
+        raise JobOptionError(
+            "annotations are written to a local --out folder only; write the run to a local "
+            "folder (or a shared file system) and copy it to the object store"
+        )
+    named = [out, *(sources if isinstance(sources, (list, tuple)) else [])]
+    if executor == "dask" and any(protocol_of(name) == "memory" for name in named):
+        raise JobOptionError(
+            "memory:// exists inside one process only, and Dask workers are other processes; "
+            "use --executor local with memory://, or a shared file system or object store"
+        )
+
+
+def in_process_only(request: Request) -> bool:
+    """True when a ``memory://`` URL is used: worker processes would not see it."""
+    return any(protocol_of(name) == "memory" for name in [request.out, *request.sources])
+
+
 @dataclass(frozen=True)
 class Request:
     """The arguments ``run`` and ``plan`` share, exactly as the caller gave them."""
@@ -98,6 +141,7 @@ class Request:
     max_pixels: int | None
     annotations: PathLike | None = None
     annotation_format: str | None = None
+    storage_options: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, arguments: dict[str, Any]) -> Request:
@@ -109,7 +153,7 @@ class Request:
 class Prepared:
     """The outcome of the checks both ``run`` and ``plan`` make before writing anything."""
 
-    out: Path
+    out: Path | RemoteFolder  # a local folder, or one on an object store (augcore.storage)
     header: dict[str, Any]
     items: list[SourceItem]
     skipped: list[SkippedInput]
@@ -135,6 +179,13 @@ def _inputs_digest(items: Sequence[SourceItem]) -> str:
     return digest.hexdigest()
 
 
+def _source_name(source: PathLike) -> str:
+    """How the header names a source: a URL as given, a local path absolute (``file://``
+    URLs too, so a run resumes whichever way its local folder was named)."""
+    source = local_path(source)
+    return str(source) if is_url(source) else os.path.abspath(source)
+
+
 def run_header(
     request: Request,
     chain: dict[str, Any],
@@ -151,7 +202,7 @@ def run_header(
         "size": list(size) if size else None,
         "format": request.format,
         "chain": chain,
-        "sources": [os.path.abspath(source) for source in request.sources],
+        "sources": [_source_name(source) for source in request.sources],
         "from_list": None if request.from_list is None else os.path.abspath(request.from_list),
         "samples": request.samples,
         "inputs": len(items),
@@ -162,11 +213,18 @@ def run_header(
 
 def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
     """Every check ``run`` makes before writing; ``planning`` also reads each input's header."""
-    out = Path(request.out)
+    out_name = local_path(request.out)
+    out: Path | RemoteFolder = (
+        RemoteFolder(out_name, request.storage_options) if is_url(out_name) else Path(out_name)
+    )
     per_image = request.per_image
     parsed_size = parse_size(request.size)
     discovery = discover(
-        request.sources, from_list=request.from_list, samples=request.samples, skip=out
+        request.sources,
+        from_list=request.from_list,
+        samples=request.samples,
+        skip=str(out) if isinstance(out, RemoteFolder) else out,
+        storage_options=request.storage_options,
     )
     if not discovery.items and not discovery.bad:
         raise InputImageError(
@@ -178,7 +236,11 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
         readable = []
         for item in items:
             try:
-                probe_image(item.path, max_pixels=request.max_pixels)
+                probe_image(
+                    item.path,
+                    max_pixels=request.max_pixels,
+                    storage_options=request.storage_options,
+                )
                 readable.append(item)
             except InputImageError as exc:
                 bad.append(BadSource(str(item.path), str(exc)))
@@ -196,9 +258,14 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
         for item in items
         for k in range(per_image)
     ]
-    if out.exists() and not out.is_dir():
-        raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
-    check_output_paths(out, planned)
+    if isinstance(out, RemoteFolder):
+        check_relative_paths(out.url, planned)
+        inspect: Any = inspect_remote
+    else:
+        if out.exists() and not out.is_dir():
+            raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
+        check_output_paths(out, planned)
+        inspect = inspect_folder
     header = run_header(request, pipeline.to_config(), parsed_size, items)
     labels = None
     if request.annotations is not None and request.annotation_format is not None:
@@ -209,7 +276,7 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
     state = FolderState(False, "new")
     if out.is_dir():
         try:
-            state = inspect_folder(out, header, planned, request.overwrite)
+            state = inspect(out, header, planned, request.overwrite)
         except OutputConflictError as exc:
             if not planning:
                 raise

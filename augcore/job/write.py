@@ -1,17 +1,29 @@
 """Writing the job's results: each output placed atomically, then its manifest line.
 
 Rules: an output appears under its final name all at once (augcore.imageio.write_atomic: a
-temporary file in the same folder, then a rename), and the manifest line that records it is
-made only after that, in the worker, so the parent appends it once the file is in place.
+temporary file in the same folder, then a rename; on an object store, one put), and the
+manifest line that records it is made only after that, in the worker, so the parent appends
+it once the file is in place.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 from augcore.imageio import sha256_hex, write_atomic
 from augcore.manifest import encode_entry
+from augcore.storage import RemoteFolder, is_url
+
+
+def output_writer(out: str, storage_options: dict[str, Any]) -> Callable[[str, bytes], None]:
+    """The function that places one output's bytes at ``out/rel``: ``write_output`` for a local
+    folder, a write-once put for an fsspec URL (augcore.storage)."""
+    if is_url(out):
+        return RemoteFolder(out, storage_options).put
+    return functools.partial(write_output, out, folders=set())
 
 
 def write_output(out: str, rel: str, data: bytes, folders: set[str]) -> None:
