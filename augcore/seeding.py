@@ -134,7 +134,13 @@ def output_roots(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
 def output_root(seed: int, key: int, k: int) -> int:
     """``output_roots`` of one output (seed, key hash, k), on Python ints; seed and k checked
     by the caller."""
-    return mix64_int(mix64_int(key ^ mix64_int(seed)) ^ mix64_int(k))
+    return mix64_int(_source_root(seed, key) ^ mix64_int(k))
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_root(seed: int, key: int) -> int:
+    """The (seed, key hash) part of ``output_root``: the same for every call of one loop."""
+    return mix64_int(key ^ mix64_int(seed))
 
 
 class Draws:
