@@ -19,16 +19,18 @@ Rules this module keeps:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from augcore.errors import InputImageError, PreviewError
+from augcore.annotations import ImageLabels
+from augcore.errors import AnnotationError, InputImageError, PreviewError
 from augcore.imageio import read_image
 from augcore.job import parse_size
+from augcore.preview_labels import draw_labels, plan_preview_labels
 from augcore.run_stats import ChainTransform, chain_transforms
 from augcore.sources import SourceItem, discover
 from augcore.tiles import (
@@ -107,6 +109,8 @@ def preview_sheet(
     on_error: str = "stop",
     max_pixels: int = MAX_SHEET_PIXELS,
     max_input_pixels: int | None = None,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
 ) -> Sheet:
     """A contact sheet of what ``augcore run`` would write, and where each tile is on it.
 
@@ -124,6 +128,9 @@ def preview_sheet(
         max_pixels: the largest sheet (width x height) made; a larger one is refused before
             any image is decoded.
         max_input_pixels: the decompression-bomb limit for inputs (``run``'s ``max_pixels``).
+        annotations, annotation_format: as for ``augcore.run``: each tile then shows its
+            objects (boxes with their category, polygons, keypoints) moved as the run writes
+            them (``augcore.preview_labels``).
 
     Returns:
         A ``Sheet``: ``.image`` (RGB ``PIL.Image``) and ``.cells`` (key, k, box, caption).
@@ -131,6 +138,7 @@ def preview_sheet(
     Raises:
         PreviewError: a bad option or a sheet above ``max_pixels``.
         InputImageError: no inputs, or an unreadable one with on_error="stop".
+        AnnotationError: broken annotations of a shown input with on_error="stop".
         ConfigError: a bad config.
     """
     per_image = require_int("per_image", per_image, minimum=1, error=PreviewError)
@@ -147,8 +155,19 @@ def preview_sheet(
     items, bad = _inputs(sources, from_list, samples, limit, on_error)
     layout = _layout(pipeline, per_image, tile)
     _check_size(layout, len(items) + len(bad), max_pixels)
+    labels, broken = plan_preview_labels(
+        annotations,
+        annotation_format,
+        [item.key for item in items],
+        pipeline,
+        resized=parsed_size is not None,
+        on_error=on_error,
+    )
     rows = []
     for item in items:
+        if item.key in broken:
+            rows.append(Row(item.key, error=broken[item.key]))
+            continue
         try:
             original, variants, records = variants_of(
                 pipeline,
@@ -158,19 +177,23 @@ def preview_sheet(
                 size=parsed_size,
                 max_pixels=max_input_pixels,
             )
-        except InputImageError as exc:
+            drawn = None
+            if labels is not None:
+                given = labels.of(item.key, original.shape)
+                drawn = (given, *(labels.moved(given, record.to_dict()) for record in records))
+        except (InputImageError, AnnotationError) as exc:
             if on_error == "stop":
                 raise
             rows.append(Row(item.key, error=str(exc)))
             continue
-        rows.append(Row(item.key, original, variants, records))
+        rows.append(Row(item.key, original, variants, records, drawn))
     rows += [Row(path, error=reason) for path, reason in bad]
     chain = ", ".join(member.name for member in _chain(pipeline))
     title = f"augcore preview  ·  seed {seed}  ·  {per_image} per image  ·  chain: {chain}"
     captions = [len(record.steps) for row in rows if row.records for record in row.records]
     # The sheet is checked with room for every transform; drawn with what fired.
     layout = replace(layout, caption_lines=1 + max([*captions, 1]))
-    return _render(rows, layout, title)
+    return _render(rows, layout, title, {} if labels is None else labels.names)
 
 
 def pipeline_for(config: Any) -> Pipeline:
@@ -209,6 +232,7 @@ class Row:
     original: np.ndarray | None = None
     variants: np.ndarray | None = None
     records: RecordSequence | None = None
+    labels: tuple[ImageLabels, ...] | None = None  # the original's, then each variant's
     error: str | None = None
 
 
@@ -276,8 +300,8 @@ def _check_size(layout: _Layout, rows: int, max_pixels: int) -> None:
 
 
 # --- drawing -----------------------------------------------------------------------------
-def _render(rows: Sequence[Row], layout: _Layout, title: str) -> Sheet:
-    """Draw the rows onto one RGB sheet."""
+def _render(rows: Sequence[Row], layout: _Layout, title: str, names: Mapping[Any, str]) -> Sheet:
+    """Draw the rows onto one RGB sheet; ``names``: category names of labelled objects."""
     sheet = Sheet(Image.new("RGB", layout.size(len(rows)), BACKGROUND))
     draw = ImageDraw.Draw(sheet.image)
     width = sheet.image.width - 2 * GAP
@@ -298,6 +322,8 @@ def _render(rows: Sequence[Row], layout: _Layout, title: str) -> Sheet:
         for column, (k, array, caption) in enumerate(tiles):
             left = GAP + column * layout.cell_width
             picture, placed = tile_image(array, layout.tile)
+            if row.labels is not None:
+                draw_labels(picture, placed, row.labels[column], names)
             sheet.image.paste(picture, (left, top))
             draw_caption(draw, caption, left, top + layout.tile + 4, layout.tile)
             box = (

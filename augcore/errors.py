@@ -132,7 +132,8 @@ class MissingExtraError(AugcoreError, ImportError):
 
 # --- looking at a chain or a run: preview sheets and reports -----------------------------------
 class PreviewError(AugcoreError, ValueError):
-    """A preview got a bad option, or its sheet would be larger than the limit."""
+    """A preview or an HTML report got a bad option (a sheet above the limit, a URL where a
+    local run folder is needed...)."""
 
 
 # --- plugin problems reported as warnings ------------------------------------------------------

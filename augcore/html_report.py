@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from augcore.errors import AugcoreError
+from augcore.errors import AugcoreError, PreviewError
 from augcore.imageio import write_atomic
 from augcore.run_stats import EXTREMES, SAMPLED, Extreme, OutputRef, RunStats, StepStats, gather
 from augcore.sources import safe_output_path
@@ -73,10 +73,16 @@ def write_html_report(out: str | os.PathLike[str], target: str | os.PathLike[str
 
     Raises:
         ManifestError: no manifest in ``out``, or a damaged one, or one of another format.
+        PreviewError: ``out`` is a URL (the report reads local folders).
 
     Example:
         >>> augcore.html_report.write_html_report("augmented", "report.html")  # doctest: +SKIP
     """
+    if "://" in str(out):
+        raise PreviewError(
+            f"{out}: the HTML report reads a local run folder (its thumbnails are the files); "
+            "copy the run here (e.g. with fsspec or your store's sync command) and report that"
+        )
     stats = gather(out)
     page = _Page(stats)
     text = page.render()

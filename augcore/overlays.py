@@ -85,6 +85,17 @@ def draw_boxes(
             draw.text((box[0] + 2, box[1]), text, fill=(255, 255, 255), font=font)
 
 
+def draw_polygons(
+    tile: Image.Image, placement: Placement, polygons: Sequence[np.ndarray], label: Any
+) -> None:
+    """Outline (V, 2) polygons (x, y vertices, e.g. COCO segmentations) in ``label``'s colour."""
+    draw = ImageDraw.Draw(tile)
+    for polygon in polygons:
+        points = [tuple(point) for point in to_tile(placement, polygon).tolist()]
+        if len(points) >= 3:
+            draw.polygon(points, outline=label_colour(label), width=1)
+
+
 def draw_keypoints(
     tile: Image.Image,
     placement: Placement,

@@ -417,3 +417,8 @@ def test_a_header_with_damaged_fields_still_gives_a_page_that_says_what_is_unkno
     assert "no per_image count" in stats.skipped_note
     html = write_html_report(out, tmp_path / "r.html").path.read_text()
     assert "not in the header&#x27;s chain" in html and "no per_image count" in html
+
+
+def test_a_url_is_refused_with_what_to_do(tmp_path, capsys):
+    assert main(["report", "memory://run", "--html", str(tmp_path / "r.html")]) == EXIT_ERROR
+    assert "reads a local run folder" in capsys.readouterr().err

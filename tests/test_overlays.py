@@ -6,10 +6,14 @@ box, dot or tint drawn from the object's coordinates must sit on the object's en
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from PIL import Image
 
-from augcore.contact_sheet import preview_sheet
+import augcore
+from augcore.contact_sheet import preview_sheet, variants_of
 from augcore.overlays import (
     MASK_OPACITY,
     PALETTE,
@@ -18,6 +22,7 @@ from augcore.overlays import (
     label_colour,
     overlay_mask,
 )
+from augcore.sources import discover
 from augcore.tiles import tile_image
 
 ROWS, COLS = slice(3, 8), slice(2, 6)  # a white object: rows 3..7, columns 2..5
@@ -105,3 +110,113 @@ def test_drawing_on_a_sheet_through_a_cell_s_placement():
     outline = (np.asarray(sheet.image) == PALETTE[0]).all(axis=2)
     left, top, right, bottom = cell.box
     assert _extent(outline) == (top, bottom - 1, left, right - 1)  # the whole image, no more
+
+
+def _labelled_preview(tmp_path, scene, coco, chain, per_image, seed):
+    """A one-image COCO dataset previewed with ``chain``: (sheet, the variants' arrays)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.fromarray(scene).save(data / "scene.png")
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    options = {"per_image": per_image, "seed": seed, "config": chain, "tile": 120}
+    sheet = preview_sheet(
+        [data], annotations=tmp_path / "coco.json", annotation_format="coco", **options
+    )
+    _, variants, _ = variants_of(
+        augcore.Pipeline.from_config(chain),
+        discover([data]).items[0],
+        seed=seed,
+        per_image=per_image,
+    )
+    return sheet, variants
+
+
+def _in_cell(pixels, cell, colour):
+    """Where ``colour`` is drawn inside ``cell``'s image on the sheet."""
+    region = np.zeros(pixels.shape[:2], bool)
+    region[cell.box[1] : cell.box[3], cell.box[0] : cell.box[2]] = True
+    return region & (pixels == colour).all(axis=2)
+
+
+def test_a_preview_draws_each_variant_s_moved_box_around_its_moved_object(tmp_path):
+    """COCO labels through the job's own reader and mover: on every tile, the box drawn from
+    the moved annotation outlines exactly the object's pixels in that variant."""
+    scene = np.zeros((40, 60, 3), np.uint8)
+    scene[10:20, 20:35] = 255
+    coco = {
+        "images": [{"id": 1, "file_name": "scene.png", "width": 60, "height": 40}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 7, "bbox": [20, 10, 15, 10]}],
+        "categories": [{"id": 7, "name": "a"}],
+    }
+    flips = {
+        "steps": [
+            {"transform": "flip_horizontal", "p": 0.5},
+            {"transform": "flip_vertical", "p": 0.5},
+        ]
+    }
+    sheet, variants = _labelled_preview(tmp_path, scene, coco, flips, per_image=6, seed=1)
+    pixels = np.asarray(sheet.image)
+    seen = set()
+    for cell in sheet.cells:
+        array = scene if cell.k is None else variants[cell.k]
+        top, bottom, left, right = _extent(array[..., 0] == 255)
+        seen.add((top, left))
+        s = int(cell.scale)
+        expected = (
+            cell.box[1] + top * s,
+            cell.box[1] + (bottom + 1) * s - 1,
+            cell.box[0] + left * s,
+            cell.box[0] + (right + 1) * s - 1,
+        )
+        outline = _in_cell(pixels, cell, label_colour("a"))
+        assert _extent(outline) == expected, cell.k
+    assert len(seen) > 2  # the flips moved the object to several corners
+
+
+def test_broken_labels_of_a_shown_input_stop_or_get_a_row(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.new("RGB", (30, 20)).save(data / "a.png")
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 30, "height": 20}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 9, "bbox": [0, 0, 5, 5]}],
+        "categories": [{"id": 7, "name": "a"}],
+    }
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    options = {"annotations": tmp_path / "coco.json", "annotation_format": "coco"}
+    with pytest.raises(augcore.AnnotationError, match="annotation problem"):
+        preview_sheet([data], **options)
+    sheet = preview_sheet([data], on_error="skip", **options)
+    assert sheet.cells == []  # its row says why instead
+    with pytest.raises(augcore.JobOptionError, match="go together"):
+        preview_sheet([data], annotations=tmp_path / "coco.json")
+
+
+def test_keypoints_and_polygons_follow_a_rotation(tmp_path):
+    scene = np.zeros((40, 60, 3), np.uint8)
+    scene[7:10, 29:32] = 255  # a 3x3 dot centred on pixel (8, 30): continuous (30.5, 8.5)
+    square = [10, 20, 20, 20, 20, 30, 10, 30]  # a polygon well inside the canvas
+    coco = {
+        "images": [{"id": 1, "file_name": "scene.png", "width": 60, "height": 40}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "bbox": [10, 20, 10, 10],
+                "segmentation": [square],
+                "keypoints": [30.5, 8.5, 2],
+            }
+        ],
+        "categories": [{"id": 1, "name": "p", "keypoints": ["dot"]}],
+    }
+    chain = {"steps": [{"transform": "rotate", "degrees": [-25, 25]}]}
+    sheet, variants = _labelled_preview(tmp_path, scene, coco, chain, per_image=4, seed=2)
+    pixels = np.asarray(sheet.image)
+    for cell in sheet.cells:
+        array = scene if cell.k is None else variants[cell.k]
+        white = np.argwhere(array[..., 0] == 255).mean(axis=0)  # (row, col) of the dot
+        s = cell.scale
+        expected = (cell.box[1] + (white[0] + 0.5) * s, cell.box[0] + (white[1] + 0.5) * s)
+        dot = _in_cell(pixels, cell, label_colour(0))
+        np.testing.assert_allclose(np.argwhere(dot).mean(axis=0), expected, atol=s)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
-import shlex
 from pathlib import Path
 
 import numpy as np
@@ -269,38 +267,6 @@ def test_command_errors_are_messages_with_exit_codes(
 
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run_examples(text, namespace):
-    """Run a document's ```bash (each line an augcore command) and ```python blocks in order."""
-    for language, code in re.findall(r"```(bash|python)\n(.*?)```", text, re.S):
-        if language == "python":
-            exec(compile(code, "example", "exec"), namespace)
-            continue
-        for line in code.splitlines():
-            argv = shlex.split(line.split("#")[0])
-            assert argv[0] == "augcore", line
-            assert main(argv[1:]) == EXIT_OK, line
-
-
-def test_the_examples_in_docs_preview_md_run(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    _run_examples((ROOT / "docs" / "preview.md").read_text(), {})
-    for made in ("sheet.png", "small.png", "shear.png", "annotated.png", "report.html"):
-        assert (tmp_path / made).stat().st_size > 1000, made
-    assert "0 outputs" not in capsys.readouterr().out
-
-
-def test_the_readme_section_runs_after_the_readme_set_up(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Seeing what it does", 1)[1].split("\n## ", 1)[0]
-    setup = ["run", "--samples", "--out", "augmented", "--per-image", "3", "--seed", "0"]
-    assert main([*setup, "--quiet"]) == EXIT_OK  # the README's set-up command
-    _run_examples(section, {})
-    assert (tmp_path / "sheet.png").exists() and (tmp_path / "report.html").exists()
-    image = re.search(r"!\[[^\]]*\]\((docs/images/preview\.png)\)", section).group(1)
-    assert (ROOT / image).is_file()
 
 
 def test_the_readme_sheet_is_what_the_script_makes_now():

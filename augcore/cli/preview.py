@@ -37,6 +37,8 @@ def _preview(args: argparse.Namespace) -> int:
         tile=args.tile,
         on_error=args.on_error,
         max_pixels=args.max_pixels,
+        annotations=args.annotations,
+        annotation_format=args.annotation_format,
     )
     buffer = io.BytesIO()
     sheet.save(buffer, format=pillow_format)
@@ -73,6 +75,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--size", metavar="WxH", help="resize inputs to WxH before augmenting")
     parser.add_argument("--limit", type=int, metavar="N", help="show only the first N inputs")
+    parser.add_argument(
+        "--annotations",
+        metavar="PATH",
+        help="draw each input's objects, moved: a COCO file, or a YOLO/VOC label folder",
+    )
+    parser.add_argument(
+        "--annotation-format", choices=("coco", "yolo", "voc"), help="the format of --annotations"
+    )
     parser.add_argument(
         "--tile",
         type=int,
