@@ -152,6 +152,32 @@ def projective_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.
     return array
 
 
+def warp_trusted(
+    source: np.ndarray, rows: np.ndarray, kernel_options: tuple[int, int, float]
+) -> np.ndarray:
+    """Warp one checked (H, W[, C]) image by one (1, 2, 3) float64 affine map onto its own
+    canvas, skipping the argument checks the host has already made.
+
+    For ``augcore.one``, whose image passed ``validation.check_image`` (C-contiguous, uint8 or
+    float32, non-empty) and whose options were checked when the pipeline was made
+    (``kernel_options``: order, ``mode_code``, cval). The map is still inspected by the
+    kernel (finite, within ``MAX_COORDINATE``): a product of finite maps can overflow.
+    """
+    height, width = source.shape[:2]
+    if height * width > MAX_PIXELS:
+        as_channels_last(source, "image")  # raises the kernel's size limit error
+    channels = source.shape[2] if source.ndim == 3 else 1
+    reach, _ = _warp.inspect_matrices(rows, height, width)
+    _check_reach(reach, rows, "the fused matrix")
+    result = np.empty_like(source)
+    size = (height, width, channels)
+    _warp.warp_batch(
+        source.reshape(1, *size), result.reshape(1, *size), rows, 0, 1, size, size,
+        source.itemsize, *kernel_options, False, 6,
+    )  # fmt: skip
+    return result
+
+
 def mode_code(order: object, fill_mode: object, cval: object, dtype: np.dtype) -> int:
     """Validate order, fill mode and cval; return the kernel's mode code.
 

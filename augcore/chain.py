@@ -249,6 +249,7 @@ class CompiledChain:
         self.leaves: list[Leaf] = []
         domains = itertools.count(0, 2)  # step m of the pre-order: 2m and 2m + 1
         self._gates = tuple(self._compile(step, domains) for step in steps)
+        self._flat = all(gate.leaf is not None for gate in self._gates)  # no groups
         self.segments = _segments(self.leaves)
 
     def _compile(self, step: ChainStep, domains: Iterator[int]) -> _Gate:
@@ -276,6 +277,20 @@ class CompiledChain:
         for gate in self._gates:
             _open(gate, draws, everywhere, fired)
         return fired
+
+    def fired_one(self, root: int) -> list[bool]:
+        """``fired`` for the one output whose ``output_root`` is ``root``, as bools per leaf.
+
+        A chain without groups gates each leaf with one Bernoulli draw, computed here on
+        Python scalars exactly as ``_open`` computes it; groups take ``fired``.
+        """
+        if not self._flat:
+            return [bool(mask[0]) for mask in self.fired(root)]
+        return [
+            gate.step.p >= 1.0
+            or OneDraws.for_domain(root, gate.gate_domain).bernoulli_value(0, gate.step.p)
+            for gate in self._gates
+        ]
 
 
 def _segments(leaves: Sequence[Leaf]) -> list[Segment]:

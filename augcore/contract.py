@@ -15,7 +15,7 @@ import numpy as np
 
 from augcore.errors import CanvasError, PluginContractError
 from augcore.manager import describe_transform
-from augcore.transform import RECORDABLE_DTYPES, ImageShape, Params, Transform
+from augcore.transform import RECORDABLE_DTYPES, AffineRows, ImageShape, Params, Transform
 from augcore.validation import is_integer
 from augcore.warp import MAX_OUTPUT_PIXELS
 
@@ -84,6 +84,20 @@ def checked_matrices(transform: Transform, matrices: Any, n: int) -> np.ndarray:
             f"{describe_transform(transform)}: matrices() returned NaN or infinite values"
         )
     return matrices
+
+
+def checked_rows(transform: Transform, rows: Any) -> AffineRows:
+    """``affine_one`` must return a tuple of six finite numbers (an affine map's top rows)."""
+    try:
+        good = isinstance(rows, tuple) and len(rows) == 6 and all(map(math.isfinite, rows))
+    except TypeError:  # an entry that is not a number
+        good = False
+    if not good:
+        raise PluginContractError(
+            f"{describe_transform(transform)}: affine_one() must return a tuple of six finite "
+            f"floats (m00, m01, m02, m10, m11, m12), got {rows!r:.80}"
+        )
+    return rows
 
 
 def checked_pixels(transform: Transform, changed: Any, given: np.ndarray) -> np.ndarray:

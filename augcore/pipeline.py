@@ -13,9 +13,10 @@ draws depend only on its identity (seed, key, k) and the chain. Records are buil
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
@@ -222,14 +223,16 @@ class Pipeline:
         """
         adapted = adapt(image, layout=layout)
         array = check_image(adapted.array, "image")
-        out, record = self._augment_one(array, *self._calls.next())
-        self._last.record = record
+        out, self._last.record = self._augment_one(array, *self._calls.next())
         return adapted.restore(out)
 
     @property
     def last_record(self) -> Record | None:
         """The record of this thread's last ``pipeline(image)`` call (None before the first)."""
-        return getattr(self._last, "record", None)
+        record = getattr(self._last, "record", None)
+        if callable(record):  # built on first read: most training loops never read it
+            record = self._last.record = record()
+        return record
 
     def augment(
         self,
@@ -277,7 +280,8 @@ class Pipeline:
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
         targets = targets_of(1, boxes, keypoints, masks, batch=False)
-        out, record = self._augment_one(image, seed, key, k)
+        out, make_record = self._augment_one(image, seed, key, k)
+        record = make_record()
         if targets is None:
             return out, record
         options = target_options or self.targets
@@ -286,20 +290,21 @@ class Pipeline:
 
     def _augment_one(
         self, image: np.ndarray, seed: int, key: str, k: int
-    ) -> tuple[np.ndarray, Record]:
-        """One output, bit for bit a batch of one: on Python scalars where the chain keeps the
-        canvas (``augcore.one``), else through the batch code with draws hashed on Python ints."""
+    ) -> tuple[np.ndarray, Callable[[], Record]]:
+        """One output, bit for bit a batch of one, and what makes its record: on Python
+        scalars where the chain keeps the canvas (``augcore.one``), else through the batch
+        code with draws hashed on Python ints."""
         shapes = self._leaf_shapes(image.shape)
         if all(shape[:2] == image.shape[:2] for shape in shapes):
             done = augment_one(self._chain, self.warp, image, seed, key, k)
             if done is not None:
-                return done
+                return done[0], done[1].record
         root = output_root(seed, key_hash(key), k)
         outs, results, fused, canvases = self._run(image[None], root, threads=1)
         records = RecordSequence(
             seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
         )
-        return outs[0], records[0]
+        return outs[0], functools.partial(records.__getitem__, 0)
 
     def augment_batch(
         self,

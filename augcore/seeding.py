@@ -134,7 +134,13 @@ def output_roots(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
 def output_root(seed: int, key: int, k: int) -> int:
     """``output_roots`` of one output (seed, key hash, k), on Python ints; seed and k checked
     by the caller."""
-    return mix64_int(mix64_int(key ^ mix64_int(seed)) ^ mix64_int(k))
+    return mix64_int(_source_root(seed, key) ^ mix64_int(k))
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_root(seed: int, key: int) -> int:
+    """The (seed, key hash) part of ``output_root``: the same for every call of one loop."""
+    return mix64_int(key ^ mix64_int(seed))
 
 
 class Draws:
@@ -220,17 +226,27 @@ class OneDraws(Draws):
     def _unit(self, draw: int) -> float:
         return (mix64_int(self._hash ^ _mixed(draw)) >> 11) * _TO_UNIT
 
+    # Scalar forms, for a transform's optional one-output hooks (``sample_one``): the value
+    # the array method of the same name holds, as a Python number.
+    def uniform_value(self, draw: int, low: float = 0.0, high: float = 1.0) -> float:
+        """``uniform(draw, low, high)[0]`` as a float (same bits)."""
+        unit = self._unit(draw)
+        if low == 0.0 and high == 1.0:
+            return unit
+        return low + (high - low) * unit
+
+    def bernoulli_value(self, draw: int, p: float) -> bool:
+        """``bernoulli(draw, p)[0]`` as a bool."""
+        return self._unit(draw) < p
+
     def bits(self, draw: int) -> np.ndarray:
         return np.array([mix64_int(self._hash ^ _mixed(draw))], dtype=np.uint64)
 
     def uniform(self, draw: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-        unit = self._unit(draw)
-        if low == 0.0 and high == 1.0:
-            return np.array([unit])
-        return np.array([low + (high - low) * unit])
+        return np.array([self.uniform_value(draw, low, high)])
 
     def bernoulli(self, draw: int, p: float) -> np.ndarray:
-        return np.array([self._unit(draw) < p])
+        return np.array([self.bernoulli_value(draw, p)])
 
     def integers(self, draw: int, low: int, high: int) -> np.ndarray:
         span = high - low + 1

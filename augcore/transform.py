@@ -22,13 +22,17 @@ from typing import Any, ClassVar, Literal, get_args
 import numpy as np
 
 from augcore.errors import ConfigError, PluginContractError
-from augcore.seeding import Draws
+from augcore.seeding import Draws, OneDraws
 from augcore.validation import check_probability, is_integer, is_number
 
 ParamKind = Literal["range", "int_range", "float", "int", "bool", "choice"]
 PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
 ImageShape = tuple[int, ...]
 Params = dict[str, np.ndarray]
+#: One output's sampled values as its record holds them (``sample(...)[name].tolist()[0]``).
+Values = dict[str, Any]
+#: The top two rows of an affine pull map, row-major: (m00, m01, m02, m10, m11, m12).
+AffineRows = tuple[float, float, float, float, float, float]
 
 # Keys a step in a config uses for itself; a transform may not declare parameters named so.
 RESERVED_KEYS = frozenset({"transform", "p", "one_of", "some_of", "weights", "n"})
@@ -297,6 +301,32 @@ class GeometricTransform(Transform):
         """
         raise NotImplementedError(f"transform {self.name!r} does not implement matrices()")
 
+    # --- optional: the same numbers for ONE output, on Python scalars -----------------------
+    # ``pipeline(image)`` and ``augment`` make one output per call, where numpy's cost per call
+    # on 1-element arrays dominates. A transform may also implement these two hooks; the host
+    # then uses them for one output (``augcore.one``). Never required: without them the host
+    # calls ``sample`` and ``matrices`` with n = 1. Rule: bit for bit the batch's numbers.
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        """Optional: ``sample`` for one output, as the values its record holds.
+
+        Must equal ``{name: array.tolist()[0] for name, array in sample(draws, shape).items()}``
+        bit for bit (use ``draws.uniform_value`` etc., same draw numbers). Overriding it
+        without ``affine_one`` has no effect.
+        """
+        raise NotImplementedError(f"transform {self.name!r} does not implement sample_one()")
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        """Optional: ``matrices`` for one output whose map is affine, as its top two rows.
+
+        ``values`` are what ``sample_one`` (or ``sample``, converted as there) gave. Must
+        equal ``tuple(matrices(1, params, shape)[0, :2].ravel().tolist())`` bit for bit:
+        the same operations in the same order (``math`` and numpy's float64 arithmetic are
+        both IEEE; transcendental functions must be numpy's, e.g. ``float(np.cos(x))``, as
+        libm's may differ in the last bit). Transforms whose map may be projective do not
+        implement it. ``about_centre_one`` is ``about_centre`` for one output.
+        """
+        raise NotImplementedError(f"transform {self.name!r} does not implement affine_one()")
+
 
 class PixelTransform(Transform):
     """A transform that changes pixel values only, never where they are.
@@ -320,17 +350,26 @@ def image_centre(shape: ImageShape) -> tuple[float, float]:
 
 def about_centre(linear: np.ndarray, shape: ImageShape) -> np.ndarray:
     """(n, 3, 3) pull maps applying the (n, 2, 2) linear pull maps about the image centre."""
-    cr, cc = image_centre(shape)
     if linear.shape[0] == 1:  # one output (augment): floats cost far less than tiny arrays
         (l00, l01), (l10, l11) = linear[0].tolist()
-        top = [l00, l01, cr - (l00 * cr + l01 * cc)]
-        return np.array([[top, [l10, l11, cc - (l10 * cr + l11 * cc)], [0.0, 0.0, 1.0]]])
+        rows = about_centre_one(l00, l01, l10, l11, shape)
+        return np.array([[rows[:3], rows[3:], (0.0, 0.0, 1.0)]])
+    cr, cc = image_centre(shape)
     # Each element is c - (l0 * cr + l1 * cc) in this order in both forms: the same bits.
     out = np.zeros((linear.shape[0], 3, 3), dtype=np.float64)
     out[:, :2, :2] = linear
     out[:, :2, 2] = np.array((cr, cc)) - (linear[:, :, 0] * cr + linear[:, :, 1] * cc)
     out[:, 2, 2] = 1.0
     return out
+
+
+def about_centre_one(
+    l00: float, l01: float, l10: float, l11: float, shape: ImageShape
+) -> AffineRows:
+    """``about_centre`` of one linear pull map [[l00, l01], [l10, l11]], as affine rows (the
+    same operations, so the same bits)."""
+    cr, cc = image_centre(shape)
+    return (l00, l01, cr - (l00 * cr + l01 * cc), l10, l11, cc - (l10 * cr + l11 * cc))
 
 
 def identity_matrices(n: int) -> np.ndarray:
