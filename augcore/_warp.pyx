@@ -1,7 +1,8 @@
 # cython: language_level=3
-"""The affine-warp kernel, bit-compatible with scipy.ndimage.affine_transform.
+"""The warp kernel, bit-compatible with scipy.ndimage.affine_transform (and map_coordinates).
 
-Orders 0 and 1, modes nearest / constant / reflect / wrap. ``augcore.warp`` validates shapes,
+Affine and projective pull maps from an input canvas to an output canvas of any size; orders 0
+and 1, modes nearest / constant / reflect / wrap. ``augcore.warp`` validates shapes,
 dtypes, matrices and options first and passes C-contiguous arrays; ``warp_batch`` then runs
 without the GIL, so one call costs well under a microsecond on top of the work itself.
 
@@ -10,7 +11,9 @@ map_coordinate) and ni_splines.c (get_spline_interpolation_weights):
 
 - a coordinate is evaluated as x = shift; x += r * m0; x += c * m1, in double, with no fused
   multiply-add (the extension is built with -ffp-contract=off); c * m1 is tabulated once per
-  image, which gives the very same products;
+  image, which gives the very same products. A projective map divides each such numerator by
+  w = (m22 + r m20) + c m21 (a true division) and from there on the coordinate is treated as
+  scipy's map_coordinates treats a given one: the same rules below;
 - "nearest" never remaps the coordinate: taps are clamped; the other modes remap it first,
   "constant" fills when the remapped coordinate is outside [0, n-1] (tested unrounded), and any
   tap still outside is remapped with mirror rules (reflect keeps reflect);
@@ -25,10 +28,12 @@ value lies that close to a .5 rounding boundary.
 
 Speed comes from splitting each output row into passes: an index pass (``_warp_simd.h``,
 branch-free and dispatched to AVX2 at run time) that resolves every in-bounds sample (and, for
-"nearest", every sample; for float32 order 1 also the constant fills); a gather (order 0,
-specialised on the pixel size, 4-byte moves for RGB) or an interpolation (order 1; float32 on 3
-or 4 channels sums each tap's channels in AVX lanes, the same double operations as scipy's);
-then a scalar pass applying scipy's rules to the few samples left (-1 in the index row).
+"nearest", every sample; for float32 order 1 also the constant fills) — for affine order 0 the
+in-bounds columns form one interval, indexed without clamps or tests; a gather (order 0,
+specialised on the pixel size, RGB four 4-byte moves a step, index rows computed a few rows
+ahead with source prefetch on large images) or an interpolation (order 1; float32 on 3 or 4
+channels sums each tap's channels in AVX lanes, the same double operations as scipy's); then a
+scalar pass applying scipy's rules to the few samples left (UNRESOLVED or FILL_SAMPLE).
 """
 
 from cpython.buffer cimport (
@@ -104,7 +109,8 @@ cdef struct Geometry:
     Py_ssize_t h_in, w_in, h_out, w_out, channels
     int mode
     double cval
-    bint projective  # matrices are 3x3 projective pull maps (9 doubles), else 2x3 (6)
+    bint projective  # matrices are 3x3 projective pull maps, else affine (their first 2 rows)
+    Py_ssize_t stride  # doubles from one matrix to the next: 9 (3x3) or 6 (2x3)
 
 
 cdef struct Scratch:
@@ -305,10 +311,22 @@ cdef inline void gather_row_rgb(unsigned char *out, const unsigned char *src,
     row's last pixel, and any read of the source's last pixel, use exact 3-byte moves. ``fill``
     has at least 4 readable bytes. ``resolved`` (a constant after inlining): no index is -1.
     """
-    cdef Py_ssize_t c
-    cdef int32_t at
+    cdef Py_ssize_t c = 0
+    cdef int32_t at, a1, a2, a3
     cdef const unsigned char *pixel
-    for c in range(w_out - 1):
+    while c + 4 < w_out:  # four pixels a step while none is the source's last
+        at = index[c]
+        a1 = index[c + 1]
+        a2 = index[c + 2]
+        a3 = index[c + 3]
+        if (at == last_pixel) | (a1 == last_pixel) | (a2 == last_pixel) | (a3 == last_pixel):
+            break
+        memcpy(out + c * 3, src + <Py_ssize_t>at * 3 if resolved or at >= 0 else fill, 4)
+        memcpy(out + c * 3 + 3, src + <Py_ssize_t>a1 * 3 if resolved or a1 >= 0 else fill, 4)
+        memcpy(out + c * 3 + 6, src + <Py_ssize_t>a2 * 3 if resolved or a2 >= 0 else fill, 4)
+        memcpy(out + c * 3 + 9, src + <Py_ssize_t>a3 * 3 if resolved or a3 >= 0 else fill, 4)
+        c += 4
+    for c in range(c, w_out - 1):
         at = index[c]
         pixel = src + <Py_ssize_t>at * 3 if resolved or at >= 0 else fill
         if at == last_pixel:
@@ -526,7 +544,7 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
     cdef Py_ssize_t in_bytes = g.h_in * g.w_in * pixel_bytes
     cdef Py_ssize_t out_bytes = g.h_out * g.w_out * pixel_bytes
     cdef unsigned char *fill = <unsigned char *>calloc(pixel_bytes + 4, 1)  # RGB reads 4 bytes
-    cdef Py_ssize_t i, ch, stride = 9 if g.projective else 6
+    cdef Py_ssize_t i, ch, stride = g.stride
     cdef int status = scratch_alloc(&s, g.w_out)
     if fill == NULL or status != 0:
         free(fill)
@@ -554,13 +572,15 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
 
 def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_shape,
                tuple out_shape, Py_ssize_t itemsize, int order, int mode, double cval,
-               bint projective=False):
+               bint projective=False, Py_ssize_t stride=0):
     """Warp images ``start..stop-1`` of ``src`` into ``dst`` without the GIL.
 
     ``src`` is a C-contiguous (N, *in_shape) array and ``dst`` an (N, *out_shape) one, shapes
     (height, width, channels) with the same channels, of one dtype with ``itemsize`` 1 (uint8)
-    or 4 (float32); ``matrices`` is a C-contiguous float64 (N, 6) array of row-major 2x3 pull
-    maps, or (N, 9) of 3x3 projective ones when ``projective``. Sizes and codes are checked
+    or 4 (float32); ``matrices`` is a C-contiguous float64 array of N row-major pull maps,
+    ``stride`` doubles apart: affine 2x3 (stride 6) or 3x3 whose first two rows are read (9),
+    or projective 3x3 when ``projective`` (9). ``stride`` 0 means 9 if ``projective``, else 6.
+    Sizes and codes are checked
     against the buffers; the values (finite matrices, w > 0 over the output, matching dtypes)
     are the caller's responsibility.
     """
@@ -570,9 +590,14 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_s
     cdef Py_ssize_t h_out = out_shape[0], w_out = out_shape[1]
     cdef Py_ssize_t in_bytes = h_in * w_in * channels * itemsize
     cdef Py_ssize_t out_bytes = h_out * w_out * channels * itemsize
-    cdef Py_ssize_t matrix_bytes = (9 if projective else 6) * <Py_ssize_t>sizeof(double)
-    cdef Geometry g = Geometry(h_in=h_in, w_in=w_in, h_out=h_out, w_out=w_out,
-                               channels=channels, mode=mode, cval=cval, projective=projective)
+    cdef Py_ssize_t matrix_bytes
+    cdef Geometry g
+    if stride == 0:
+        stride = 9 if projective else 6
+    matrix_bytes = stride * <Py_ssize_t>sizeof(double)
+    g = Geometry(h_in=h_in, w_in=w_in, h_out=h_out, w_out=w_out,
+                               channels=channels, mode=mode, cval=cval, projective=projective,
+                               stride=stride)
     if out_shape[2] != channels or min(h_in, w_in, channels, h_out, w_out) < 1:
         raise ValueError("augcore._warp.warp_batch: bad shapes")
     PyObject_GetBuffer(src, &src_buf, PyBUF_C_CONTIGUOUS)
@@ -584,6 +609,7 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_s
                 if not (0 <= start <= stop and src_buf.len >= stop * in_bytes
                         and dst_buf.len >= stop * out_bytes
                         and mat_buf.len >= stop * matrix_bytes
+                        and (stride == 9 or (stride == 6 and not projective))
                         and itemsize in (1, 4) and order in (0, 1)
                         and mode in (NEAREST, CONSTANT, REFLECT, WRAP)):
                     raise ValueError("augcore._warp.warp_batch: buffers do not match the sizes")

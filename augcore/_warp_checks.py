@@ -18,13 +18,12 @@ import numpy as np
 
 from augcore.errors import (
     BatchLengthError,
-    ImageDtypeError,
     ImageShapeError,
     MatrixError,
     OutputArrayError,
     WarpOptionError,
 )
-from augcore.validation import FILL_MODES, is_integer, is_number
+from augcore.validation import FILL_MODES, check_image, is_integer, is_number
 
 try:
     from augcore import _warp
@@ -35,7 +34,6 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         "a C compiler and Cython >= 3 are needed to build it."
     ) from exc
 
-SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 # Beyond this, coordinates lose integer precision and scipy's own index casts overflow.
 MAX_COORDINATE = 1e15
 # The kernel indexes input pixels with 32 bits.
@@ -47,63 +45,29 @@ MAX_PIXELS = 2**31 - 1
 MAX_OUTPUT_PIXELS = 2**27
 
 
-def stack_batch(images: object) -> np.ndarray:
-    """An (N, H, W[, C]) array from an array or a sequence of same-shape, same-dtype images."""
-    if isinstance(images, np.ndarray):
-        return images
-    if not isinstance(images, Sequence) or isinstance(images, (str, bytes)):
-        raise ImageShapeError(
-            "images must be an (N, H, W[, C]) array or a sequence of arrays, "
-            f"got {type(images).__name__}."
-        )
-    if not images:
-        raise ImageShapeError("images is an empty sequence; pass at least one image.")
-    for index, image in enumerate(images):
-        if not isinstance(image, np.ndarray):
-            raise ImageShapeError(
-                f"images[{index}] is a {type(image).__name__}, not a numpy array; "
-                "convert it with numpy.asarray(...)."
-            )
-        if image.shape != images[0].shape or image.dtype != images[0].dtype:
-            raise ImageShapeError(
-                f"images[{index}] is {image.shape} {image.dtype} but images[0] is "
-                f"{images[0].shape} {images[0].dtype}; a batch needs one shape and dtype "
-                "(warp differently sized images in separate calls)."
-            )
-    return np.stack(images)
-
-
 def as_channels_last(image: object, name: str, *, batch: bool = False) -> np.ndarray:
-    """Check an image (or batch) and return it as a C-contiguous (N, H, W, C) array."""
-    if not isinstance(image, np.ndarray):
-        raise ImageShapeError(
-            f"{name} must be a numpy array, got {type(image).__name__}; "
-            "convert it with numpy.asarray(...)."
-        )
-    if image.dtype not in SUPPORTED_DTYPES:
-        raise ImageDtypeError(
-            f"{name} has dtype {image.dtype}; the warp supports uint8 and float32. Convert "
-            "with image.astype(numpy.float32), or numpy.clip(image, 0, 255).astype(numpy.uint8)."
-        )
+    """Check an image (or batch) and return it as a C-contiguous (N, H, W, C) array.
+
+    The checks are augcore's one image check (``validation.check_image``), plus the kernel's
+    32-bit pixel indexing limit; an empty batch array (N = 0) is allowed and warps to nothing.
+    """
+    empty_batch = (
+        batch and isinstance(image, np.ndarray) and image.ndim in (3, 4) and not len(image)
+    )
+    if empty_batch:
+        check_image(np.zeros((1, *image.shape[1:]), image.dtype), name, batch)
+    else:
+        image = check_image(image, name, batch)
     lead = 1 if batch else 0
-    if image.ndim not in (2 + lead, 3 + lead):
-        layout = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
+    height, width = image.shape[lead : lead + 2]
+    if height * width > MAX_PIXELS:
         raise ImageShapeError(
-            f"{name} must be {layout} with channels last, got shape {image.shape}."
+            f"{name} has {height} x {width} pixels; the kernel indexes with 32 bits and takes "
+            f"at most {MAX_PIXELS} pixels per image. Split it into tiles."
         )
-    if 0 in image.shape[lead:]:
-        raise ImageShapeError(f"{name} has an empty axis (shape {image.shape}); nothing to warp.")
-    if image.shape[lead] * image.shape[lead + 1] > MAX_PIXELS:
-        raise ImageShapeError(
-            f"{name} has {image.shape[lead]} x {image.shape[lead + 1]} pixels; the kernel "
-            f"indexes with 32 bits and takes at most {MAX_PIXELS} pixels per image. Split it "
-            "into tiles."
-        )
-    if image.ndim == 2 + lead:
-        image = image[..., None]
-    if not batch:
-        image = image[None]
-    return np.ascontiguousarray(image)
+    channels = image.shape[lead + 2] if image.ndim == lead + 3 else 1
+    # check_image returned a C-contiguous array (an empty batch is contiguous already).
+    return image.reshape(len(image) if batch else 1, height, width, channels)
 
 
 def canvas(output_shape: object, source: np.ndarray) -> tuple[int, int]:
@@ -160,7 +124,7 @@ def _check_reach(reach: float, array: np.ndarray, name: str) -> None:
 
 
 def affine_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """(N, 6) float64 rows of 2x3 pull maps over an output canvas of ``shape``."""
+    """Checked (N, 2|3, 3) float64 affine pull maps over an output canvas of ``shape``."""
     _check_layout(array, name, ((2, 3), (3, 3)))
     reach, bad_last_row = _warp.inspect_matrices(array, *shape)
     if bad_last_row >= 0 and not np.isfinite(array).all():
@@ -171,11 +135,11 @@ def affine_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndar
             f"{bad_last_row}); use warp_perspective for projective maps."
         )
     _check_reach(reach, array, name)
-    return np.ascontiguousarray(array[:, :2].reshape(-1, 6))
+    return array  # 2x3 or 3x3: the kernel reads the first two rows (its ``stride``)
 
 
 def projective_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
-    """(N, 9) float64 rows of 3x3 projective pull maps whose w > 0 over the output canvas."""
+    """Checked (N, 3, 3) float64 projective pull maps whose w > 0 over the output canvas."""
     _check_layout(array, name, ((3, 3),))
     reach, folded = _warp.inspect_projective(array, *shape)
     if folded >= 0 and np.isfinite(array).all():
@@ -185,7 +149,7 @@ def projective_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.
             "Is it a pull map (output -> input), with w scaled positive?"
         )
     _check_reach(reach if folded < 0 else math.nan, array, name)
-    return np.ascontiguousarray(array.reshape(-1, 9))
+    return array
 
 
 def mode_code(order: object, fill_mode: object, cval: object, dtype: np.dtype) -> int:
@@ -199,7 +163,7 @@ def mode_code(order: object, fill_mode: object, cval: object, dtype: np.dtype) -
         raise WarpOptionError(f"fill_mode must be one of {sorted(FILL_MODES)}, got {fill_mode!r}.")
     if not is_number(cval) or not math.isfinite(cval):
         raise WarpOptionError(f"cval must be a finite number, got {cval!r}.")
-    if dtype == np.uint8 and not 0 <= cval <= 255:
+    if dtype.itemsize == 1 and not 0 <= cval <= 255:  # uint8 (the other dtype is float32)
         raise WarpOptionError(f"cval={cval!r} does not fit a uint8 image; use a value in 0..255.")
     return FILL_MODES.index(fill_mode)
 
@@ -278,6 +242,7 @@ def run(
         mode,
         cval,
         projective,
+        matrices.shape[1] * 3,  # doubles from one matrix to the next: 6 (2x3) or 9 (3x3)
     )
     chunks = min(chunks, count)
     if chunks <= 1:

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         "Reinstall with `pip install .` (or `python setup.py build_ext --inplace` in a checkout)."
     ) from exc
 
-__all__ = ["box_reduce", "box_reduce_batch", "reduced_pull_map"]
+__all__ = ["box_reduce", "box_reduce_batch", "reduce_factors", "reduced_pull_map"]
 
 
 def box_reduce(image: np.ndarray, factors: int | tuple[int, int]) -> np.ndarray:
@@ -90,6 +90,44 @@ def reduced_pull_map(matrix: np.ndarray, factors: int | tuple[int, int]) -> np.n
         raise MatrixError(f"matrix must be 2x3 or 3x3, got shape {full.shape}.")
     into_reduced = np.array([[1 / fy, 0, -(fy - 1) / (2 * fy)], [0, 1 / fx, -(fx - 1) / (2 * fx)]])
     return np.vstack([into_reduced @ full, full[2]])
+
+
+def reduce_factors(matrix: np.ndarray, output_shape: tuple[int, int]) -> tuple[int, int]:
+    """The integer (fy, fx) a warp with this pull map should box-reduce its source by first.
+
+    The shrink along an input axis is how far that input coordinate moves per output pixel at
+    most: the norm of the matrix row (m00, m01) for rows, (m10, m11) for columns — 2 and 3 for
+    a 2x, 3x downscale, s for a rotation scaled by s. For a projective map this is the local
+    Jacobian's row, taken at the four output corners, and the smallest is used (the least
+    shrink: never blur more than the warp would alias). Each factor is that shrink rounded
+    down, at least 1: (1, 1) means no reduce.
+
+    Example:
+        >>> import numpy as np
+        >>> from augcore.reduce import reduce_factors
+        >>> reduce_factors(np.diag([2.5, 4.0, 1.0]), (100, 50))
+        (2, 4)
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.shape == (2, 3):
+        m = np.vstack([m, [0.0, 0.0, 1.0]])
+    if m.shape != (3, 3) or not np.isfinite(m).all():
+        raise MatrixError(f"matrix must be a finite 2x3 or 3x3 array, got {m.shape}.")
+    last_r, last_c = output_shape[0] - 1, output_shape[1] - 1
+    corners = np.array([[0, 0, 1], [0, last_c, 1], [last_r, 0, 1], [last_r, last_c, 1]], float)
+    w = corners @ m[2]
+    if not (w > 0).all():
+        raise MatrixError("matrix folds the output canvas (w <= 0 at a corner).")
+    # d(x / w) = (row_k w - x m2) / w^2 for the output (r, c) directions.
+    points = corners @ m[:2].T
+    factors = []
+    for k in (0, 1):
+        jacobian = (m[k, :2][None] * w[:, None] - points[:, k : k + 1] * m[2, :2][None]) / w[
+            :, None
+        ] ** 2
+        shrink = float(np.min(np.hypot(jacobian[:, 0], jacobian[:, 1])))
+        factors.append(max(1, min(4095, int(shrink))))
+    return factors[0], factors[1]
 
 
 def _factors(factors: object) -> tuple[int, int]:

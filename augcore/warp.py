@@ -40,10 +40,10 @@ from augcore._warp_checks import (
     mode_code,
     projective_rows,
     run,
-    stack_batch,
     threads_and_executor,
 )
 from augcore.errors import MatrixError
+from augcore.validation import stack_images
 
 __all__ = [
     "MAX_OUTPUT_PIXELS",
@@ -298,7 +298,7 @@ def _warp_many(
     rows_of: _RowMaker,
 ) -> np.ndarray:
     output_shape, order, fill_mode, cval, out = options
-    batch = stack_batch(images)
+    batch = images if isinstance(images, np.ndarray) else stack_images(images)[0]
     source = as_channels_last(batch, "images", batch=True)
     array = as_float_array(matrices, "matrices")
     batch_length(source, array)

@@ -280,12 +280,12 @@ IMAGE = np.zeros((8, 10, 3), dtype=np.uint8)
         (
             lambda: augcore.warp_affine(np.zeros((0, 4), np.uint8), np.eye(3)),
             augcore.ImageShapeError,
-            "empty axis",
+            "non-empty",
         ),
         (
             lambda: augcore.warp_affine(np.zeros((4, 4, 0), np.uint8), np.eye(3)),
             augcore.ImageShapeError,
-            "empty axis",
+            "non-empty",
         ),
         (
             lambda: augcore.warp_affine(np.broadcast_to(np.uint8(0), (50_000, 50_000)), np.eye(3)),
@@ -418,7 +418,7 @@ IMAGE = np.zeros((8, 10, 3), dtype=np.uint8)
         (
             lambda: augcore.warp_affine_batch([IMAGE, IMAGE[:4]], np.stack([np.eye(3)] * 2)),
             augcore.ImageShapeError,
-            "images[1]",
+            "share one shape",
         ),
         (
             lambda: augcore.warp_affine_batch(

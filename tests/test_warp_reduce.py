@@ -108,3 +108,40 @@ def test_bad_images_raise_the_warp_errors():
         box_reduce(np.zeros((4, 4)), 2)
     with pytest.raises(augcore.MatrixError):
         reduced_pull_map(np.eye(4), 2)
+
+
+def rotation_scale(degrees, scale):
+    theta = np.deg2rad(degrees)
+    matrix = np.eye(3)
+    matrix[:2, :2] = scale * np.array(
+        [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
+    )
+    return matrix
+
+
+@pytest.mark.parametrize(
+    ("matrix", "expected"),
+    [
+        (np.diag([2.0, 3.0, 1.0]), (2, 3)),
+        (np.diag([1.9, 0.5, 1.0]), (1, 1)),
+        (np.array([[4.0, 0, 7], [0, 1, -3]]), (4, 1)),
+        (rotation_scale(90, 2.5), (2, 2)),
+        (rotation_scale(33, 3.2), (3, 3)),
+        (np.diag([-5.0, 2.0, 1.0]), (5, 2)),  # a flip shrinks as much
+    ],
+)
+def test_reduce_factors_of_affine_maps(matrix, expected):
+    assert augcore.reduce.reduce_factors(matrix, (40, 30)) == expected
+
+
+def test_reduce_factors_of_a_projective_map_take_the_least_shrink_over_the_canvas():
+    # x = 4 r / w, w = 1 + r / 40: the row shrink falls from 4 at r = 0 to 1.6 at r = 39.
+    matrix = np.array([[4.0, 0, 0], [0, 3, 0], [1 / 40, 0, 1]])
+    fy, fx = augcore.reduce.reduce_factors(matrix, (40, 40))
+    r = 39.0
+    w = 1 + r / 40
+    assert fy == int(4 / w**2) == 1
+    assert fx == int(3 / w) == 1
+    assert augcore.reduce.reduce_factors(matrix, (8, 8)) == (int(4 / (1 + 7 / 40) ** 2), 2)
+    with pytest.raises(augcore.MatrixError, match="folds"):
+        augcore.reduce.reduce_factors(np.diag([1.0, 1.0, -1.0]), (4, 4))
