@@ -25,8 +25,7 @@ pool is built per call, which costs more than the warp itself on small images.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -44,6 +43,9 @@ from augcore._warp_checks import (
 )
 from augcore.errors import MatrixError
 from augcore.validation import stack_images
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor  # not at run time: it imports logging
 
 __all__ = [
     "MAX_OUTPUT_PIXELS",

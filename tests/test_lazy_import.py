@@ -9,7 +9,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import augcore
 
@@ -84,3 +86,19 @@ def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
         augcore.plugins.no_such_module  # noqa: B018
     with pytest.raises(ImportError):
         exec("from augcore import no_such_thing")
+
+
+def test_a_one_process_run_imports_neither_multiprocessing_nor_tqdm(tmp_path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for value in range(3):
+        Image.fromarray(np.full((8, 8, 3), value, np.uint8)).save(folder / f"{value}.png")
+    code = (
+        "import json, sys, augcore\n"
+        f"augcore.run([{str(folder)!r}], {str(tmp_path / 'out')!r}, per_image=2, seed=0, "
+        "jobs=1, quiet=True)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('multiprocessing', 'tqdm'))))\n"
+    )
+    assert fresh(code) == []
+    assert len(list((tmp_path / "out").glob("*.png"))) == 6
