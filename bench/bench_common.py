@@ -28,3 +28,19 @@ def bench_folder_last() -> None:
     """Move bench/ to the end of ``sys.path`` so ``import keras`` finds the installed package."""
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here] + [here]
+
+
+def print_table(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
+    """A Markdown table: ``columns`` are (title, width), the first left-aligned, others right."""
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            f"{cell:<{width}}" if index == 0 else f"{cell:>{width}}"
+            for index, (cell, (_, width)) in enumerate(zip(cells, columns, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    print(line([title for title, _ in columns]))
+    print("|" + "|".join("-" * (width + 2) for _, width in columns) + "|")
+    for row in rows:
+        print(line(row))

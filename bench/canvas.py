@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from bench_common import print_table
 
 import augcore
 
@@ -120,18 +121,16 @@ def main() -> int:
         f"\n## random resized crop {SOURCE}x{SOURCE} -> {TARGET}x{TARGET}, uint8 RGB, "
         f"{count} images, 1 thread; median of {repeats} interleaved rounds\n"
     )
-    header = f"| {'library':<55} | {'images/s':>9} | {'vs Albumentations':>17} |"
-    print(header)
-    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
+    rows = []
     for name, rate in rates.items():
         label = "bilinear" if "bilinear" in name else "nearest"
         versus = f"{rate / albumentations[label]:.2f}x" if label in albumentations else "-"
-        print(f"| {name:<55} | {rate:>9.0f} | {versus:>17} |")
+        rows.append([name, f"{rate:.0f}", versus])
     spread = f"{min(control_times):.3f}-{max(control_times):.3f}"
-    print(
-        f"| {'control: sort 1M floats, s (min-max)':<55} | "
-        f"{statistics.median(control_times):>9.3f} | {spread:>17} |"
+    rows.append(
+        ["control: sort 1M floats, s (min-max)", f"{statistics.median(control_times):.3f}", spread]
     )
+    print_table([("library", 55), ("images/s", 9), ("vs Albumentations", 17)], rows)
     print("\n(target: augcore >= 2x Albumentations; same interpolation compared row by row)")
     return 0
 

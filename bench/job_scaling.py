@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench_common import bench_folder_last
+from bench_common import bench_folder_last, print_table
 from job import CONTROL_WORK, _burn, make_inputs
 
 INPUTS = 4000
@@ -105,12 +105,13 @@ def main() -> int:
         f"\n## {args.inputs} RGB {SIDE}x{SIDE} PNGs -> 1 variant each, {FORMAT.upper()}; median "
         f"of {args.repeats} interleaved rounds, each into a fresh folder; {os.cpu_count()} CPUs\n"
     )
-    header = f"| {'run':<40} | {'seconds':>8} | {'min-max':>13} |"
-    print(header)
-    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
-    for name, seconds in times.items():
-        spread = f"{min(seconds):.2f}-{max(seconds):.2f}"
-        print(f"| {name:<40} | {median[name]:>8.2f} | {spread:>13} |")
+    print_table(
+        [("run", 40), ("seconds", 8), ("min-max", 13)],
+        [
+            [name, f"{median[name]:.2f}", f"{min(seconds):.2f}-{max(seconds):.2f}"]
+            for name, seconds in times.items()
+        ],
+    )
     names = list(median)
     print(
         f"\naugcore --jobs 2 / --jobs 1: {median[names[0]] / median[names[1]]:.2f}x "
