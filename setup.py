@@ -29,7 +29,10 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
         Extension(
             f"{prefix}_warp",
             [f"{folder}_warp.pyx"],
-            depends=[f"{folder}_warp_simd.h"],
+            depends=[
+                f"{folder}_warp_simd.h",
+                *(f"{folder}_warp_{part}.pxi" for part in ("nearest", "linear", "inspect")),
+            ],
             extra_compile_args=compile_args,
         ),
         Extension(f"{prefix}_reduce", [f"{folder}_reduce.pyx"], extra_compile_args=compile_args),

@@ -1,4 +1,4 @@
-# cython: language_level=3, cdivision=True
+# cython: language_level=3
 """The box reduce, bit-compatible with Pillow's ``Image.reduce`` (libImaging/Reduce.c).
 
 Each output pixel is the mean of an fy x fx box of input pixels, channel by channel; where the
@@ -33,74 +33,67 @@ cdef inline uint32_t u8_multiplier(Py_ssize_t scale) noexcept nogil:
     return <uint32_t>(top / <float>(<uint32_t>256 * <uint32_t>scale))
 
 
-cdef inline void add_row_u8(const uint8_t *line, uint32_t *sums, const Boxes *b) noexcept nogil:
-    """Add one input row to the row of box sums. Full boxes of 1-4 channels take loops with
-    constant trip counts (the compiler keeps the sums in registers); the rest, the plain loop."""
-    cdef Py_ssize_t x, xx, k, x_end, ch = b.channels, fx = b.fx
-    cdef Py_ssize_t full = b.w // fx if ch <= 4 else 0
-    cdef uint32_t a0, a1, a2, a3
-    cdef const uint8_t *p
+cdef inline void finish_row(uint8_t *out, const uint32_t *column_sums, const Boxes *b,
+                            Py_ssize_t rows, Py_ssize_t fx, Py_ssize_t ch) noexcept nogil:
+    """One output row from the column sums of its input rows; inlined per constant ``ch``
+    (and ``fx`` = 2, the commonest factor; otherwise b.fx).
+
+    Each box adds its ``fx`` columns' sums, then Pillow's rounding: (sum + scale / 2) times
+    the multiplier, shifted right by 24.
+    """
+    cdef Py_ssize_t x, j, k, full = b.w // fx, rest = b.w - full * fx
+    cdef Py_ssize_t scale = rows * fx
+    cdef uint32_t multiplier = u8_multiplier(scale), amend = <uint32_t>(scale // 2), total
+    cdef const uint32_t *p = column_sums
     for x in range(full):
-        p = line + x * fx * ch
-        a0 = a1 = a2 = a3 = 0
-        if ch == 3:
-            for xx in range(fx):
-                a0 += p[0]
-                a1 += p[1]
-                a2 += p[2]
-                p += 3
-        elif ch == 1:
-            for xx in range(fx):
-                a0 += p[xx]
-        elif ch == 4:
-            for xx in range(fx):
-                a0 += p[0]
-                a1 += p[1]
-                a2 += p[2]
-                a3 += p[3]
-                p += 4
-        else:
-            for xx in range(fx):
-                a0 += p[0]
-                a1 += p[1]
-                p += 2
-        sums[x * ch] += a0
-        if ch >= 2:
-            sums[x * ch + 1] += a1
-        if ch >= 3:
-            sums[x * ch + 2] += a2
-        if ch == 4:
-            sums[x * ch + 3] += a3
-    for x in range(full, b.w_out):
-        x_end = min(x * fx + fx, b.w)
-        for xx in range(x * fx, x_end):
-            for k in range(ch):
-                sums[x * ch + k] += line[xx * ch + k]
+        for k in range(ch):
+            total = amend
+            for j in range(fx):
+                total += p[j * ch + k]
+            out[k] = <uint8_t>((total * multiplier) >> 24)
+        p += fx * ch
+        out += ch
+    if rest:
+        scale = rows * rest
+        multiplier = u8_multiplier(scale)
+        for k in range(ch):
+            total = <uint32_t>(scale // 2)
+            for j in range(rest):
+                total += p[j * ch + k]
+            out[k] = <uint8_t>((total * multiplier) >> 24)
 
 
 cdef int reduce_u8(const uint8_t *src, uint8_t *dst, const Boxes *b) noexcept nogil:
-    """One uint8 image: box sums of a whole output row at once, then Pillow's rounding."""
-    cdef Py_ssize_t row_values = b.w_out * b.channels
+    """One uint8 image, separably: each output row's input rows are summed column by column
+    (a plain vectorisable loop), then each box adds its columns. Integer sums: the order
+    changes nothing."""
+    cdef Py_ssize_t row_values = b.w * b.channels, y, yy, i, y_end, rows
     cdef uint32_t *sums = <uint32_t *>calloc(row_values, sizeof(uint32_t))
-    cdef Py_ssize_t y, yy, x, k, y_end, scale, box_height, last_scale = 0
-    cdef uint32_t multiplier = 0
+    cdef const uint8_t *line
+    cdef uint8_t *out
     if sums == NULL:
         return -1
     for y in range(b.h_out):
         y_end = min(y * b.fy + b.fy, b.h)
-        for k in range(row_values):
-            sums[k] = 0
-        for yy in range(y * b.fy, y_end):
-            add_row_u8(src + yy * b.w * b.channels, sums, b)
-        box_height = y_end - y * b.fy
-        for x in range(b.w_out):
-            scale = box_height * (min(x * b.fx + b.fx, b.w) - x * b.fx)
-            if scale != last_scale:  # a float division: once per box size, not per pixel
-                multiplier = u8_multiplier(scale)
-                last_scale = scale
-            for k in range(b.channels):
-                dst[(y * b.w_out + x) * b.channels + k] = <uint8_t>(
-                    ((sums[x * b.channels + k] + <uint32_t>(scale // 2)) * multiplier) >> 24)
+        line = src + y * b.fy * row_values
+        for i in range(row_values):
+            sums[i] = line[i]
+        for yy in range(y * b.fy + 1, y_end):
+            line = src + yy * row_values
+            for i in range(row_values):
+                sums[i] += line[i]
+        out = dst + y * b.w_out * b.channels
+        rows = y_end - y * b.fy
+        if b.channels == 3 and b.fx == 2:
+            finish_row(out, sums, b, rows, 2, 3)
+        elif b.channels == 3:
+            finish_row(out, sums, b, rows, b.fx, 3)
+        elif b.channels == 1:
+            finish_row(out, sums, b, rows, b.fx, 1)
+        elif b.channels == 4:
+            finish_row(out, sums, b, rows, b.fx, 4)
+        else:
+            finish_row(out, sums, b, rows, b.fx, b.channels)
     free(sums)
     return 0
 

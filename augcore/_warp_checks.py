@@ -1,10 +1,10 @@
 """The warp kernel's boundary: every argument checked, then the kernel run over threads.
 
 ``augcore.warp`` is the typed public face; this module turns its arguments into what the
-compiled kernel (``augcore._warp``) expects — C-contiguous (N, H, W, C) arrays, float64 matrix
-rows, a mode code — and refuses anything else with a specific ``augcore`` error that names the
-parameter and says what to pass instead. Nothing here runs without the GIL: by the time the
-kernel drops it, no value can crash it.
+compiled kernel (``augcore._warp``) expects — C-contiguous (N, H, W, C) arrays, checked
+float64 matrices, a mode code — and refuses anything else with a specific ``augcore`` error
+that names the parameter and says what to pass instead. Nothing here runs without the GIL: by
+the time the kernel drops it, no value can crash it.
 """
 
 from __future__ import annotations
@@ -282,7 +282,13 @@ def _run_chunks(
     executor: Executor | None,
 ) -> None:
     """Warp ``chunks`` ranges of whole images at once: all but the last on the executor (or on
-    a pool made for this call), the last on the calling thread, which would otherwise wait."""
+    a pool made for this call), the last on the calling thread.
+
+    The caller then takes back every range no worker has started (newest first: the workers
+    take the oldest), so it never waits on a busy or descheduled pool: a saturated machine
+    costs no more than one thread, and a call made from inside the executor's own workers
+    cannot deadlock. Which thread warps a range changes no byte.
+    """
     count = source.shape[0]
     bounds = [count * k // chunks for k in range(chunks + 1)]
     ranges = list(itertools.pairwise(bounds))
@@ -292,15 +298,22 @@ def _run_chunks(
 
         owned = ThreadPoolExecutor(max_workers=chunks - 1)
     pool = executor if owned is None else owned
+    jobs = []
     try:
-        jobs = [
-            pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *kernel_args)
-            for lo, hi in ranges[:-1]
-        ]
+        for lo, hi in ranges[:-1]:
+            job = pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *kernel_args)
+            jobs.append((job, lo, hi))
         lo, hi = ranges[-1]
         _warp.warp_batch(source, target, matrices, lo, hi, *kernel_args)
-        for job in jobs:
-            job.result()
+        for job, lo, hi in reversed(jobs):
+            if job.cancel():
+                _warp.warp_batch(source, target, matrices, lo, hi, *kernel_args)
     finally:
+        for job, _, _ in jobs:  # started ones finish before the arrays can be reused
+            if not job.cancelled():
+                job.exception()
         if owned is not None:
             owned.shutdown()
+    for job, _, _ in jobs:
+        if not job.cancelled():
+            job.result()

@@ -126,6 +126,8 @@ class ReplayResult:
     corrupt: list[str] = field(default_factory=list)
     unreadable_sources: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    #: labelled runs: annotations that differ from what the labels and records give
+    annotations: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -136,6 +138,7 @@ class ReplayResult:
             or self.unsampled
             or self.corrupt
             or self.unreadable_sources
+            or self.annotations
         )
 
     def lines(self) -> list[str]:
@@ -152,6 +155,7 @@ class ReplayResult:
         ]
         found += [f"record unusable: {reason}" for reason in self.corrupt]
         found += [f"source unreadable: {reason}" for reason in self.unreadable_sources]
+        found += [f"annotations differ: {reason}" for reason in self.annotations]
         verdict = "all match" if self.ok else "MISMATCH"
         found.append(
             f"replay: {self.matched} of {self.checked} outputs match byte for byte, "
@@ -238,6 +242,7 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
     size = _size_of(manifest)
     seed = manifest.header.get("seed")
     result = ReplayResult(out=out)
+    labels = _label_replay(manifest, pipeline)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in manifest.entries:
         by_source[str(entry.get("source"))].append(entry)
@@ -252,6 +257,22 @@ def replay(out: str | os.PathLike[str], *, check: bool = True) -> ReplayResult:
             result.checked += 1
             try:
                 _replay_entry(entry, image, pipeline, seed, out, check, result)
+                problem = None if labels is None else labels.problem(entry, image.shape, out)
+                if problem is not None:
+                    result.annotations.append(problem)
             except ManifestError as exc:  # one bad record must not hide the state of the rest
                 result.corrupt.append(str(exc))
+    problem = None if labels is None else labels.coco_problem(manifest, out)
+    if problem is not None:
+        result.annotations.append(problem)
     return result
+
+
+def _label_replay(manifest: Manifest, pipeline: Pipeline) -> Any:
+    """A labelled run's annotation checker (augcore.job.labels), None for other runs."""
+    if "annotations" not in manifest.header:
+        return None
+    from augcore.job.labels import LabelReplay
+
+    keys = [str(entry.get("key")) for entry in manifest.entries]
+    return LabelReplay(manifest.header, keys, pipeline.targets)

@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from augcore._deprecation import renamed_attributes
-from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step, check_probability
+from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step
 from augcore.errors import ConfigError
 from augcore.transform import did_you_mean, validate_options
-from augcore.validation import FILL_MODES, is_integer, is_number
+from augcore.validation import FILL_MODES, check_probability, is_integer, is_number
 
 if TYPE_CHECKING:
     from augcore.manager import PluginManager
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 ORDERS = (0, 1)
-PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps")
+PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps", "targets")
 STEP_KEYS = ("transform", "p")
 ONE_OF_KEYS = ("one_of", "weights", "p")
 SOME_OF_KEYS = ("some_of", "n", "p")
@@ -176,7 +176,11 @@ def _parse_step(step: Any, where: str, manager: PluginManager) -> ChainStep:
     where = f"{where} ({name})"
     options = {key: value for key, value in step.items() if key not in STEP_KEYS}
     validate_options(cls, options, where)  # what the constructor checks, but naming the step
-    return Step(cls(**options), p=check_probability(step.get("p", 1.0), where))
+    try:  # the options are valid one by one, so what fails here is the transform's check_options
+        transform = cls(**options)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return Step(transform, p=check_probability(step.get("p", 1.0), where))
 
 
 def _parse_group(

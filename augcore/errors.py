@@ -103,6 +103,19 @@ class StreamOptionError(AugcoreError, ValueError):
     """An ``AugmentStream`` got a bad option or source (batch size, keys, resize, folder...)."""
 
 
+# --- labelled data: boxes, keypoints, masks and annotation files -----------------------------
+class TargetError(AugcoreError, ValueError):
+    """Boxes, keypoints or masks given with an image are malformed or do not fit the image."""
+
+
+class AnnotationError(AugcoreError, ValueError):
+    """An annotation file is malformed or inconsistent; names the file and the line or id."""
+
+
+class MissingExtraError(AugcoreError, ImportError):
+    """A feature needs an optional extra that is not installed; names the ``pip install``."""
+
+
 # --- plugin problems reported as warnings ------------------------------------------------------
 class PluginWarning(UserWarning):
     """A plugin was skipped (import failure, broken contract, duplicate name) in warn mode."""

@@ -14,17 +14,21 @@ draws depend only on its identity (seed, key, k) and the chain. Records are buil
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from augcore._deprecation import renamed_attributes, renamed_keyword
+from augcore.adapters import Layout, adapt
+from augcore.calls import CallIdentities
 from augcore.chain import ChainStep, CompiledChain, Leaf, Segment, as_step
 from augcore.config import WarpOptions, chain_to_config, load_config, parse_config
-from augcore.contract import checked_canvas, checked_matrices, checked_params, checked_pixels
+from augcore.contract import checked_canvas, checked_matrices, checked_params
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
@@ -32,9 +36,21 @@ from augcore.errors import (
 )
 from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
 from augcore.manager import PluginManager
+from augcore.one import augment_one
+from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
-from augcore.seeding import Draws, check_seed, key_hashes, output_roots
-from augcore.transform import GeometricTransform, ImageShape, Params, compose
+from augcore.seeding import (
+    Draws,
+    OneDraws,
+    check_seed,
+    key_hash,
+    key_hashes,
+    output_root,
+    output_roots,
+)
+from augcore.targets.call import follow, targets_of
+from augcore.targets.move import MovedTargets, TargetOptions
+from augcore.transform import GeometricTransform, ImageShape, Params, PixelTransform, compose
 from augcore.validation import check_image, require_int, stack_images
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
@@ -61,11 +77,16 @@ class Pipeline:
     """A chain of steps (transforms and groups) plus the options its fused warps use.
 
     Args:
-        steps: the chain: ``Transform`` instances (each fires with p=1), ``Step(transform,
-            p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
+        steps: the chain: ``Transform`` instances (each fires with its own p, default 1),
+            ``Step(transform, p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
         order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
         fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
         cval: the fill value for ``fill_mode="constant"``.
+        targets: how boxes and masks passed to ``augment`` follow the image, unless a call
+            passes its own ``target_options`` (config table ``targets``; docs/targets.md).
+        seed: the seed of ``pipeline(image)``'s own identities (default: 64 random bits,
+            drawn now; read it as ``pipeline.seed``). ``augment`` and ``augment_batch`` take
+            theirs from the caller.
 
     Raises:
         ConfigError: a step that is not a transform, Step or group, or a bad warp option.
@@ -93,48 +114,141 @@ class Pipeline:
         order: int = 0,
         fill_mode: str = "nearest",
         cval: float = 0.0,
+        targets: TargetOptions | None = None,
+        seed: int | None = None,
     ) -> None:
+        self.targets = TargetOptions() if targets is None else targets
         self.steps: tuple[ChainStep, ...] = tuple(
             as_step(step, f"pipeline step {i}") for i, step in enumerate(steps)
         )
         self.warp = WarpOptions(order=order, fill_mode=fill_mode, cval=cval)
         self._chain = CompiledChain(self.steps)
         self._leaves = self._chain.leaves
+        self._calls = CallIdentities(None if seed is None else check_seed(seed))
+        self._set_up_runtime()
+
+    def _set_up_runtime(self) -> None:
+        """What a pipeline owns but never pickles: the last records, the thread pool, and the
+        canvases it has worked out (by input shape)."""
+        self._last = threading.local()  # each thread sees the record of its own last call
+        self._shapes: dict[ImageShape, list[ImageShape]] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_last", "_executor", "_executor_lock", "_shapes"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._set_up_runtime()
 
     # --- construction and config ----------------------------------------------------------
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any] | str | Path, manager: PluginManager | None = None
+        cls,
+        config: Mapping[str, Any] | str | Path,
+        manager: PluginManager | None = None,
+        *,
+        seed: int | None = None,
     ) -> Pipeline:
         """From a dict or a .toml/.json file; names resolve through ``manager``.
 
         The default manager is a fresh one with the built-ins and installed entry points.
         """
-        steps, warp = parse_config(load_config(config), manager or PluginManager())
-        return cls(steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval)
+        loaded = load_config(config)
+        steps, warp = parse_config(loaded, manager or PluginManager())
+        targets = TargetOptions.from_config(loaded.get("targets"))
+        return cls(
+            steps,
+            order=warp.order,
+            fill_mode=warp.fill_mode,
+            cval=warp.cval,
+            targets=targets,
+            seed=seed,
+        )
 
     @classmethod
-    def default(cls, manager: PluginManager | None = None) -> Pipeline:
+    def default(cls, manager: PluginManager | None = None, *, seed: int | None = None) -> Pipeline:
         """The seed's chain (augcore/data/default.toml), Keras's settings in augcore's terms."""
-        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False))
+        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False), seed=seed)
+
+    @property
+    def seed(self) -> int:
+        """The seed of ``pipeline(image)``'s identities (given, or drawn when made)."""
+        return self._calls.seed
 
     def to_config(self) -> dict[str, Any]:
         """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
-        return chain_to_config(self.steps, self.warp)
+        config = chain_to_config(self.steps, self.warp)
+        if self.targets.to_config():  # only when set: configs and headers of others unchanged
+            config["targets"] = self.targets.to_config()
+        return config
 
     def __repr__(self) -> str:
         return f"Pipeline({list(self.steps)!r}, {self.warp})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pipeline) and other.steps == self.steps and other.warp == self.warp
+        return isinstance(other, Pipeline) and (other.steps, other.warp, other.targets) == (
+            self.steps,
+            self.warp,
+            self.targets,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
     # --- augmenting -----------------------------------------------------------------------
+    def __call__(self, image: Any, *, layout: Layout | None = None) -> Any:
+        """One augmented image with fresh draws, of the type it was given.
+
+        ``image``: a numpy array (H, W) or (H, W, C), a PIL image (any mode ``read_image``
+        accepts; returned in its mode) or a torch tensor (C, H, W) (torch is imported only
+        then); ``layout="chw"`` for channels-first numpy (see ``augcore.adapters``).
+
+        Call n (counted per process, per DataLoader worker) is the output
+        ``(pipeline.seed, key, k)`` of ``augcore.calls``: in the process that made the
+        pipeline, ``key="call"`` and ``k=n``, so it equals
+        ``pipeline.augment(image, seed=pipeline.seed, key="call", k=n)``. Its record is
+        ``pipeline.last_record`` (per thread). Same seed, same calls: same images.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline([augcore.Rotate(degrees=30), augcore.Brightness()],
+            ...                             seed=0)
+            >>> out = pipeline(np.zeros((28, 28, 3), np.uint8))
+            >>> pipeline.last_record.key, pipeline.last_record.k
+            ('call', 0)
+        """
+        adapted = adapt(image, layout=layout)
+        array = check_image(adapted.array, "image")
+        out, record = self._augment_one(array, *self._calls.next())
+        self._last.record = record
+        return adapted.restore(out)
+
+    @property
+    def last_record(self) -> Record | None:
+        """The record of this thread's last ``pipeline(image)`` call (None before the first)."""
+        return getattr(self._last, "record", None)
+
     def augment(
-        self, image: np.ndarray, *, seed: int, key: str, k: int = 0
-    ) -> tuple[np.ndarray, Record]:
+        self,
+        image: np.ndarray,
+        *,
+        seed: int,
+        key: str,
+        k: int = 0,
+        boxes: Any = None,
+        keypoints: Any = None,
+        masks: Any = None,
+        target_options: TargetOptions | None = None,
+    ) -> tuple[np.ndarray, Record] | tuple[np.ndarray, Record, MovedTargets]:
         """Output ``k`` of ``image``, identified by ``key``, and its record.
+
+        With ``boxes``, ``keypoints`` or ``masks`` (``augcore.Boxes``/``Keypoints``/``Masks``,
+        or plain arrays), returns ``(out, record, moved)``: the targets moved by the same warps
+        (docs/targets.md), filtered by ``target_options`` (default: the pipeline's ``targets``).
 
         Args:
             image: (H, W) or (H, W, C) uint8 or float32 array; it is never modified.
@@ -163,8 +277,26 @@ class Pipeline:
         image = check_image(image, "image")
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
-        roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, results, fused, canvases = self._run(image[None], roots, threads=1)
+        targets = targets_of(1, boxes, keypoints, masks, batch=False)
+        out, record = self._augment_one(image, seed, key, k)
+        if targets is None:
+            return out, record
+        options = target_options or self.targets
+        moved = follow(targets, [record], image.shape, 1, self.warp.fill_mode, options)
+        return out, record, moved[0]
+
+    def _augment_one(
+        self, image: np.ndarray, seed: int, key: str, k: int
+    ) -> tuple[np.ndarray, Record]:
+        """One output, bit for bit a batch of one: on Python scalars where the chain keeps the
+        canvas (``augcore.one``), else through the batch code with draws hashed on Python ints."""
+        shapes = self._leaf_shapes(image.shape)
+        if all(shape[:2] == image.shape[:2] for shape in shapes):
+            done = augment_one(self._chain, self.warp, image, seed, key, k)
+            if done is not None:
+                return done
+        root = output_root(seed, key_hash(key), k)
+        outs, results, fused, canvases = self._run(image[None], root, threads=1)
         records = RecordSequence(
             seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
         )
@@ -179,8 +311,16 @@ class Pipeline:
         per_image: int | None = None,
         threads: int = 1,
         variants: int | None = None,
-    ) -> tuple[np.ndarray, RecordSequence]:
+        boxes: Sequence[Any] | None = None,
+        keypoints: Sequence[Any] | None = None,
+        masks: Sequence[Any] | np.ndarray | None = None,
+        target_options: TargetOptions | None = None,
+    ) -> tuple[np.ndarray, RecordSequence] | tuple[np.ndarray, RecordSequence, list[MovedTargets]]:
         """``per_image`` outputs of each image, augmented together in vectorised steps.
+
+        With ``boxes``, ``keypoints`` or ``masks`` (one entry per image), returns
+        ``(outs, records, moved)``: ``moved[i]`` are output i's targets, equal bit for bit to
+        what ``augment`` gives for that output (docs/targets.md).
 
         Output ``i * per_image + k`` is variant k of image i, and equals
         ``augment(images[i], seed=seed, key=keys[i], k=k)`` bit for bit, whatever the batch,
@@ -229,20 +369,28 @@ class Pipeline:
         seed = check_seed(seed)
         hashes = np.repeat(key_hashes(keys), per_image)
         roots = output_roots(seed, hashes, np.tile(np.arange(per_image, dtype=np.uint64), count))
+        targets = targets_of(count, boxes, keypoints, masks, batch=True)
         if per_image > 1:
             batch, owned = np.repeat(batch, per_image, axis=0), True
         outs, results, fused, canvases = self._run(batch, roots, threads=threads, owned=owned)
         records = RecordSequence(
             seed, keys, per_image, self._leaves, results, self._chain.segments, fused, 0, canvases
         )
-        return outs, records
+        if targets is None:
+            return outs, records
+        options = target_options or self.targets
+        moved = follow(
+            targets, records, batch.shape[1:], per_image, self.warp.fill_mode, options, threads
+        )
+        return outs, records, moved
 
     def _run(
-        self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
+        self, images: np.ndarray, roots: np.ndarray | int, *, threads: int, owned: bool = False
     ) -> tuple[np.ndarray, list[Sampled], list[FusedWarp | None], list[list[int] | None]]:
         """The whole batch, step by step: the outputs, what each leaf sampled and where it
         fired, each segment's fused warp (None for pixel steps) and each leaf's new canvas
         (None where it kept the size). ``owned``: ``images`` may be modified in place.
+        ``roots``: the batch's ``output_roots``, or one output's ``output_root`` (an int).
 
         Caller-owned images are copied only when a step must write into them in place (a
         partial warp or pixel step); a warp over the whole batch writes a new array anyway.
@@ -251,10 +399,11 @@ class Pipeline:
         shapes = self._leaf_shapes(images.shape[1:])
         fired = self._chain.fired(roots)
         results = []
+        draws_type = OneDraws if isinstance(roots, int) else Draws
         for leaf in self._leaves:
             transform = leaf.step.transform
-            draws = Draws.for_domain(roots, leaf.param_domain)
-            params = transform.sample(draws, shapes[leaf.position])
+            draws = draws_type.for_domain(roots, leaf.param_domain)  # type: ignore[arg-type]
+            params = transform.sample(draws, sample_shape(transform, shapes[leaf.position]))
             results.append(Sampled(fired[leaf.position], checked_params(transform, params, n)))
         working = _WorkingImages(images, owned)
         fused: list[FusedWarp | None] = []
@@ -271,14 +420,34 @@ class Pipeline:
         ]
         return working.writable(), results, fused, canvases
 
+    def output_shape(self, shape: ImageShape) -> ImageShape:
+        """The shape of every output made from an input of ``shape`` (canvas steps change it).
+
+        Raises:
+            CanvasError: a step cannot make its canvas from this shape (a crop larger than
+                the image) or would exceed ``augcore.warp.MAX_OUTPUT_PIXELS``.
+
+        Example:
+            >>> import augcore
+            >>> from augcore.plugins.canvas import Resize
+            >>> augcore.Pipeline([Resize(longest=100)]).output_shape((300, 200, 3))
+            (100, 67, 3)
+        """
+        return self._leaf_shapes(tuple(shape))[-1]
+
     def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
-        """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
+        """Each leaf's input shape, then the output's: canvases depend on shapes alone, so
+        they are worked out once per input shape (one-image calls repeat the same shape)."""
+        known = self._shapes.get(shape)
+        if known is not None:
+            return known
         shapes = [shape]
         for leaf in self._leaves:
             transform = leaf.step.transform
             if isinstance(transform, GeometricTransform):
                 shape = checked_canvas(transform, transform.canvas(shape), shape)
             shapes.append(shape)
+        self._shapes[shapes[0]] = shapes
         return shapes
 
     def _warp_run(
@@ -315,9 +484,21 @@ class Pipeline:
 
     def _warp_outputs(self, images: np.ndarray, warp: FusedWarp, threads: int) -> np.ndarray:
         canvas = warp.shape or images.shape[1:3]
-        return warp_outputs(
-            images, warp.matrices, warp.reduce, canvas, self._warp_options(), threads
-        )
+        options = {**self._warp_options(), "executor": self._pool(threads)}
+        return warp_outputs(images, warp.matrices, warp.reduce, canvas, options, threads)
+
+    def _pool(self, threads: int) -> ThreadPoolExecutor | None:
+        """This pipeline's thread pool for the kernel, made on first need and then reused
+        (issue 16: a pool per call made two threads slower than one on small images)."""
+        if threads <= 1:
+            return None
+        with self._executor_lock:
+            pool = self._executor
+            if pool is None or pool._max_workers < threads - 1:
+                self._executor = ThreadPoolExecutor(threads - 1, thread_name_prefix="augcore")
+                if pool is not None:
+                    pool.shutdown(wait=False)
+            return self._executor
 
     def _warp_options(self) -> dict[str, Any]:
         return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
@@ -329,8 +510,7 @@ class Pipeline:
         everywhere = which.size == batch.array.shape[0]
         subset = batch.array if everywhere else batch.array[which]
         params = result.params if everywhere else {k: v[which] for k, v in result.params.items()}
-        transform = leaf.step.transform
-        changed = checked_pixels(transform, transform.apply(subset, params), subset)
+        changed = apply_pixels(cast(PixelTransform, leaf.step.transform), subset, params)
         if everywhere:
             batch.replace(changed, owned=changed is not subset and changed.base is None)
         else:
@@ -352,7 +532,10 @@ class Pipeline:
         leaves = [self._leaf_for(entry) for entry in record.steps]
         params = {
             leaf.position: decode_params(
-                leaf, entry["params"], shapes[leaf.position], f"record step {i} ({entry['name']!r})"
+                leaf,
+                entry["params"],
+                sample_shape(leaf.step.transform, shapes[leaf.position]),
+                f"record step {i} ({entry['name']!r})",
             )
             for i, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
         }

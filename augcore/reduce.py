@@ -67,12 +67,12 @@ def box_reduce_batch(images: np.ndarray, factors: int | tuple[int, int]) -> np.n
 
 
 def reduced_pull_map(matrix: np.ndarray, factors: int | tuple[int, int]) -> np.ndarray:
-    """The 3x3 pull map into the box-reduced image, given one into the full image.
+    """The 3x3 pull map(s) into the box-reduced image, given one(s) into the full image.
 
     Reduced pixel i averages full rows i fy .. i fy + fy - 1, centred on i fy + (fy - 1) / 2,
     so a full-image coordinate x is reduced coordinate (x - (fy - 1) / 2) / fy. (The smaller
     boxes at a remainder edge are centred slightly differently; this map treats them as full.)
-    Works for affine (2x3 or 3x3) and projective (3x3) pull maps.
+    Works for affine (2x3 or 3x3) and projective (3x3) pull maps, one or a stack of N.
 
     Example:
         >>> import numpy as np
@@ -84,12 +84,13 @@ def reduced_pull_map(matrix: np.ndarray, factors: int | tuple[int, int]) -> np.n
     """
     fy, fx = _factors(factors)
     full = np.asarray(matrix, dtype=np.float64)
-    if full.shape == (2, 3):
-        full = np.vstack([full, [0.0, 0.0, 1.0]])
-    if full.shape != (3, 3):
-        raise MatrixError(f"matrix must be 2x3 or 3x3, got shape {full.shape}.")
+    if full.shape[-2:] == (2, 3):
+        last = np.broadcast_to([0.0, 0.0, 1.0], (*full.shape[:-2], 1, 3))
+        full = np.concatenate([full, last], axis=-2)
+    if full.ndim not in (2, 3) or full.shape[-2:] != (3, 3):
+        raise MatrixError(f"matrix must be 2x3, 3x3 or (N, 2|3, 3), got shape {full.shape}.")
     into_reduced = np.array([[1 / fy, 0, -(fy - 1) / (2 * fy)], [0, 1 / fx, -(fx - 1) / (2 * fx)]])
-    return np.vstack([into_reduced @ full, full[2]])
+    return np.concatenate([into_reduced @ full, full[..., 2:, :]], axis=-2)
 
 
 def reduce_factors(matrix: np.ndarray, output_shape: tuple[int, int]) -> tuple[int, int]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from augcore.errors import ConfigError, PluginContractError
 from augcore.seeding import Draws
-from augcore.validation import is_integer, is_number
+from augcore.validation import check_probability, is_integer, is_number
 
 ParamKind = Literal["range", "float", "int", "bool", "choice"]
 PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
@@ -192,24 +192,33 @@ class Transform:
 
     Class attributes: ``name`` (unique, lower_snake_case, what configs use), ``params`` (tuple
     of ``Param``). Instances are built from their parameters, ``Rotate(degrees=40)``, validated
-    and normalised into ``self.options``; do not override ``__init__``.
+    and normalised into ``self.options``, then checked by ``check_options``; do not override
+    ``__init__``. Every transform also takes ``p`` (default 1), the probability that it fires
+    in a chain, as Albumentations' transforms do: ``Pipeline([Rotate(degrees=40, p=0.5)])`` is
+    ``Pipeline([Step(Rotate(degrees=40), p=0.5)])``. ``p`` belongs to the chain, not to what
+    the transform does: it is not an option, and transforms that differ only in ``p`` are equal.
     """
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
 
-    def __init__(self, **options: Any) -> None:
-        self.options: dict[str, Any] = validate_options(
-            type(self), options, f"transform {self.name!r}"
-        )
-        self.check_options()
+    def __init__(self, *, p: float = 1.0, **options: Any) -> None:
+        where = f"transform {self.name!r}"
+        self.p = check_probability(p, where)
+        self.options: dict[str, Any] = validate_options(type(self), options, where)
+        try:
+            self.check_options()
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
     def check_options(self) -> None:
-        """Refuse combinations of options that ``Param`` bounds cannot express.
+        """Hook: refuse option values that each pass their ``Param`` but not together.
 
-        Called once, after each option was validated and normalised into ``self.options``;
-        raise ``augcore.ConfigError`` naming the transform and what to change.
+        Called once ``self.options`` holds the validated, normalised options, whenever an
+        instance is made (in Python, from a config, and when the plugin registers, with the
+        defaults). Raise ``augcore.ConfigError`` saying what is wrong and what to change; the
+        host prefixes where the transform was named. The default accepts everything.
         """
 
     def sample(self, draws: Draws, shape: ImageShape) -> Params:
@@ -232,8 +241,10 @@ class Transform:
         return lines[0] if lines else ""
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return f"{type(self).__name__}({args})"
+        args = [f"{k}={v!r}" for k, v in self.options.items()]
+        if self.p != 1.0:
+            args.append(f"p={self.p!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -298,16 +309,22 @@ def image_centre(shape: ImageShape) -> tuple[float, float]:
 def about_centre(linear: np.ndarray, shape: ImageShape) -> np.ndarray:
     """(n, 3, 3) pull maps applying the (n, 2, 2) linear pull maps about the image centre."""
     cr, cc = image_centre(shape)
-    n = linear.shape[0]
-    out = np.zeros((n, 3, 3), dtype=np.float64)
+    if linear.shape[0] == 1:  # one output (augment): floats cost far less than tiny arrays
+        (l00, l01), (l10, l11) = linear[0].tolist()
+        top = [l00, l01, cr - (l00 * cr + l01 * cc)]
+        return np.array([[top, [l10, l11, cc - (l10 * cr + l11 * cc)], [0.0, 0.0, 1.0]]])
+    # Each element is c - (l0 * cr + l1 * cc) in this order in both forms: the same bits.
+    out = np.zeros((linear.shape[0], 3, 3), dtype=np.float64)
     out[:, :2, :2] = linear
-    out[:, 0, 2] = cr - (linear[:, 0, 0] * cr + linear[:, 0, 1] * cc)
-    out[:, 1, 2] = cc - (linear[:, 1, 0] * cr + linear[:, 1, 1] * cc)
+    out[:, :2, 2] = np.array((cr, cc)) - (linear[:, :, 0] * cr + linear[:, :, 1] * cc)
     out[:, 2, 2] = 1.0
     return out
 
 
 def identity_matrices(n: int) -> np.ndarray:
+    """(n, 3, 3) identity pull maps."""
+    if n == 1:
+        return np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
     out = np.zeros((n, 3, 3), dtype=np.float64)
     out[:, 0, 0] = out[:, 1, 1] = out[:, 2, 2] = 1.0
     return out

@@ -243,7 +243,8 @@ def compare(
     one = expected / best["augcore --jobs 1"]
     two = expected / best["augcore --jobs 2"]
     print(
-        f"\naugcore --jobs 2 / --jobs 1: {two / one:.2f}x (target >= 1.7x); two processes got "
+        f"\naugcore --jobs 2 / --jobs 1: {two / one:.2f}x (file creation dominates here; the "
+        f"--jobs target is bench/job_scaling.py's); two processes got "
         f"{parallel_headroom():.2f}x on pure CPU work on this machine just now"
     )
     command_one = expected / best["augcore CLI --jobs 1 (fresh process)"]

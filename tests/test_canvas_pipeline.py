@@ -223,3 +223,10 @@ def test_the_job_writes_canvas_outputs_and_replays_them(tmp_path) -> None:
     for path in out.glob("*.png"):
         assert Image.open(path).size == (20, 16)
     assert augcore.replay(out, check=True).ok
+
+
+def test_output_shape_says_the_size_before_augmenting() -> None:
+    pipeline = augcore.Pipeline([Pad(top=2), Rotate(), Resize(shortest=10), Brightness()])
+    out, _ = pipeline.augment(WIDE[0], seed=0, key="x")
+    assert pipeline.output_shape(WIDE[0].shape) == out.shape == (10, 15, 3)
+    assert augcore.Pipeline([Rotate()]).output_shape((5, 7)) == (5, 7)

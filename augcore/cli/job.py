@@ -13,7 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from augcore.annotations import ANNOTATION_FORMATS
 from augcore.errors import (
+    AnnotationError,
     AugcoreError,
     InputImageError,
     JobOptionError,
@@ -35,6 +37,7 @@ EXIT_INTERRUPTED = 130
 _EXIT_FOR_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (JobOptionError, EXIT_USAGE),
     (InputImageError, EXIT_BAD_INPUT),
+    (AnnotationError, EXIT_BAD_INPUT),
     (OutputConflictError, EXIT_REFUSED),
     (UnsafePathError, EXIT_REFUSED),
     (ReplayMismatchError, EXIT_MISMATCH),
@@ -83,6 +86,16 @@ def _job_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace the files of a different earlier run in --out instead of refusing",
     )
+    parser.add_argument(
+        "--annotations",
+        metavar="PATH",
+        help="labels to move with the images: a COCO .json, or the folder of YOLO/VOC files",
+    )
+    parser.add_argument(
+        "--annotation-format",
+        choices=ANNOTATION_FORMATS,
+        help="the format of --annotations, also the format written (docs/targets.md)",
+    )
 
 
 def _shared(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,6 +110,8 @@ def _shared(args: argparse.Namespace) -> dict[str, Any]:
         "overwrite": args.overwrite,
         "from_list": args.from_list,
         "samples": args.samples,
+        "annotations": args.annotations,
+        "annotation_format": args.annotation_format,
     }
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from augcore.errors import InputImageError
 from augcore.job.execute import Executor, JobSpec, ThisProcess, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
+from augcore.job.labels import check_label_options, write_coco
 from augcore.job.plan import (
     PathLike,
     Prepared,
@@ -38,7 +39,7 @@ from augcore.job.plan import (
     pending,
     prepare,
 )
-from augcore.manifest import MANIFEST_NAME, ManifestWriter
+from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.sources import SourceItem
 
 __all__ = ["Plan", "RunSummary", "SkippedInput", "parse_size", "plan", "run"]
@@ -118,6 +119,8 @@ def plan(
     samples: bool = False,
     max_pixels: int | None = None,
     examples: int = 5,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
 ) -> Plan:
     """Report what ``run`` with these arguments would write, without writing anything.
 
@@ -126,7 +129,7 @@ def plan(
 
     Args:
         sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
-            max_pixels: as for ``run``.
+            max_pixels, annotations, annotation_format: as for ``run``.
         examples: how many (source, output name) pairs to show.
 
     Returns:
@@ -145,6 +148,7 @@ def plan(
         >>> print(p.describe())  # doctest: +SKIP
     """
     check_job_options(per_image, seed, format, "skip", None)
+    check_label_options(annotations, annotation_format)
     request = Request.of(locals())
     prepared = prepare(request, on_error="skip", planning=True)
     shown = [
@@ -178,6 +182,8 @@ def run(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    annotations: PathLike | None = None,
+    annotation_format: str | None = None,
 ) -> RunSummary:
     """Write exactly ``per_image`` variants of every readable input into ``out``.
 
@@ -200,6 +206,9 @@ def run(
         from_list: a text file naming one input a line.
         samples: include the sample images shipped with augcore.
         max_pixels: refuse inputs above this many pixels (default: Pillow's limit).
+        annotations, annotation_format: a labelled run: the COCO file, or the folder of YOLO
+            ``.txt`` or VOC ``.xml`` files, whose labels are moved with every output and
+            written in the same format (docs/targets.md).
 
     Returns:
         A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
@@ -220,6 +229,7 @@ def run(
     """
     started = time.perf_counter()
     check_job_options(per_image, seed, format, on_error, jobs)
+    check_label_options(annotations, annotation_format)
     request = Request.of(locals())
     prepared = prepare(request, on_error=on_error, planning=False)
     prepared.out.mkdir(parents=True, exist_ok=True)
@@ -249,6 +259,7 @@ def _write_outputs(
         size=prepared.size,
         out=str(out.resolve()),
         max_pixels=request.max_pixels,
+        labels=None if prepared.labels is None else prepared.labels.spec,
     )
     tasks, already_there = pending(prepared, per_image)
     skipped = list(prepared.skipped)
@@ -285,6 +296,9 @@ def _write_outputs(
             f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
             "the input and rerun to resume, or pass --on-error skip"
         )
+    labels = prepared.labels
+    if labels is not None and labels.coco is not None:
+        write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME))
     return RunSummary(
         out=out,
         inputs=len(prepared.items) - unreadable,

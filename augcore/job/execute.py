@@ -29,8 +29,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from augcore.errors import InputImageError
+from augcore.annotations import ImageLabels
+from augcore.errors import AnnotationError, InputImageError
 from augcore.imageio import encode_image, read_image
+from augcore.job.labels import LabelSpec, follow_record, read_labels, write_labels
 from augcore.job.write import output_entry, write_output
 
 IN_FLIGHT_PER_WORKER = 2
@@ -50,6 +52,7 @@ class JobSpec:
     size: tuple[int, int] | None
     out: str
     max_pixels: int | None
+    labels: LabelSpec | None = None  # a labelled run (augcore.job.labels)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Task:
     path: str
     key: str
     outputs: tuple[tuple[int, str], ...]
+    labels: ImageLabels | None = None  # a COCO run's labels of this input, read by the parent
 
 
 @dataclass
@@ -111,6 +115,7 @@ class Worker:
         self.spec = spec
         self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
         self.folders: set[str] = set()  # output folders known to exist
+        self.labels: dict[str, ImageLabels] = {}  # this batch's labels, by input key
 
     def __call__(self, batch: Sequence[Task]) -> list[TaskResult]:
         """One result per task, in order. Same-shape neighbours are augmented in one call."""
@@ -120,7 +125,15 @@ class Worker:
         for result in results:
             try:
                 image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
-            except InputImageError as exc:
+                if spec.labels is not None:  # read and checked before any output is written
+                    self.labels[result.task.key] = read_labels(
+                        spec.labels,
+                        result.task.key,
+                        result.task.labels,
+                        image.shape,
+                        resized=spec.size is not None,
+                    )
+            except (InputImageError, AnnotationError) as exc:
                 result.error = str(exc)
                 continue
             if group and (
@@ -131,6 +144,7 @@ class Worker:
             group.append((result, image))
         if group:
             self._augment(group)
+        self.labels.clear()
         return results
 
     def _augment(self, group: Sequence[tuple[TaskResult, np.ndarray]]) -> None:
@@ -145,9 +159,14 @@ class Worker:
             task = result.task
             for k, rel in task.outputs:
                 slot = index * spec.per_image + k
+                record = records[slot].to_dict()
+                annotations = None
+                if spec.labels is not None:  # the labels file goes first: no orphaned output
+                    moved = follow_record(spec.labels, self.labels[task.key], record)
+                    annotations = write_labels(spec.labels, spec.out, rel, moved)
                 data = encode_image(outputs[slot], os.path.splitext(rel)[1])
                 write_output(spec.out, rel, data, self.folders)
-                line = output_entry(rel, task.path, task.key, k, data, records[slot].to_dict())
+                line = output_entry(rel, task.path, task.key, k, data, record, annotations)
                 result.written.append((rel, line))
 
 

@@ -44,6 +44,22 @@ def _recorded_paths(manifest: Manifest, out: Path) -> list[str]:
     return paths
 
 
+def _label_paths(manifest: Manifest, out: Path) -> list[str]:
+    """The annotation files a labelled run wrote (augcore.job.labels): each output's YOLO/VOC
+    file, and a COCO run's annotations.json; checked like the outputs' paths."""
+    paths = [
+        entry["annotations"]["path"]
+        for entry in manifest.entries
+        if isinstance(entry.get("annotations"), dict)
+        and isinstance(entry["annotations"].get("path"), str)
+    ]
+    labels = manifest.header.get("annotations")
+    if isinstance(labels, dict) and labels.get("format") == "coco":
+        paths.append("annotations.json")
+    check_output_paths(out, paths)
+    return paths
+
+
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
@@ -74,7 +90,7 @@ def inspect_folder(
                 "rerun with the same arguments to resume, pass --overwrite (overwrite=True) to "
                 "replace that run's files, or choose another --out"
             )
-        stale = _recorded_paths(manifest, out)
+        stale = _recorded_paths(manifest, out) + _label_paths(manifest, out)
         return FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
     clashes = [rel for rel in planned if os.path.exists(os.path.join(out, rel))]
     if clashes and not overwrite:

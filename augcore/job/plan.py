@@ -17,10 +17,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from augcore.errors import InputImageError, JobOptionError, OutputConflictError
+from augcore.errors import AnnotationError, InputImageError, JobOptionError, OutputConflictError
 from augcore.imageio import OUTPUT_FORMATS, output_suffix, probe_image
 from augcore.job.execute import Task
 from augcore.job.folder import FolderState, inspect_folder
+from augcore.job.labels import LabelPlan, labels_header, plan_labels
 from augcore.sources import BadSource, SourceItem, check_output_paths, discover, output_relpath
 from augcore.validation import is_integer
 
@@ -95,11 +96,13 @@ class Request:
     from_list: PathLike | None
     samples: bool
     max_pixels: int | None
+    annotations: PathLike | None = None
+    annotation_format: str | None = None
 
     @classmethod
     def of(cls, arguments: dict[str, Any]) -> Request:
         """The request made by a ``run``/``plan`` call, from that call's ``locals()``."""
-        return cls(**{member.name: arguments[member.name] for member in fields(cls)})
+        return cls(**{m.name: arguments[m.name] for m in fields(cls) if m.name in arguments})
 
 
 @dataclass
@@ -114,6 +117,7 @@ class Prepared:
     pipeline: Any
     size: tuple[int, int] | None
     planned: list[str]  # per input, its per_image output names in k order
+    labels: LabelPlan | None = None
 
 
 def _build_pipeline(config: Any) -> Any:
@@ -196,6 +200,12 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
         raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
     check_output_paths(out, planned)
     header = run_header(request, pipeline.to_config(), parsed_size, items)
+    labels = None
+    if request.annotations is not None and request.annotation_format is not None:
+        keys = [item.key for item in items]
+        labels = plan_labels(request.annotations, request.annotation_format, keys, pipeline.targets)
+        header["annotations"] = labels_header(request.annotations, request.annotation_format)
+        items, planned = _refuse_unlabelled(labels, items, planned, per_image, skipped, on_error)
     state = FolderState(False, "new")
     if out.is_dir():
         try:
@@ -204,7 +214,31 @@ def prepare(request: Request, *, on_error: str, planning: bool) -> Prepared:
             if not planning:
                 raise
             state = FolderState(False, f"run would be refused: {exc}")
-    return Prepared(out, header, items, skipped, state, pipeline, parsed_size, planned)
+    return Prepared(out, header, items, skipped, state, pipeline, parsed_size, planned, labels)
+
+
+def _refuse_unlabelled(
+    labels: LabelPlan,
+    items: list[SourceItem],
+    planned: list[str],
+    per_image: int,
+    skipped: list[SkippedInput],
+    on_error: str,
+) -> tuple[list[SourceItem], list[str]]:
+    """Inputs whose annotations are broken, and annotations naming no input: refused before
+    anything is written, or (``on_error="skip"``) skipped and listed."""
+    if labels.problems and on_error == "stop":
+        listing = "\n".join(f"  {problem.message}" for problem in labels.problems)
+        raise AnnotationError(
+            f"{len(labels.problems)} annotation problem(s); nothing was written:\n{listing}\n"
+            "fix the annotations, or pass --on-error skip to go on without those images"
+        )
+    bad = {problem.key for problem in labels.problems if problem.key is not None}
+    for problem in labels.problems:
+        skipped.append(SkippedInput(problem.key or labels.spec.path, problem.message))
+    keep = [index for index, item in enumerate(items) if item.key not in bad]
+    names = [planned[i * per_image + k] for i in keep for k in range(per_image)]
+    return [items[i] for i in keep], names
 
 
 def pending(prepared: Prepared, per_image: int) -> tuple[list[Task], int]:
@@ -217,5 +251,6 @@ def pending(prepared: Prepared, per_image: int) -> tuple[list[Task], int]:
         missing = tuple((k, name) for k, name in enumerate(names) if name not in present)
         already_there += per_image - len(missing)
         if missing:
-            tasks.append(Task(str(item.path), item.key, missing))
+            given = None if prepared.labels is None else prepared.labels.by_key.get(item.key)
+            tasks.append(Task(str(item.path), item.key, missing, given))
     return tasks, already_there

@@ -25,10 +25,17 @@ def write_output(out: str, rel: str, data: bytes, folders: set[str]) -> None:
 
 
 def output_entry(
-    rel: str, source: str, key: str, k: int, data: bytes, record: dict[str, Any]
+    rel: str,
+    source: str,
+    key: str,
+    k: int,
+    data: bytes,
+    record: dict[str, Any],
+    annotations: dict[str, Any] | None = None,
 ) -> bytes:
-    """The manifest line of one output written with ``data`` (schema: docs/manifest.md)."""
-    entry = {
+    """The manifest line of one output written with ``data`` (schema: docs/manifest.md);
+    ``annotations``: what its labels became (augcore.job.labels), in labelled runs only."""
+    entry: dict[str, Any] = {
         "path": rel,
         "source": source,
         "key": key,
@@ -36,4 +43,6 @@ def output_entry(
         "sha256": sha256_hex(data),
         "record": record,
     }
+    if annotations is not None:
+        entry["annotations"] = annotations
     return encode_entry(entry)
