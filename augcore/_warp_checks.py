@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from augcore.errors import (
     WarpOptionError,
 )
 from augcore.validation import FILL_MODES, check_image, is_integer, is_number
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 try:
     from augcore import _warp
@@ -206,15 +210,28 @@ def threads_and_executor(threads: object, executor: object) -> int:
     """Check ``threads`` and ``executor``; return the number of chunks to split a batch into."""
     if not is_integer(threads) or threads < 1:
         raise WarpOptionError(f"threads must be an integer >= 1, got {threads!r}.")
-    if executor is not None and (
-        not isinstance(executor, Executor) or isinstance(executor, ProcessPoolExecutor)
-    ):
+    if executor is not None and not _is_thread_executor(executor):
         raise WarpOptionError(
             f"executor must be a thread-based concurrent.futures.Executor (e.g. a "
             f"ThreadPoolExecutor you keep for many calls), got {type(executor).__name__}: the "
             "kernel writes into the result array in this process."
         )
     return int(threads)
+
+
+def _is_thread_executor(executor: object) -> bool:
+    """True for a concurrent.futures.Executor that is not a process pool.
+
+    concurrent.futures is imported here, not at module level: its process pool pulls in
+    multiprocessing, which a one-thread caller (e.g. a ``--jobs 1`` run) never needs. A process
+    pool can only exist once its module has been imported.
+    """
+    from concurrent.futures import Executor
+
+    processes = sys.modules.get("concurrent.futures.process")
+    return isinstance(executor, Executor) and not (
+        processes is not None and isinstance(executor, processes.ProcessPoolExecutor)
+    )
 
 
 def _check_out(out: object, shape: tuple[int, ...], dtype: np.dtype, source: np.ndarray) -> None:
@@ -301,7 +318,11 @@ def _run_chunks(
     count = source.shape[0]
     bounds = [count * k // chunks for k in range(chunks + 1)]
     ranges = list(itertools.pairwise(bounds))
-    owned = ThreadPoolExecutor(max_workers=chunks - 1) if executor is None else None
+    owned = None
+    if executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        owned = ThreadPoolExecutor(max_workers=chunks - 1)
     pool = executor if owned is None else owned
     jobs = []
     try:

@@ -128,17 +128,24 @@ def warp_outputs(
     threads: int = 1,
 ) -> np.ndarray:
     """Warp each image with its map onto ``canvas``, box-reducing first by its factors; one
-    kernel call per distinct factor pair (just one, when nothing shrinks by 2 or more)."""
-    pairs = {tuple(pair) for pair in reduce.tolist()}
-    if pairs == {NO_REDUCE}:
+    kernel call per run of consecutive images with the same factors (just one, when nothing
+    shrinks by 2 or more)."""
+    pairs = reduce.tolist()
+    if all(tuple(pair) == NO_REDUCE for pair in pairs):
         return _warp(images, matrices, canvas, options, threads)
     out = np.empty((images.shape[0], *canvas, *images.shape[3:]), dtype=images.dtype)
-    for pair in sorted(pairs):
-        which = np.flatnonzero((reduce == pair).all(axis=1))
-        source, maps = images[which], matrices[which]
+    # Consecutive images with the same factors: slices are views, so no source is copied
+    # (gathering each factor's images cost as much as the warp for large sources).
+    start = 0
+    for stop in range(1, len(pairs) + 1):
+        if stop < len(pairs) and pairs[stop] == pairs[start]:
+            continue
+        pair = tuple(pairs[start])
+        source, maps = images[start:stop], matrices[start:stop]
         if pair != NO_REDUCE:
             source, maps = box_reduce_batch(source, pair), reduced_pull_map(maps, pair)
-        out[which] = _warp(source, maps, canvas, options, threads)
+        _warp(source, maps, canvas, options, threads, out=out[start:stop])
+        start = stop
     return out
 
 
@@ -148,8 +155,8 @@ def _warp(
     canvas: tuple[int, int],
     options: Mapping[str, Any],
     threads: int,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     kernel = warp_perspective_batch if is_projective(matrices) else warp_affine_batch
     size = None if canvas == images.shape[1:3] else canvas
-    return kernel(images, matrices, output_shape=size, threads=threads, **options)
-
+    return kernel(images, matrices, output_shape=size, threads=threads, out=out, **options)

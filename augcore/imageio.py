@@ -13,7 +13,6 @@ import functools
 import hashlib
 import io
 import os
-import secrets
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -297,7 +296,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     and is hidden, with a prefix that lets an interrupted run's leftovers be swept up safely.
     """
     folder, name = os.path.split(os.fspath(path))
-    temporary = os.path.join(folder, f"{TEMP_PREFIX}{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    temporary = os.path.join(folder, f"{TEMP_PREFIX}{name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
     # os.open with 0o666 lets the umask decide permissions, as for any file the user creates.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

@@ -31,8 +31,7 @@ that shrinks by 2 or more along an axis should first box-reduce its source: see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -50,6 +49,9 @@ from augcore._warp_checks import (
 )
 from augcore.errors import MatrixError
 from augcore.validation import stack_images
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor  # not at run time: it imports logging
 
 __all__ = [
     "MAX_OUTPUT_PIXELS",

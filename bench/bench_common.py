@@ -73,6 +73,22 @@ def bench_folder_last() -> None:
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here] + [here]
 
 
+def print_table(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
+    """A Markdown table: ``columns`` are (title, width), the first left-aligned, others right."""
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            f"{cell:<{width}}" if index == 0 else f"{cell:>{width}}"
+            for index, (cell, (_, width)) in enumerate(zip(cells, columns, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    print(line([title for title, _ in columns]))
+    print("|" + "|".join("-" * (width + 2) for _, width in columns) + "|")
+    for row in rows:
+        print(line(row))
+
+
 def two_sorts(values: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
     """A pure-CPU thread control: two GIL-free numpy sorts of ``values``, serial and on two
     threads. Their time ratio is what a second core gives this machine right now; no thread

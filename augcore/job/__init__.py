@@ -25,14 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from augcore.errors import InputImageError
 from augcore.job.dask import DaskExecutor, dask_client, default_workers
-from augcore.job.execute import Executor, JobSpec, Worker, batches, run_in_order
+from augcore.job.execute import Executor, JobSpec, ThisProcess, Worker, batches, run_in_order
 from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
 from augcore.job.labels import check_label_options, write_coco
-from augcore.job.local import LocalPool
 from augcore.job.plan import (
     PathLike,
     Prepared,
@@ -324,18 +321,14 @@ def _write_outputs(
     if in_process_only(request):
         workers = 1
     executor: Executor = (
-        LocalPool(spec, workers - 1) if client is None else DaskExecutor(client, spec)
+        _executor(spec, workers - 1) if client is None else DaskExecutor(client, spec)
     )
     with (
         executor as pool,  # first: it may fork, before tqdm starts a thread
         manifest_writer as manifest,
         # No tqdm at all unless shown: even a disabled one starts a monitor thread that
         # outlives the run, and a later run in this process could then not fork its workers.
-        (
-            tqdm(total=sum(len(task.outputs) for task in tasks), unit="img", desc="augcore")
-            if show
-            else contextlib.nullcontext()
-        ) as progress,
+        _progress(sum(len(task.outputs) for task in tasks), show) as progress,
     ):
         worker = Worker(spec, prepared.pipeline)
         processes = workers if client is None else pool.processes
@@ -372,3 +365,21 @@ def _write_outputs(
         skipped=skipped,
         seconds=time.perf_counter() - started,
     )
+
+
+def _executor(spec: JobSpec, processes: int) -> Executor:
+    """Worker processes for the run; none (and no multiprocessing import) for one process."""
+    if not processes:
+        return ThisProcess(spec)
+    from augcore.job.local import LocalPool
+
+    return LocalPool(spec, processes)
+
+
+def _progress(total: int, show: bool) -> Any:
+    """A progress bar over ``total`` outputs, or None (tqdm imported only when one is shown)."""
+    if not show:
+        return contextlib.nullcontext()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="img", desc="augcore")
