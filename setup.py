@@ -1,5 +1,9 @@
 """Only what pyproject.toml cannot say: the compiled kernels, and their flags in one place.
 
+The photometric plugins' loops (blends, hue, blur, tables: plugins/_kernels.pxi) are one
+source built twice, for the baseline and for AVX2, chosen at import from the CPU; without
+contraction both compute the same values.
+
 tests/test_warp_baseline.py reads ``COMPILE_ARGS``, ``PORTABLE_ARGS`` and ``DIRECTIVES`` from
 here (``runpy``, without running ``setup()``) to rebuild the warp kernel the portable way.
 """
@@ -29,12 +33,34 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
         Extension(
             f"{prefix}_warp",
             [f"{folder}_warp.pyx"],
-            depends=[f"{folder}_warp_simd.h"],
+            depends=[
+                f"{folder}_warp_simd.h",
+                *(f"{folder}_warp_{part}.pxi" for part in ("nearest", "linear", "inspect")),
+            ],
             extra_compile_args=compile_args,
         ),
         Extension(f"{prefix}_reduce", [f"{folder}_reduce.pyx"], extra_compile_args=compile_args),
     ]
 
 
+def photometric_kernels(compile_args: list[str]) -> list:
+    """The photometric loops: the baseline build and the -mavx2 build of one source."""
+    return [
+        Extension(
+            f"augcore.plugins.{name}",
+            [f"plugins/{name}.pyx"],
+            depends=["plugins/_kernels.pxi", "plugins/_hue.h"],
+            include_dirs=["plugins"],
+            extra_compile_args=compile_args + extra,
+        )
+        for name, extra in (("_kernels", []), ("_kernels_avx2", ["-mavx2"]))
+    ]
+
+
 if __name__ == "__main__":
-    setup(ext_modules=cythonize(kernels(COMPILE_ARGS), compiler_directives=DIRECTIVES))
+    setup(
+        ext_modules=cythonize(
+            kernels(COMPILE_ARGS) + photometric_kernels(COMPILE_ARGS),
+            compiler_directives=DIRECTIVES,
+        )
+    )

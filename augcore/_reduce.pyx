@@ -33,34 +33,67 @@ cdef inline uint32_t u8_multiplier(Py_ssize_t scale) noexcept nogil:
     return <uint32_t>(top / <float>(<uint32_t>256 * <uint32_t>scale))
 
 
+cdef inline void finish_row(uint8_t *out, const uint32_t *column_sums, const Boxes *b,
+                            Py_ssize_t rows, Py_ssize_t fx, Py_ssize_t ch) noexcept nogil:
+    """One output row from the column sums of its input rows; inlined per constant ``ch``
+    (and ``fx`` = 2, the commonest factor; otherwise b.fx).
+
+    Each box adds its ``fx`` columns' sums, then Pillow's rounding: (sum + scale / 2) times
+    the multiplier, shifted right by 24.
+    """
+    cdef Py_ssize_t x, j, k, full = b.w // fx, rest = b.w - full * fx
+    cdef Py_ssize_t scale = rows * fx
+    cdef uint32_t multiplier = u8_multiplier(scale), amend = <uint32_t>(scale // 2), total
+    cdef const uint32_t *p = column_sums
+    for x in range(full):
+        for k in range(ch):
+            total = amend
+            for j in range(fx):
+                total += p[j * ch + k]
+            out[k] = <uint8_t>((total * multiplier) >> 24)
+        p += fx * ch
+        out += ch
+    if rest:
+        scale = rows * rest
+        multiplier = u8_multiplier(scale)
+        for k in range(ch):
+            total = <uint32_t>(scale // 2)
+            for j in range(rest):
+                total += p[j * ch + k]
+            out[k] = <uint8_t>((total * multiplier) >> 24)
+
+
 cdef int reduce_u8(const uint8_t *src, uint8_t *dst, const Boxes *b) noexcept nogil:
-    """One uint8 image: box sums of a whole output row at once, then Pillow's rounding."""
-    cdef Py_ssize_t row_values = b.w_out * b.channels
+    """One uint8 image, separably: each output row's input rows are summed column by column
+    (a plain vectorisable loop), then each box adds its columns. Integer sums: the order
+    changes nothing."""
+    cdef Py_ssize_t row_values = b.w * b.channels, y, yy, i, y_end, rows
     cdef uint32_t *sums = <uint32_t *>calloc(row_values, sizeof(uint32_t))
-    cdef Py_ssize_t y, yy, x, xx, k, y_end, x_end, scale
-    cdef uint32_t multiplier
     cdef const uint8_t *line
-    cdef uint32_t *acc
+    cdef uint8_t *out
     if sums == NULL:
         return -1
     for y in range(b.h_out):
         y_end = min(y * b.fy + b.fy, b.h)
-        for k in range(row_values):
-            sums[k] = 0
-        for yy in range(y * b.fy, y_end):
-            line = src + yy * b.w * b.channels
-            for x in range(b.w_out):
-                acc = sums + x * b.channels
-                x_end = min(x * b.fx + b.fx, b.w)
-                for xx in range(x * b.fx, x_end):
-                    for k in range(b.channels):
-                        acc[k] += line[xx * b.channels + k]
-        for x in range(b.w_out):
-            scale = (y_end - y * b.fy) * (min(x * b.fx + b.fx, b.w) - x * b.fx)
-            multiplier = u8_multiplier(scale)
-            for k in range(b.channels):
-                dst[(y * b.w_out + x) * b.channels + k] = <uint8_t>(
-                    ((sums[x * b.channels + k] + <uint32_t>(scale // 2)) * multiplier) >> 24)
+        line = src + y * b.fy * row_values
+        for i in range(row_values):
+            sums[i] = line[i]
+        for yy in range(y * b.fy + 1, y_end):
+            line = src + yy * row_values
+            for i in range(row_values):
+                sums[i] += line[i]
+        out = dst + y * b.w_out * b.channels
+        rows = y_end - y * b.fy
+        if b.channels == 3 and b.fx == 2:
+            finish_row(out, sums, b, rows, 2, 3)
+        elif b.channels == 3:
+            finish_row(out, sums, b, rows, b.fx, 3)
+        elif b.channels == 1:
+            finish_row(out, sums, b, rows, b.fx, 1)
+        elif b.channels == 4:
+            finish_row(out, sums, b, rows, b.fx, 4)
+        else:
+            finish_row(out, sums, b, rows, b.fx, b.channels)
     free(sums)
     return 0
 

@@ -1,18 +1,19 @@
 """The warp kernel's boundary: every argument checked, then the kernel run over threads.
 
 ``augcore.warp`` is the typed public face; this module turns its arguments into what the
-compiled kernel (``augcore._warp``) expects — C-contiguous (N, H, W, C) arrays, float64 matrix
-rows, a mode code — and refuses anything else with a specific ``augcore`` error that names the
-parameter and says what to pass instead. Nothing here runs without the GIL: by the time the
-kernel drops it, no value can crash it.
+compiled kernel (``augcore._warp``) expects — C-contiguous (N, H, W, C) arrays, checked
+float64 matrices, a mode code — and refuses anything else with a specific ``augcore`` error
+that names the parameter and says what to pass instead. Nothing here runs without the GIL: by
+the time the kernel drops it, no value can crash it.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from augcore.errors import (
     WarpOptionError,
 )
 from augcore.validation import FILL_MODES, check_image, is_integer, is_number
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 try:
     from augcore import _warp
@@ -152,6 +156,32 @@ def projective_rows(array: np.ndarray, shape: tuple[int, int], name: str) -> np.
     return array
 
 
+def warp_trusted(
+    source: np.ndarray, rows: np.ndarray, kernel_options: tuple[int, int, float]
+) -> np.ndarray:
+    """Warp one checked (H, W[, C]) image by one (1, 2, 3) float64 affine map onto its own
+    canvas, skipping the argument checks the host has already made.
+
+    For ``augcore.one``, whose image passed ``validation.check_image`` (C-contiguous, uint8 or
+    float32, non-empty) and whose options were checked when the pipeline was made
+    (``kernel_options``: order, ``mode_code``, cval). The map is still inspected by the
+    kernel (finite, within ``MAX_COORDINATE``): a product of finite maps can overflow.
+    """
+    height, width = source.shape[:2]
+    if height * width > MAX_PIXELS:
+        as_channels_last(source, "image")  # raises the kernel's size limit error
+    channels = source.shape[2] if source.ndim == 3 else 1
+    reach, _ = _warp.inspect_matrices(rows, height, width)
+    _check_reach(reach, rows, "the fused matrix")
+    result = np.empty_like(source)
+    size = (height, width, channels)
+    _warp.warp_batch(
+        source.reshape(1, *size), result.reshape(1, *size), rows, 0, 1, size, size,
+        source.itemsize, *kernel_options, False, 6,
+    )  # fmt: skip
+    return result
+
+
 def mode_code(order: object, fill_mode: object, cval: object, dtype: np.dtype) -> int:
     """Validate order, fill mode and cval; return the kernel's mode code.
 
@@ -180,15 +210,28 @@ def threads_and_executor(threads: object, executor: object) -> int:
     """Check ``threads`` and ``executor``; return the number of chunks to split a batch into."""
     if not is_integer(threads) or threads < 1:
         raise WarpOptionError(f"threads must be an integer >= 1, got {threads!r}.")
-    if executor is not None and (
-        not isinstance(executor, Executor) or isinstance(executor, ProcessPoolExecutor)
-    ):
+    if executor is not None and not _is_thread_executor(executor):
         raise WarpOptionError(
             f"executor must be a thread-based concurrent.futures.Executor (e.g. a "
             f"ThreadPoolExecutor you keep for many calls), got {type(executor).__name__}: the "
             "kernel writes into the result array in this process."
         )
     return int(threads)
+
+
+def _is_thread_executor(executor: object) -> bool:
+    """True for a concurrent.futures.Executor that is not a process pool.
+
+    concurrent.futures is imported here, not at module level: its process pool pulls in
+    multiprocessing, which a one-thread caller (e.g. a ``--jobs 1`` run) never needs. A process
+    pool can only exist once its module has been imported.
+    """
+    from concurrent.futures import Executor
+
+    processes = sys.modules.get("concurrent.futures.process")
+    return isinstance(executor, Executor) and not (
+        processes is not None and isinstance(executor, processes.ProcessPoolExecutor)
+    )
 
 
 def _check_out(out: object, shape: tuple[int, ...], dtype: np.dtype, source: np.ndarray) -> None:
@@ -265,21 +308,38 @@ def _run_chunks(
     executor: Executor | None,
 ) -> None:
     """Warp ``chunks`` ranges of whole images at once: all but the last on the executor (or on
-    a pool made for this call), the last on the calling thread, which would otherwise wait."""
+    a pool made for this call), the last on the calling thread.
+
+    The caller then takes back every range no worker has started (newest first: the workers
+    take the oldest), so it never waits on a busy or descheduled pool: a saturated machine
+    costs no more than one thread, and a call made from inside the executor's own workers
+    cannot deadlock. Which thread warps a range changes no byte.
+    """
     count = source.shape[0]
     bounds = [count * k // chunks for k in range(chunks + 1)]
     ranges = list(itertools.pairwise(bounds))
-    owned = ThreadPoolExecutor(max_workers=chunks - 1) if executor is None else None
+    owned = None
+    if executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        owned = ThreadPoolExecutor(max_workers=chunks - 1)
     pool = executor if owned is None else owned
+    jobs = []
     try:
-        jobs = [
-            pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *kernel_args)
-            for lo, hi in ranges[:-1]
-        ]
+        for lo, hi in ranges[:-1]:
+            job = pool.submit(_warp.warp_batch, source, target, matrices, lo, hi, *kernel_args)
+            jobs.append((job, lo, hi))
         lo, hi = ranges[-1]
         _warp.warp_batch(source, target, matrices, lo, hi, *kernel_args)
-        for job in jobs:
-            job.result()
+        for job, lo, hi in reversed(jobs):
+            if job.cancel():
+                _warp.warp_batch(source, target, matrices, lo, hi, *kernel_args)
     finally:
+        for job, _, _ in jobs:  # started ones finish before the arrays can be reused
+            if not job.cancelled():
+                job.exception()
         if owned is not None:
             owned.shutdown()
+    for job, _, _ in jobs:
+        if not job.cancelled():
+            job.result()

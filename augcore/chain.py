@@ -19,9 +19,10 @@ or has to agree with the count.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +30,9 @@ import numpy as np
 
 from augcore._deprecation import renamed_keyword, warn_renamed
 from augcore.errors import ConfigError
-from augcore.seeding import Draws
+from augcore.seeding import Draws, OneDraws
 from augcore.transform import GeometricTransform, Transform
-from augcore.validation import is_integer, is_number
-
-
-def check_probability(p: Any, where: str) -> float:
-    """``p`` as a float in [0, 1], or a ConfigError naming ``where``."""
-    if not is_number(p) or not 0.0 <= p <= 1.0:
-        raise ConfigError(f"{where}: 'p' got {p!r}; allowed: a number in [0, 1]")
-    return float(p)
+from augcore.validation import check_probability, is_integer, is_number
 
 
 # The frozen fields of each class, filled once by the dataclass __init__ with final values;
@@ -66,16 +60,24 @@ class _SomeOfFields:
 class Step(_StepFields):
     """A transform that fires with probability ``p`` (p=0 never, p=1 always).
 
+    ``p`` defaults to the transform's own ``p`` (``Rotate(p=0.5)``); give it in one place only.
+
     Example:
         >>> from augcore.plugins.geometric import Rotate
-        >>> Step(Rotate(degrees=10), p=0.5).p
-        0.5
+        >>> Step(Rotate(degrees=10), p=0.5).p, Step(Rotate(degrees=10, p=0.5)).p
+        (0.5, 0.5)
     """
 
-    def __init__(self, transform: Transform, p: float = 1.0) -> None:
+    def __init__(self, transform: Transform, p: float | None = None) -> None:
         if not isinstance(transform, Transform):
             raise ConfigError(f"Step needs an augcore.Transform, got {transform!r}")
-        super().__init__(transform, check_probability(p, f"step {transform.name!r}"))
+        if p is not None and transform.p != 1.0:
+            raise ConfigError(
+                f"step {transform.name!r}: p is given twice ({transform!r} and Step(p={p!r})); "
+                "give p once, on the transform or on the Step"
+            )
+        chosen = transform.p if p is None else p
+        super().__init__(transform, check_probability(chosen, f"step {transform.name!r}"))
 
 
 class _Group:
@@ -152,7 +154,7 @@ ChainStep = Step | OneOf | SomeOf
 
 
 def as_step(item: Any, where: str) -> ChainStep:
-    """A chain step: a Step or group as is, a bare Transform as a Step with p=1."""
+    """A chain step: a Step or group as is, a bare Transform as a Step with the transform's p."""
     if isinstance(item, (Step, OneOf, SomeOf)):
         return item
     if isinstance(item, Transform):
@@ -201,6 +203,10 @@ def _bounds(n: Any, count: int) -> tuple[int, int]:
 
 
 # --- the chain as the pipeline runs it -------------------------------------------------------
+#: The draws of one domain for the outputs being made (a batch, or one output).
+DrawsFor = Callable[[int], Draws]
+
+
 @dataclass(frozen=True)
 class Leaf:
     """A ``Step`` of the chain, with its place among the transforms and its draw domains.
@@ -243,6 +249,7 @@ class CompiledChain:
         self.leaves: list[Leaf] = []
         domains = itertools.count(0, 2)  # step m of the pre-order: 2m and 2m + 1
         self._gates = tuple(self._compile(step, domains) for step in steps)
+        self._flat = all(gate.leaf is not None for gate in self._gates)  # no groups
         self.segments = _segments(self.leaves)
 
     def _compile(self, step: ChainStep, domains: Iterator[int]) -> _Gate:
@@ -254,13 +261,36 @@ class CompiledChain:
         members = tuple(self._compile(member, domains) for member in step.members)
         return _Gate(step, param_domain + 1, None, members)
 
-    def fired(self, roots: np.ndarray) -> list[np.ndarray]:
-        """For every leaf (by position), which of the outputs with these root hashes it fires on."""
+    def fired(self, roots: np.ndarray | int) -> list[np.ndarray]:
+        """For every leaf (by position), which of the outputs with these root hashes it fires on.
+
+        ``roots``: the ``output_roots`` of a batch, or one ``output_root`` (an int), whose
+        draws are then hashed on Python ints (``OneDraws``) into 1-element masks.
+        """
         fired: list[np.ndarray] = [np.empty(0, dtype=bool)] * len(self.leaves)
-        everywhere = np.ones(roots.shape[0], dtype=bool)
+        if isinstance(roots, int):
+            draws: DrawsFor = functools.partial(OneDraws.for_domain, roots)
+            everywhere = np.ones(1, dtype=bool)
+        else:
+            draws = functools.partial(Draws.for_domain, roots)
+            everywhere = np.ones(roots.shape[0], dtype=bool)
         for gate in self._gates:
-            _open(gate, roots, everywhere, fired)
+            _open(gate, draws, everywhere, fired)
         return fired
+
+    def fired_one(self, root: int) -> list[bool]:
+        """``fired`` for the one output whose ``output_root`` is ``root``, as bools per leaf.
+
+        A chain without groups gates each leaf with one Bernoulli draw, computed here on
+        Python scalars exactly as ``_open`` computes it; groups take ``fired``.
+        """
+        if not self._flat:
+            return [bool(mask[0]) for mask in self.fired(root)]
+        return [
+            gate.step.p >= 1.0
+            or OneDraws.for_domain(root, gate.gate_domain).bernoulli_value(0, gate.step.p)
+            for gate in self._gates
+        ]
 
 
 def _segments(leaves: Sequence[Leaf]) -> list[Segment]:
@@ -278,10 +308,13 @@ def _segments(leaves: Sequence[Leaf]) -> list[Segment]:
     return segments
 
 
-def _open(gate: _Gate, roots: np.ndarray, parent: np.ndarray, fired: list[np.ndarray]) -> None:
+def _open(gate: _Gate, draws_for: DrawsFor, parent: np.ndarray, fired: list[np.ndarray]) -> None:
     """Where ``gate``'s step fires (within ``parent``), recorded for its leaves in ``fired``."""
     step = gate.step
-    draws = Draws.for_domain(roots, gate.gate_domain)
+    if gate.leaf is not None and step.p >= 1.0:  # nothing to draw: skip hashing the domain
+        fired[gate.leaf] = parent
+        return
+    draws = draws_for(gate.gate_domain)
     mask = parent if step.p >= 1.0 else parent & draws.bernoulli(0, step.p)
     if gate.leaf is not None:
         fired[gate.leaf] = mask
@@ -292,11 +325,11 @@ def _open(gate: _Gate, roots: np.ndarray, parent: np.ndarray, fired: list[np.nda
         edges[cumulative >= cumulative[-1]] = 1.0
         choice = np.searchsorted(edges, draws.uniform(1), side="right")
         for j, member in enumerate(gate.members):
-            _open(member, roots, mask & (choice == j), fired)
+            _open(member, draws_for, mask & (choice == j), fired)
     else:
         low, high = step.n
         count = draws.integers(1, low, high)
         priorities = np.stack([draws.uniform(2 + j) for j in range(len(gate.members))], 1)
         ranks = np.argsort(np.argsort(priorities, axis=1), axis=1)
         for j, member in enumerate(gate.members):
-            _open(member, roots, mask & (ranks[:, j] < count), fired)
+            _open(member, draws_for, mask & (ranks[:, j] < count), fired)

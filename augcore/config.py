@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from augcore._deprecation import renamed_attributes
-from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step, check_probability
+from augcore.chain import ChainStep, OneOf, SomeOf, Step, as_step
 from augcore.errors import ConfigError
 from augcore.safefile import NotRegularFileError, NotTextError, explain, read_text
 from augcore.transform import did_you_mean, validate_options
-from augcore.validation import FILL_MODES, is_integer, is_number
+from augcore.validation import FILL_MODES, check_probability, is_integer, is_number
 
 if TYPE_CHECKING:
     from augcore.manager import PluginManager
@@ -65,6 +65,9 @@ PIPELINE_KEYS = ("order", "fill_mode", "cval", "steps", "targets")
 STEP_KEYS = ("transform", "p")
 ONE_OF_KEYS = ("one_of", "weights", "p")
 SOME_OF_KEYS = ("some_of", "n", "p")
+# Augmentation policies: one config entry each, expanded into the groups of
+# augcore.plugins.policies (its records name the operations that fired).
+POLICY_KEYS = ("rand_augment", "trivial_augment", "auto_augment")
 
 
 @dataclass(frozen=True)
@@ -216,12 +219,17 @@ def _parse_members(value: Any, where: str, manager: PluginManager) -> list[Chain
 def _parse_step(step: Any, where: str, manager: PluginManager) -> ChainStep:
     if not isinstance(step, Mapping):
         raise ConfigError(f"{where}: a step must be a table/object, got {step!r}")
-    kinds = [key for key in ("transform", "one_of", "some_of") if key in step]
+    kinds = [key for key in ("transform", "one_of", "some_of", *POLICY_KEYS) if key in step]
     if len(kinds) != 1:
         raise ConfigError(
-            f"{where}: a step needs exactly one of 'transform', 'one_of' or 'some_of', "
-            f"got keys {sorted(step)}"
+            f"{where}: a step needs exactly one of 'transform', 'one_of', 'some_of' or a policy "
+            f"({', '.join(POLICY_KEYS)}), got keys {sorted(step)}"
         )
+    if kinds[0] in POLICY_KEYS:
+        from augcore.plugins.policies import policy_from_config
+
+        _check_keys(step, (kinds[0], "p"), where)
+        return policy_from_config(kinds[0], step[kinds[0]], step.get("p", 1.0), where)
     if kinds[0] != "transform":
         return _parse_group(step, kinds[0], where, manager)
     name = step["transform"]
@@ -229,7 +237,11 @@ def _parse_step(step: Any, where: str, manager: PluginManager) -> ChainStep:
     where = f"{where} ({name})"
     options = {key: value for key, value in step.items() if key not in STEP_KEYS}
     validate_options(cls, options, where)  # what the constructor checks, but naming the step
-    return Step(cls(**options), p=check_probability(step.get("p", 1.0), where))
+    try:  # the options are valid one by one, so what fails here is the transform's check_options
+        transform = cls(**options)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return Step(transform, p=check_probability(step.get("p", 1.0), where))
 
 
 def _parse_group(

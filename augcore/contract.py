@@ -8,13 +8,14 @@ on ``augcore.Transform`` (``sample``, ``matrices``, ``apply``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from augcore.errors import CanvasError, PluginContractError
 from augcore.manager import describe_transform
-from augcore.transform import RECORDABLE_DTYPES, ImageShape, Params, Transform
+from augcore.transform import RECORDABLE_DTYPES, AffineRows, ImageShape, Params, Transform
 from augcore.validation import is_integer
 from augcore.warp import MAX_OUTPUT_PIXELS
 
@@ -74,11 +75,29 @@ def checked_matrices(transform: Transform, matrices: Any, n: int) -> np.ndarray:
             f"{describe_transform(transform)}: matrices() must return a float64 "
             f"array of shape ({n}, 3, 3), got {getattr(matrices, 'shape', type(matrices))}"
         )
-    if not np.isfinite(matrices).all():
+    if n == 1:  # one output (augment): nine floats cost less than numpy's reduction
+        finite = all(map(math.isfinite, matrices.ravel().tolist()))
+    else:
+        finite = bool(np.isfinite(matrices).all())
+    if not finite:
         raise PluginContractError(
             f"{describe_transform(transform)}: matrices() returned NaN or infinite values"
         )
     return matrices
+
+
+def checked_rows(transform: Transform, rows: Any) -> AffineRows:
+    """``affine_one`` must return a tuple of six finite numbers (an affine map's top rows)."""
+    try:
+        good = isinstance(rows, tuple) and len(rows) == 6 and all(map(math.isfinite, rows))
+    except TypeError:  # an entry that is not a number
+        good = False
+    if not good:
+        raise PluginContractError(
+            f"{describe_transform(transform)}: affine_one() must return a tuple of six finite "
+            f"floats (m00, m01, m02, m10, m11, m12), got {rows!r:.80}"
+        )
+    return rows
 
 
 def checked_pixels(transform: Transform, changed: Any, given: np.ndarray) -> np.ndarray:

@@ -102,6 +102,20 @@ class ReplayMismatchError(AugcoreError):
     """Replaying a manifest produced bytes that differ from the files on disk."""
 
 
+class ExecutorError(AugcoreError, RuntimeError):
+    """The job's executor cannot run it: an unknown executor, its optional extra is not
+    installed, or the cluster lost a batch (it kept killing its workers)."""
+
+
+class SchedulerUnreachableError(ExecutorError, ConnectionError):
+    """The Dask scheduler given with ``--scheduler`` (``scheduler=``) cannot be reached."""
+
+
+class StorageError(AugcoreError, OSError):
+    """An fsspec URL cannot be used: fsspec or the protocol's package is missing, the protocol
+    is unknown, or outputs cannot be published atomically there."""
+
+
 # --- the training-loop stream ---------------------------------------------------------------
 class StreamOptionError(AugcoreError, ValueError):
     """An ``AugmentStream`` got a bad option or source (batch size, keys, resize, folder...)."""
@@ -118,6 +132,12 @@ class AnnotationError(AugcoreError, ValueError):
 
 class MissingExtraError(AugcoreError, ImportError):
     """A feature needs an optional extra that is not installed; names the ``pip install``."""
+
+
+# --- looking at a chain or a run: preview sheets and reports -----------------------------------
+class PreviewError(AugcoreError, ValueError):
+    """A preview or an HTML report got a bad option (a sheet above the limit, a URL where a
+    local run folder is needed...)."""
 
 
 # --- plugin problems reported as warnings ------------------------------------------------------

@@ -8,25 +8,32 @@ the input to the final canvas. The rules this module keeps:
 - A step that did not fire on an output contributes the plain resize of its input onto its
   canvas (pixel centre onto pixel centre): the identity when the step keeps the canvas, so a
   batch stays rectangular whatever fired.
-- Where the fused map shrinks by a factor f >= 2 along an input axis (f = the length of the
-  input-axis row of the map's Jacobian, its smallest over the canvas corners for a projective
-  map), the source is first box-reduced by floor(f) along that axis (``augcore.reduce``, equal
-  to Pillow's ``Image.reduce``) and the map is moved onto the reduced image. Each output's
-  factors are a function of its own matrix, so single and batch calls give the same bytes;
+- Where the fused map shrinks by a factor f >= 2 along an input axis
+  (``augcore.reduce.reduce_factors``), the source is first box-reduced by floor(f) along that
+  axis (equal to Pillow's ``Image.reduce``) and the map is moved onto the reduced image. Each
+  output's factors are a function of its own matrix, so single and batch calls give the same bytes;
   outputs with different factors are warped in separate kernel calls.
 - The factors are recorded (``reduce`` in a fused run) and replay follows the record, so a
   record without them, written before box reduce existed, replays as it was made.
+- A projective step followed by others may pull later steps' samples from beyond its
+  horizon (w <= 0: a rotation after a strong perspective reaches past the moved corners),
+  where one fused map has no meaning. Such an output is warped in two stages instead: the
+  run up to its last projective step onto that step's canvas, then the rest, so those
+  samples take the fill as they would step by step. The record says ``stages: 2``; the cut
+  is a pure function of the output's matrices, so replay makes the same one. (A projective
+  map that folds on its own canvas is refused by the kernel.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import numpy as np
 
-from augcore.reduce import box_reduce_batch
+from augcore.reduce import box_reduce_batch, reduce_factors_batch, reduced_pull_map
 from augcore.transform import ImageShape, compose, is_projective, region_matrices
 from augcore.warp import warp_affine_batch, warp_perspective_batch
 
@@ -40,6 +47,7 @@ class FusedWarp:
     matrices: np.ndarray  #: (n, 3, 3) fused pull maps, final canvas -> input
     shape: tuple[int, int] | None  #: the final canvas when it differs from the run's input
     reduce: np.ndarray  #: (n, 2) int64 box-reduce factors (rows, columns), 1 = none
+    staged: np.ndarray  #: (n,) bool: warped in two stages (see the module docstring)
 
 
 def plain_resize(n: int, shape: ImageShape, canvas: ImageShape) -> np.ndarray:
@@ -49,43 +57,66 @@ def plain_resize(n: int, shape: ImageShape, canvas: ImageShape) -> np.ndarray:
     return region_matrices(zeros, zeros, np.full(n, shape[0]), np.full(n, shape[1]), canvas)
 
 
-def shrink_factors(matrices: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
-    """(n, 2) integer box-reduce factors for pull maps onto a ``canvas`` output (see above)."""
-    n = matrices.shape[0]
+def beyond_horizon(matrices: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
+    """(n,) bool: which projective maps have w <= 0 at a corner of ``canvas`` (w is affine in
+    the output coordinates, so the corners decide for the whole canvas)."""
     if not is_projective(matrices):
-        rows = np.hypot(matrices[:, 0, 0], matrices[:, 0, 1])
-        cols = np.hypot(matrices[:, 1, 0], matrices[:, 1, 1])
-    else:
-        corners = [(0.0, 0.0), (0.0, canvas[1] - 1.0), (canvas[0] - 1.0, 0.0),
-                   (canvas[0] - 1.0, canvas[1] - 1.0)]  # fmt: skip
-        rows = np.full(n, np.inf)
-        cols = np.full(n, np.inf)
-        for r, c in corners:
-            w = matrices[:, 2, 0] * r + matrices[:, 2, 1] * c + matrices[:, 2, 2]
-            row = (matrices[:, 0, 0] * r + matrices[:, 0, 1] * c + matrices[:, 0, 2]) / w
-            col = (matrices[:, 1, 0] * r + matrices[:, 1, 1] * c + matrices[:, 1, 2]) / w
-            jacobian_row = np.hypot(
-                matrices[:, 0, 0] - row * matrices[:, 2, 0],
-                matrices[:, 0, 1] - row * matrices[:, 2, 1],
-            ) / np.abs(w)
-            jacobian_col = np.hypot(
-                matrices[:, 1, 0] - col * matrices[:, 2, 0],
-                matrices[:, 1, 1] - col * matrices[:, 2, 1],
-            ) / np.abs(w)
-            rows, cols = np.minimum(rows, jacobian_row), np.minimum(cols, jacobian_col)
-    factors = np.floor(np.stack([rows, cols], axis=1))
-    return np.where(factors >= 2, np.minimum(factors, 4095), 1).astype(np.int64)
+        return np.zeros(matrices.shape[0], dtype=bool)
+    last_r, last_c = canvas[0] - 1.0, canvas[1] - 1.0
+    w = [
+        matrices[:, 2, 0] * r + matrices[:, 2, 1] * c + matrices[:, 2, 2]
+        for r, c in ((0.0, 0.0), (0.0, last_c), (last_r, 0.0), (last_r, last_c))
+    ]
+    return np.logical_or.reduce([corner <= 0 for corner in w])
 
 
-def reduced_maps(matrices: np.ndarray, factors: tuple[int, int]) -> np.ndarray:
-    """Pull maps into the image box-reduced by ``factors`` = (rows, columns), given ones into
-    the full image: reduced coordinate = (x - (f - 1) / 2) / f, the centre of box x // f."""
-    fy, fx = factors
-    into_reduced = np.zeros((matrices.shape[0], 3, 3))
-    into_reduced[:, 0, 0], into_reduced[:, 0, 2] = 1 / fy, -(fy - 1) / (2 * fy)
-    into_reduced[:, 1, 1], into_reduced[:, 1, 2] = 1 / fx, -(fx - 1) / (2 * fx)
-    into_reduced[:, 2, 2] = 1.0
-    return compose(into_reduced, matrices)
+def fuse(
+    per_leaf: Sequence[np.ndarray], canvas: tuple[int, int], resized: bool
+) -> FusedWarp:
+    """The run's fused warp: maps composed in order, box-reduce factors, two-stage outputs."""
+    matrices = reduce(compose, per_leaf)
+    staged = beyond_horizon(matrices, canvas)
+    factors = np.ones((matrices.shape[0], 2), dtype=np.int64)
+    direct = ~staged
+    if direct.any():
+        factors[direct] = reduce_factors_batch(matrices[direct], canvas)
+    return FusedWarp(matrices, canvas if resized else None, factors, staged)
+
+
+def warp_run(
+    images: np.ndarray,
+    warp: FusedWarp,
+    per_leaf: Sequence[np.ndarray],
+    canvases: Sequence[tuple[int, int]],
+    options: Mapping[str, Any],
+    threads: int = 1,
+) -> np.ndarray:
+    """Warp ``images`` (one per fused map) onto the run's canvas: outputs in one warp, and the
+    staged ones in two (``canvases[j]`` is the canvas of the run's step j)."""
+    canvas = warp.shape or images.shape[1:3]
+    if not warp.staged.any():
+        return warp_outputs(images, warp.matrices, warp.reduce, canvas, options, threads)
+    out = np.empty((images.shape[0], *canvas, *images.shape[3:]), dtype=images.dtype)
+    direct = np.flatnonzero(~warp.staged)
+    if direct.size:
+        out[direct] = warp_outputs(
+            images[direct], warp.matrices[direct], warp.reduce[direct], canvas, options, threads
+        )
+    staged = np.flatnonzero(warp.staged)
+    # Cut after each output's last projective step (the last step that is projective for it).
+    cut = np.zeros(staged.size, dtype=np.int64)
+    for j, matrices in enumerate(per_leaf):
+        projective = matrices[staged, 2, :2].any(axis=1) | (matrices[staged, 2, 2] != 1.0)
+        cut[projective] = j
+    for j in np.unique(cut).tolist():
+        which = staged[cut == j]
+        first = reduce(compose, [m[which] for m in per_leaf[: j + 1]])
+        middle = _warp(images[which], first, canvases[j], options, threads)
+        if j + 1 < len(per_leaf):
+            rest = reduce(compose, [m[which] for m in per_leaf[j + 1 :]])
+            middle = _warp(middle, rest, canvas, options, threads)
+        out[which] = middle
+    return out
 
 
 def warp_outputs(
@@ -97,17 +128,24 @@ def warp_outputs(
     threads: int = 1,
 ) -> np.ndarray:
     """Warp each image with its map onto ``canvas``, box-reducing first by its factors; one
-    kernel call per distinct factor pair (just one, when nothing shrinks by 2 or more)."""
-    pairs = {tuple(pair) for pair in reduce.tolist()}
-    if pairs == {NO_REDUCE}:
+    kernel call per run of consecutive images with the same factors (just one, when nothing
+    shrinks by 2 or more)."""
+    pairs = reduce.tolist()
+    if all(tuple(pair) == NO_REDUCE for pair in pairs):
         return _warp(images, matrices, canvas, options, threads)
     out = np.empty((images.shape[0], *canvas, *images.shape[3:]), dtype=images.dtype)
-    for pair in sorted(pairs):
-        which = np.flatnonzero((reduce == pair).all(axis=1))
-        source, maps = images[which], matrices[which]
+    # Consecutive images with the same factors: slices are views, so no source is copied
+    # (gathering each factor's images cost as much as the warp for large sources).
+    start = 0
+    for stop in range(1, len(pairs) + 1):
+        if stop < len(pairs) and pairs[stop] == pairs[start]:
+            continue
+        pair = tuple(pairs[start])
+        source, maps = images[start:stop], matrices[start:stop]
         if pair != NO_REDUCE:
-            source, maps = box_reduce_batch(source, pair), reduced_maps(maps, pair)
-        out[which] = _warp(source, maps, canvas, options, threads)
+            source, maps = box_reduce_batch(source, pair), reduced_pull_map(maps, pair)
+        _warp(source, maps, canvas, options, threads, out=out[start:stop])
+        start = stop
     return out
 
 
@@ -117,7 +155,8 @@ def _warp(
     canvas: tuple[int, int],
     options: Mapping[str, Any],
     threads: int,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     kernel = warp_perspective_batch if is_projective(matrices) else warp_affine_batch
     size = None if canvas == images.shape[1:3] else canvas
-    return kernel(images, matrices, output_shape=size, threads=threads, **options)
+    return kernel(images, matrices, output_shape=size, threads=threads, out=out, **options)

@@ -81,16 +81,32 @@ def pixel_limit(max_pixels: int | None) -> int | None:
     return Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
 
 
+def _input_path(path: str | os.PathLike[str]) -> Path:
+    """A local input as a ``Path``; an fsspec URL stays a string (``RemotePath``)."""
+    from augcore.storage import RemotePath, is_url
+
+    return RemotePath(path) if is_url(path) else Path(path)  # type: ignore[return-value]
+
+
 @contextlib.contextmanager
-def _opened(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
+def _opened(
+    path: Path, max_pixels: int | None, storage_options: dict[str, Any] | None = None
+) -> Iterator[Image.Image]:
     """Open lazily (header only) and apply the pixel limit of this call.
 
     Only a regular file is opened (augcore.safefile): a FIFO or device is refused without
-    being opened. Pillow itself refuses images above twice its global ``MAX_IMAGE_PIXELS``
-    whatever this call's limit; that refusal is reported the same way.
+    being opened. An fsspec URL is fetched whole first. Pillow itself refuses images above
+    twice its global ``MAX_IMAGE_PIXELS`` whatever this call's limit; that refusal is reported
+    the same way.
     """
+    handle: Any
     try:
-        handle = open_regular(path)
+        if isinstance(path, Path):
+            handle = open_regular(path)
+        else:
+            from augcore.storage import read_bytes
+
+            handle = io.BytesIO(read_bytes(str(path), storage_options))
     except NotRegularFileError as exc:
         raise InputImageError(f"{exc}; only regular files are read") from None
     except FileNotFoundError:
@@ -108,8 +124,8 @@ def _opened(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
         except Image.DecompressionBombError as exc:
             raise InputImageError(f"{path}: refused as a decompression bomb ({exc})") from None
         except UnidentifiedImageError:
-            size = os.fstat(handle.fileno()).st_size
-            what = "empty file" if size == 0 else "not an image Pillow can read"
+            handle.seek(0, os.SEEK_END)
+            what = "empty file" if handle.tell() == 0 else "not an image Pillow can read"
             raise InputImageError(f"{path}: {what}") from None
         except (OSError, SyntaxError, ValueError) as exc:
             raise InputImageError(f"{path}: cannot read the image header ({exc})") from None
@@ -125,10 +141,15 @@ def _opened(path: Path, max_pixels: int | None) -> Iterator[Image.Image]:
             yield image
 
 
-def probe_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> str:
+def probe_image(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> str:
     """Check an input cheaply (header only); return its mode. Truncation shows only on decode."""
-    path = Path(path)
-    with _opened(path, max_pixels) as image:
+    path = _input_path(path)
+    with _opened(path, max_pixels, storage_options) as image:
         _target_mode(image, path)
         return image.mode
 
@@ -164,15 +185,17 @@ def read_image(
     *,
     size: tuple[int, int] | None = None,
     max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Decode an input as uint8 L/RGB/RGBA, EXIF-oriented, optionally resized to ``size`` (W, H).
 
     ``max_pixels`` bounds width x height for this call only (default: Pillow's
     ``Image.MAX_IMAGE_PIXELS``); a larger image is refused before it is decoded.
     Resizing is bicubic, on the decoded 8-bit image, as the seed script's ``img.resize`` does.
+    ``path`` may be an fsspec URL (augcore.storage), read with ``storage_options``.
     """
-    path = Path(path)
-    with _opened(path, max_pixels) as image:
+    path = _input_path(path)
+    with _opened(path, max_pixels, storage_options) as image:
         target = _target_mode(image, path)
         try:
             image.load()

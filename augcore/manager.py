@@ -46,7 +46,16 @@ from augcore.transform import (
     did_you_mean,
 )
 
-BUILTIN_MODULES = ("augcore.plugins.geometric", "augcore.plugins.canvas", "augcore.plugins.pixel")
+BUILTIN_MODULES = (
+    "augcore.plugins.geometric",
+    "augcore.plugins.canvas",
+    "augcore.plugins.pixel",
+    "augcore.plugins.color",
+    "augcore.plugins.tone",
+    "augcore.plugins.filters",
+    "augcore.plugins.erase",
+    "augcore.plugins.policy_ops",
+)
 ENTRY_POINT_GROUP = "augcore"
 DISABLE_AUTOLOAD_ENV = "AUGCORE_DISABLE_PLUGIN_AUTOLOAD"
 BLOCK_ENV = "AUGCORE_BLOCK_PLUGINS"

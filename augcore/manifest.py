@@ -48,7 +48,7 @@ class Manifest:
     """The file line of each entry (the header is line 1)."""
 
 
-def _encode(record: dict[str, Any], what: str, path: Path) -> bytes:
+def _encode(record: dict[str, Any], what: str, path: str | os.PathLike[str]) -> bytes:
     if not isinstance(record, dict):
         raise ManifestError(
             f"{path}: a manifest {what} must be a dict, got {type(record).__name__}"
@@ -72,11 +72,13 @@ def encode_entry(entry: dict[str, Any]) -> bytes:
     return _encode(entry, "entry", Path(MANIFEST_NAME))
 
 
-def _header_line(header: dict[str, Any], path: Path) -> bytes:
+def header_line(header: dict[str, Any], path: str | os.PathLike[str] = MANIFEST_NAME) -> bytes:
+    """The first line of a manifest for a run with ``header`` (``path`` names it in errors;
+    also compared with a file's first bytes)."""
     return _encode({FORMAT_KEY: FORMAT_VERSION, "header": header}, "header", path)
 
 
-def _parse_header(line: bytes, path: Path) -> dict[str, Any]:
+def _parse_header(line: bytes, path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         first = json.loads(line)
     except ValueError as exc:
@@ -92,11 +94,6 @@ def _parse_header(line: bytes, path: Path) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise ManifestError(f"{path}: the manifest header is not a JSON object")
     return header
-
-
-def header_line(header: dict[str, Any]) -> bytes:
-    """The first line of a manifest with ``header`` (to compare with a file's first bytes)."""
-    return _header_line(header, Path(MANIFEST_NAME))
 
 
 def read_manifest(path: str | os.PathLike[str], *, strict: bool = True) -> Manifest:
@@ -117,12 +114,40 @@ def read_manifest(path: str | os.PathLike[str], *, strict: bool = True) -> Manif
         raise ManifestError(f"{exc}; a manifest is a regular file") from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the manifest ({explain(exc)})") from exc
+    return parse_manifest(data, path, strict=strict)
+
+
+def parse_manifest(data: bytes, path: str | os.PathLike[str], *, strict: bool = True) -> Manifest:
+    """A manifest from its bytes (``path`` names it in errors), with the rules of
+    ``read_manifest``: a torn last line is dropped, any other damage is a ManifestError (or,
+    without ``strict``, listed in ``Manifest.damaged``)."""
     lines = data.split(b"\n")
     torn = lines.pop() != b""  # text after the last newline was never finished
     if not lines:
         raise ManifestError(f"{path}: the manifest is empty or its header line is incomplete")
     manifest = Manifest(header=_parse_header(lines[0], path), torn_tail=torn)
-    for number, line in enumerate(lines[1:], start=2):
+    _read_entries(manifest, lines[1:], path, 2, strict)
+    return manifest
+
+
+def parse_entries(
+    lines: Sequence[bytes], path: str | os.PathLike[str], first_number: int = 1
+) -> list[dict[str, Any]]:
+    """Entry lines (without their newlines) as dicts; a bad line is a ManifestError naming
+    ``path`` and its line number."""
+    manifest = Manifest(header={})
+    _read_entries(manifest, lines, path, first_number, strict=True)
+    return manifest.entries
+
+
+def _read_entries(
+    manifest: Manifest,
+    lines: Sequence[bytes],
+    path: str | os.PathLike[str],
+    first_number: int,
+    strict: bool,
+) -> None:
+    for number, line in enumerate(lines, start=first_number):
         try:
             entry = json.loads(line)
         except ValueError as exc:
@@ -136,7 +161,6 @@ def read_manifest(path: str | os.PathLike[str], *, strict: bool = True) -> Manif
         if strict:
             raise ManifestError(f"{path}: {problem}")
         manifest.damaged.append(problem)
-    return manifest
 
 
 class ManifestWriter:
@@ -170,7 +194,7 @@ class ManifestWriter:
         self.close()
 
     def open(self) -> None:
-        ours = _header_line(self.header, self.path)
+        ours = header_line(self.header, self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             existing = read_regular(self.path)

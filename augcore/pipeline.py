@@ -13,30 +13,44 @@ draws depend only on its identity (seed, key, k) and the chain. Records are buil
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
-from functools import reduce
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from augcore._deprecation import renamed_attributes, renamed_keyword
+from augcore.adapters import Layout, adapt
+from augcore.calls import CallIdentities
 from augcore.chain import ChainStep, CompiledChain, Leaf, Segment, as_step
 from augcore.config import WarpOptions, chain_to_config, load_config, parse_config
-from augcore.contract import checked_canvas, checked_matrices, checked_params, checked_pixels
+from augcore.contract import checked_canvas, checked_matrices, checked_params
 from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
     ManifestError,
 )
-from augcore.fusion import NO_REDUCE, FusedWarp, plain_resize, shrink_factors, warp_outputs
+from augcore.fusion import NO_REDUCE, FusedWarp, fuse, plain_resize, warp_run
 from augcore.manager import PluginManager
+from augcore.one import augment_one
+from augcore.pixels import apply_pixels, sample_shape
 from augcore.record import FusedRun, Record, RecordSequence, Sampled, decode_params
-from augcore.seeding import Draws, check_seed, key_hashes, output_roots
+from augcore.seeding import (
+    Draws,
+    OneDraws,
+    check_seed,
+    key_hash,
+    key_hashes,
+    output_root,
+    output_roots,
+)
 from augcore.targets.call import follow, targets_of
 from augcore.targets.move import MovedTargets, TargetOptions
-from augcore.transform import GeometricTransform, ImageShape, Params, compose
+from augcore.transform import GeometricTransform, ImageShape, Params, PixelTransform
 from augcore.validation import check_image, require_int, stack_images
 
 DEFAULT_CONFIG = Path(__file__).with_name("data") / "default.toml"
@@ -63,13 +77,16 @@ class Pipeline:
     """A chain of steps (transforms and groups) plus the options its fused warps use.
 
     Args:
-        steps: the chain: ``Transform`` instances (each fires with p=1), ``Step(transform,
-            p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
+        steps: the chain: ``Transform`` instances (each fires with its own p, default 1),
+            ``Step(transform, p=...)``, ``OneOf`` and ``SomeOf`` groups (see ``augcore.chain``).
         order: interpolation of every warp, 0 (nearest) or 1 (bilinear).
         fill_mode: "nearest", "constant", "reflect" or "wrap", as in ``scipy.ndimage``.
         cval: the fill value for ``fill_mode="constant"``.
         targets: how boxes and masks passed to ``augment`` follow the image, unless a call
             passes its own ``target_options`` (config table ``targets``; docs/targets.md).
+        seed: the seed of ``pipeline(image)``'s own identities (default: 64 random bits,
+            drawn now; read it as ``pipeline.seed``). ``augment`` and ``augment_batch`` take
+            theirs from the caller.
 
     Raises:
         ConfigError: a step that is not a transform, Step or group, or a bad warp option.
@@ -98,6 +115,7 @@ class Pipeline:
         fill_mode: str = "nearest",
         cval: float = 0.0,
         targets: TargetOptions | None = None,
+        seed: int | None = None,
     ) -> None:
         self.targets = TargetOptions() if targets is None else targets
         self.steps: tuple[ChainStep, ...] = tuple(
@@ -106,11 +124,35 @@ class Pipeline:
         self.warp = WarpOptions(order=order, fill_mode=fill_mode, cval=cval)
         self._chain = CompiledChain(self.steps)
         self._leaves = self._chain.leaves
+        self._calls = CallIdentities(None if seed is None else check_seed(seed))
+        self._set_up_runtime()
+
+    def _set_up_runtime(self) -> None:
+        """What a pipeline owns but never pickles: the last records, the thread pool, and the
+        canvases it has worked out (by input shape)."""
+        self._last = threading.local()  # each thread sees the record of its own last call
+        self._shapes: dict[ImageShape, list[ImageShape]] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_last", "_executor", "_executor_lock", "_shapes"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._set_up_runtime()
 
     # --- construction and config ----------------------------------------------------------
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any] | str | Path, manager: PluginManager | None = None
+        cls,
+        config: Mapping[str, Any] | str | Path,
+        manager: PluginManager | None = None,
+        *,
+        seed: int | None = None,
     ) -> Pipeline:
         """From a dict or a .toml/.json file; names resolve through ``manager``.
 
@@ -120,13 +162,23 @@ class Pipeline:
         steps, warp = parse_config(loaded, manager or PluginManager())
         targets = TargetOptions.from_config(loaded.get("targets"))
         return cls(
-            steps, order=warp.order, fill_mode=warp.fill_mode, cval=warp.cval, targets=targets
+            steps,
+            order=warp.order,
+            fill_mode=warp.fill_mode,
+            cval=warp.cval,
+            targets=targets,
+            seed=seed,
         )
 
     @classmethod
-    def default(cls, manager: PluginManager | None = None) -> Pipeline:
+    def default(cls, manager: PluginManager | None = None, *, seed: int | None = None) -> Pipeline:
         """The seed's chain (augcore/data/default.toml), Keras's settings in augcore's terms."""
-        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False))
+        return cls.from_config(DEFAULT_CONFIG, manager or PluginManager(autoload=False), seed=seed)
+
+    @property
+    def seed(self) -> int:
+        """The seed of ``pipeline(image)``'s identities (given, or drawn when made)."""
+        return self._calls.seed
 
     def to_config(self) -> dict[str, Any]:
         """The chain and warp options as a config dict (``from_config`` reads it back equal)."""
@@ -148,6 +200,40 @@ class Pipeline:
     __hash__ = None  # type: ignore[assignment]
 
     # --- augmenting -----------------------------------------------------------------------
+    def __call__(self, image: Any, *, layout: Layout | None = None) -> Any:
+        """One augmented image with fresh draws, of the type it was given.
+
+        ``image``: a numpy array (H, W) or (H, W, C), a PIL image (any mode ``read_image``
+        accepts; returned in its mode) or a torch tensor (C, H, W) (torch is imported only
+        then); ``layout="chw"`` for channels-first numpy (see ``augcore.adapters``).
+
+        Call n (counted per process, per DataLoader worker) is the output
+        ``(pipeline.seed, key, k)`` of ``augcore.calls``: in the process that made the
+        pipeline, ``key="call"`` and ``k=n``, so it equals
+        ``pipeline.augment(image, seed=pipeline.seed, key="call", k=n)``. Its record is
+        ``pipeline.last_record`` (per thread). Same seed, same calls: same images.
+
+        Example:
+            >>> import numpy as np, augcore
+            >>> pipeline = augcore.Pipeline([augcore.Rotate(degrees=30), augcore.Brightness()],
+            ...                             seed=0)
+            >>> out = pipeline(np.zeros((28, 28, 3), np.uint8))
+            >>> pipeline.last_record.key, pipeline.last_record.k
+            ('call', 0)
+        """
+        adapted = adapt(image, layout=layout)
+        array = check_image(adapted.array, "image")
+        out, self._last.record = self._augment_one(array, *self._calls.next())
+        return adapted.restore(out)
+
+    @property
+    def last_record(self) -> Record | None:
+        """The record of this thread's last ``pipeline(image)`` call (None before the first)."""
+        record = getattr(self._last, "record", None)
+        if callable(record):  # built on first read: most training loops never read it
+            record = self._last.record = record()
+        return record
+
     def augment(
         self,
         image: np.ndarray,
@@ -194,16 +280,31 @@ class Pipeline:
         seed = check_seed(seed)
         k = require_int("k", k, minimum=0, error=AugmentOptionError)
         targets = targets_of(1, boxes, keypoints, masks, batch=False)
-        roots = output_roots(seed, key_hashes([key]), np.array([k], np.uint64))
-        outs, results, fused, canvases = self._run(image[None], roots, threads=1)
+        out, make_record = self._augment_one(image, seed, key, k)
+        record = make_record()
+        if targets is None:
+            return out, record
+        options = target_options or self.targets
+        moved = follow(targets, [record], image.shape, 1, self.warp.fill_mode, options)
+        return out, record, moved[0]
+
+    def _augment_one(
+        self, image: np.ndarray, seed: int, key: str, k: int
+    ) -> tuple[np.ndarray, Callable[[], Record]]:
+        """One output, bit for bit a batch of one, and what makes its record: on Python
+        scalars where the chain keeps the canvas (``augcore.one``), else through the batch
+        code with draws hashed on Python ints."""
+        shapes = self._leaf_shapes(image.shape)
+        if all(shape[:2] == image.shape[:2] for shape in shapes):
+            done = augment_one(self._chain, self.warp, image, seed, key, k)
+            if done is not None:
+                return done[0], done[1].record
+        root = output_root(seed, key_hash(key), k)
+        outs, results, fused, canvases = self._run(image[None], root, threads=1)
         records = RecordSequence(
             seed, [key], 1, self._leaves, results, self._chain.segments, fused, k, canvases
         )
-        if targets is None:
-            return outs[0], records[0]
-        options = target_options or self.targets
-        moved = follow(targets, records, image.shape, 1, self.warp.fill_mode, options)
-        return outs[0], records[0], moved[0]
+        return outs[0], functools.partial(records.__getitem__, 0)
 
     def augment_batch(
         self,
@@ -288,11 +389,12 @@ class Pipeline:
         return outs, records, moved
 
     def _run(
-        self, images: np.ndarray, roots: np.ndarray, *, threads: int, owned: bool = False
+        self, images: np.ndarray, roots: np.ndarray | int, *, threads: int, owned: bool = False
     ) -> tuple[np.ndarray, list[Sampled], list[FusedWarp | None], list[list[int] | None]]:
         """The whole batch, step by step: the outputs, what each leaf sampled and where it
         fired, each segment's fused warp (None for pixel steps) and each leaf's new canvas
         (None where it kept the size). ``owned``: ``images`` may be modified in place.
+        ``roots``: the batch's ``output_roots``, or one output's ``output_root`` (an int).
 
         Caller-owned images are copied only when a step must write into them in place (a
         partial warp or pixel step); a warp over the whole batch writes a new array anyway.
@@ -301,10 +403,11 @@ class Pipeline:
         shapes = self._leaf_shapes(images.shape[1:])
         fired = self._chain.fired(roots)
         results = []
+        draws_type = OneDraws if isinstance(roots, int) else Draws
         for leaf in self._leaves:
             transform = leaf.step.transform
-            draws = Draws.for_domain(roots, leaf.param_domain)
-            params = transform.sample(draws, shapes[leaf.position])
+            draws = draws_type.for_domain(roots, leaf.param_domain)  # type: ignore[arg-type]
+            params = transform.sample(draws, sample_shape(transform, shapes[leaf.position]))
             results.append(Sampled(fired[leaf.position], checked_params(transform, params, n)))
         working = _WorkingImages(images, owned)
         fused: list[FusedWarp | None] = []
@@ -337,13 +440,18 @@ class Pipeline:
         return self._leaf_shapes(tuple(shape))[-1]
 
     def _leaf_shapes(self, shape: ImageShape) -> list[ImageShape]:
-        """Each leaf's input shape, then the output's: canvases depend on shapes alone."""
+        """Each leaf's input shape, then the output's: canvases depend on shapes alone, so
+        they are worked out once per input shape (one-image calls repeat the same shape)."""
+        known = self._shapes.get(shape)
+        if known is not None:
+            return known
         shapes = [shape]
         for leaf in self._leaves:
             transform = leaf.step.transform
             if isinstance(transform, GeometricTransform):
                 shape = checked_canvas(transform, transform.canvas(shape), shape)
             shapes.append(shape)
+        self._shapes[shapes[0]] = shapes
         return shapes
 
     def _warp_run(
@@ -365,24 +473,43 @@ class Pipeline:
                 unfired = plain_resize(1, shape, canvas)
                 matrices = np.where(result.fired[:, None, None], matrices, unfired)
             per_leaf.append(matrices)
-        matrices = reduce(compose, per_leaf)
         first, last = shapes[segment.leaves[0]][:2], shapes[segment.leaves[-1] + 1][:2]
-        resized = first != last
-        warp = FusedWarp(matrices, last if resized else None, shrink_factors(matrices, last))
+        canvases = [shapes[index + 1][:2] for index in segment.leaves]
+        warp = fuse(per_leaf, last, resized=first != last)
         changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
-        if resized or changed.all():
-            batch.replace(self._warp_outputs(batch.array, warp, threads))
+        if warp.shape is not None or changed.all():
+            batch.replace(self._warp_outputs(batch.array, warp, per_leaf, canvases, threads))
         elif changed.any():
             which = np.flatnonzero(changed)
-            subset = FusedWarp(matrices[which], None, warp.reduce[which])
-            batch.writable()[which] = self._warp_outputs(batch.array[which], subset, threads)
+            subset = FusedWarp(warp.matrices[which], None, warp.reduce[which], warp.staged[which])
+            per_output = [matrices[which] for matrices in per_leaf]
+            warped = self._warp_outputs(batch.array[which], subset, per_output, canvases, threads)
+            batch.writable()[which] = warped
         return warp
 
-    def _warp_outputs(self, images: np.ndarray, warp: FusedWarp, threads: int) -> np.ndarray:
-        canvas = warp.shape or images.shape[1:3]
-        return warp_outputs(
-            images, warp.matrices, warp.reduce, canvas, self._warp_options(), threads
-        )
+    def _warp_outputs(
+        self,
+        images: np.ndarray,
+        warp: FusedWarp,
+        per_leaf: Sequence[np.ndarray],
+        canvases: Sequence[tuple[int, int]],
+        threads: int,
+    ) -> np.ndarray:
+        options = {**self._warp_options(), "executor": self._pool(threads)}
+        return warp_run(images, warp, per_leaf, canvases, options, threads)
+
+    def _pool(self, threads: int) -> ThreadPoolExecutor | None:
+        """This pipeline's thread pool for the kernel, made on first need and then reused
+        (issue 16: a pool per call made two threads slower than one on small images)."""
+        if threads <= 1:
+            return None
+        with self._executor_lock:
+            pool = self._executor
+            if pool is None or pool._max_workers < threads - 1:
+                self._executor = ThreadPoolExecutor(threads - 1, thread_name_prefix="augcore")
+                if pool is not None:
+                    pool.shutdown(wait=False)
+            return self._executor
 
     def _warp_options(self) -> dict[str, Any]:
         return {"order": self.warp.order, "fill_mode": self.warp.fill_mode, "cval": self.warp.cval}
@@ -394,8 +521,7 @@ class Pipeline:
         everywhere = which.size == batch.array.shape[0]
         subset = batch.array if everywhere else batch.array[which]
         params = result.params if everywhere else {k: v[which] for k, v in result.params.items()}
-        transform = leaf.step.transform
-        changed = checked_pixels(transform, transform.apply(subset, params), subset)
+        changed = apply_pixels(cast(PixelTransform, leaf.step.transform), subset, params)
         if everywhere:
             batch.replace(changed, owned=changed is not subset and changed.base is None)
         else:
@@ -417,7 +543,10 @@ class Pipeline:
         leaves = [self._leaf_for(entry) for entry in record.steps]
         params = {
             leaf.position: decode_params(
-                leaf, entry["params"], shapes[leaf.position], f"record step {i} ({entry['name']!r})"
+                leaf,
+                entry["params"],
+                sample_shape(leaf.step.transform, shapes[leaf.position]),
+                f"record step {i} ({entry['name']!r})",
             )
             for i, (leaf, entry) in enumerate(zip(leaves, record.steps, strict=True))
         }
@@ -471,9 +600,17 @@ class Pipeline:
                 per_leaf.append(checked_matrices(transform, matrices, 1))
             else:
                 per_leaf.append(plain_resize(1, shape_in, shapes[position + 1]))
-        factors = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
-        warp = FusedWarp(reduce(compose, per_leaf), last if shape else None, factors)
-        working.replace(self._warp_outputs(working.array, warp, threads=1))
+        warp = fuse(per_leaf, last, resized=shape is not None)
+        if bool(warp.staged[0]) != (run.get("stages", 1) == 2):
+            raise ManifestError(
+                f"the record's warp of steps {applied} says {run.get('stages', 1)} stage(s), but "
+                "its matrices need the other; replay with the pipeline that made the record"
+            )
+        # Replay follows the record's box reduce (a record written before it existed has none).
+        reduced = np.array([run.get("reduce", NO_REDUCE)], dtype=np.int64)
+        warp = FusedWarp(warp.matrices, warp.shape, reduced, warp.staged)
+        canvases = [shapes[position + 1][:2] for position in segment.leaves]
+        working.replace(self._warp_outputs(working.array, warp, per_leaf, canvases, threads=1))
 
     def _leaf_for(self, entry: Mapping[str, Any]) -> Leaf:
         """The leaf an applied step names: on disk its "step" key is the transform position."""

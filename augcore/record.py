@@ -14,7 +14,8 @@ Canvas changes add keys only where they happen, so a record of a chain that keep
 is byte for byte what it was before canvases existed: ``steps[i]["canvas"]`` is the [H, W] a
 step made when it changed the size; ``fused[j]["shape"]`` the [H, W] a warp wrote when it
 differs from its input's (such a warp may fuse no applied step: every canvas step of the run
-fell back to its plain resize); ``fused[j]["reduce"]`` the box-reduce factors [rows, columns]
+fell back to its plain resize); ``fused[j]["stages"]`` is 2 when a projective run was warped
+in two stages (``augcore.fusion``); ``fused[j]["reduce"]`` the box-reduce factors [rows, columns]
 when the source was box-reduced before the warp (``augcore.fusion``).
 """
 
@@ -50,6 +51,7 @@ class FusedRun(TypedDict):
     matrix: Any  #: 3x3 pull map as nested lists (a numpy array before ``to_dict``)
     shape: NotRequired[list[int]]  #: [H, W] written, only when it differs from the input's
     reduce: NotRequired[list[int]]  #: box-reduce factors [rows, columns], only when reduced
+    stages: NotRequired[int]  #: 2 when warped in two stages (augcore.fusion), else absent
 
 
 @dataclass
@@ -114,6 +116,10 @@ def _fused_run(entry: Mapping[str, Any]) -> FusedRun:
     for key in ("shape", "reduce"):
         if key in entry:
             run[key] = _size(entry[key], key)
+    if "stages" in entry:
+        if entry["stages"] != 2:
+            raise ValueError(f"stages must be 2 when given, got {entry['stages']!r}")
+        run["stages"] = 2
     return run
 
 
@@ -179,7 +185,9 @@ class RecordSequence(Sequence[Record]):
                 for result in self._results
             ]
             warps = [
-                None if warp is None else (warp.matrices.tolist(), warp.reduce.tolist())
+                None
+                if warp is None
+                else (warp.matrices.tolist(), warp.reduce.tolist(), warp.staged.tolist())
                 for warp in self._fused
             ]
             self._columns = (fired, params, warps)
@@ -217,6 +225,8 @@ class RecordSequence(Sequence[Record]):
                 run["shape"] = list(fused.shape)
             if warp[1][i] != [1, 1]:
                 run["reduce"] = warp[1][i]
+            if warp[2][i]:
+                run["stages"] = 2
             record.fused.append(run)
         return record
 

@@ -67,12 +67,12 @@ def box_reduce_batch(images: np.ndarray, factors: int | tuple[int, int]) -> np.n
 
 
 def reduced_pull_map(matrix: np.ndarray, factors: int | tuple[int, int]) -> np.ndarray:
-    """The 3x3 pull map into the box-reduced image, given one into the full image.
+    """The 3x3 pull map(s) into the box-reduced image, given one(s) into the full image.
 
     Reduced pixel i averages full rows i fy .. i fy + fy - 1, centred on i fy + (fy - 1) / 2,
     so a full-image coordinate x is reduced coordinate (x - (fy - 1) / 2) / fy. (The smaller
     boxes at a remainder edge are centred slightly differently; this map treats them as full.)
-    Works for affine (2x3 or 3x3) and projective (3x3) pull maps.
+    Works for affine (2x3 or 3x3) and projective (3x3) pull maps, one or a stack of N.
 
     Example:
         >>> import numpy as np
@@ -84,12 +84,16 @@ def reduced_pull_map(matrix: np.ndarray, factors: int | tuple[int, int]) -> np.n
     """
     fy, fx = _factors(factors)
     full = np.asarray(matrix, dtype=np.float64)
-    if full.shape == (2, 3):
-        full = np.vstack([full, [0.0, 0.0, 1.0]])
-    if full.shape != (3, 3):
-        raise MatrixError(f"matrix must be 2x3 or 3x3, got shape {full.shape}.")
-    into_reduced = np.array([[1 / fy, 0, -(fy - 1) / (2 * fy)], [0, 1 / fx, -(fx - 1) / (2 * fx)]])
-    return np.vstack([into_reduced @ full, full[2]])
+    if full.shape[-2:] == (2, 3):
+        last = np.broadcast_to([0.0, 0.0, 1.0], (*full.shape[:-2], 1, 3))
+        full = np.concatenate([full, last], axis=-2)
+    if full.ndim not in (2, 3) or full.shape[-2:] != (3, 3):
+        raise MatrixError(f"matrix must be 2x3, 3x3 or (N, 2|3, 3), got shape {full.shape}.")
+    # Element by element (no matmul), so a map in a stack gets the bits it gets alone.
+    out = full.copy()
+    out[..., 0, :] = full[..., 0, :] / fy - (fy - 1) / (2 * fy) * full[..., 2, :]
+    out[..., 1, :] = full[..., 1, :] / fx - (fx - 1) / (2 * fx) * full[..., 2, :]
+    return out
 
 
 def reduce_factors(matrix: np.ndarray, output_shape: tuple[int, int]) -> tuple[int, int]:
@@ -102,6 +106,9 @@ def reduce_factors(matrix: np.ndarray, output_shape: tuple[int, int]) -> tuple[i
     shrink: never blur more than the warp would alias). Each factor is that shrink rounded
     down, at least 1: (1, 1) means no reduce.
 
+    Raises:
+        MatrixError: not a finite 2x3 or 3x3 matrix, or one that folds the canvas.
+
     Example:
         >>> import numpy as np
         >>> from augcore.reduce import reduce_factors
@@ -113,21 +120,32 @@ def reduce_factors(matrix: np.ndarray, output_shape: tuple[int, int]) -> tuple[i
         m = np.vstack([m, [0.0, 0.0, 1.0]])
     if m.shape != (3, 3) or not np.isfinite(m).all():
         raise MatrixError(f"matrix must be a finite 2x3 or 3x3 array, got {m.shape}.")
-    last_r, last_c = output_shape[0] - 1, output_shape[1] - 1
-    corners = np.array([[0, 0, 1], [0, last_c, 1], [last_r, 0, 1], [last_r, last_c, 1]], float)
-    w = corners @ m[2]
-    if not (w > 0).all():
-        raise MatrixError("matrix folds the output canvas (w <= 0 at a corner).")
-    # d(x / w) = (row_k w - x m2) / w^2 for the output (r, c) directions.
-    points = corners @ m[:2].T
-    factors = []
-    for k in (0, 1):
-        jacobian = (m[k, :2][None] * w[:, None] - points[:, k : k + 1] * m[2, :2][None]) / w[
-            :, None
-        ] ** 2
-        shrink = float(np.min(np.hypot(jacobian[:, 0], jacobian[:, 1])))
-        factors.append(max(1, min(4095, int(shrink))))
-    return factors[0], factors[1]
+    fy, fx = reduce_factors_batch(m[None], output_shape)[0].tolist()
+    return fy, fx
+
+
+def reduce_factors_batch(matrices: np.ndarray, output_shape: tuple[int, int]) -> np.ndarray:
+    """``reduce_factors`` of each of (N, 3, 3) pull maps, as an (N, 2) int64 array.
+
+    Computed element by element, so each map's factors are the same whatever the batch.
+    """
+    m = matrices
+    if not (m[:, 2, :2].any() or (m[:, 2, 2] != 1.0).any()):
+        shrinks = [np.hypot(m[:, 0, 0], m[:, 0, 1]), np.hypot(m[:, 1, 0], m[:, 1, 1])]
+    else:
+        last_r, last_c = output_shape[0] - 1.0, output_shape[1] - 1.0
+        shrinks = [np.full(m.shape[0], np.inf), np.full(m.shape[0], np.inf)]
+        for r, c in ((0.0, 0.0), (0.0, last_c), (last_r, 0.0), (last_r, last_c)):
+            w = m[:, 2, 0] * r + m[:, 2, 1] * c + m[:, 2, 2]
+            if not (w > 0).all():
+                raise MatrixError("matrix folds the output canvas (w <= 0 at a corner).")
+            for k in (0, 1):
+                # d(x / w) = (row_k - (x / w) m2) / w for the output (r, c) directions.
+                x = (m[:, k, 0] * r + m[:, k, 1] * c + m[:, k, 2]) / w
+                local = np.hypot(m[:, k, 0] - x * m[:, 2, 0], m[:, k, 1] - x * m[:, 2, 1]) / w
+                shrinks[k] = np.minimum(shrinks[k], local)
+    factors = np.floor(np.stack(shrinks, axis=1))
+    return np.clip(factors, 1, 4095).astype(np.int64)
 
 
 def _factors(factors: object) -> tuple[int, int]:

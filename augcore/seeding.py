@@ -12,7 +12,9 @@ of the quantity inside that domain (chosen by the transform: 0 for the angle, 1 
 next...). ``output_roots`` hashes (seed, key, k) into one root per output; ``Draws.for_domain``
 mixes a domain into the roots of a batch.
 The hash is splitmix64's finaliser applied in a chain, computed in numpy ``uint64`` arithmetic
-over whole arrays of outputs at once.
+over whole arrays of outputs at once; for one output (``augment``, ``pipeline(image)``) the
+same hash runs on Python ints (``key_hash``, ``output_root``, ``OneDraws``), about ten times
+cheaper than numpy on 1-element arrays and bit for bit the same numbers (tests/test_seeding.py).
 
 Consequences: an output's parameters depend only on its own identity, never on batch size,
 order, thread count or the other images in a run; there is no Generator object per output and
@@ -22,6 +24,8 @@ tests/test_pinned.py; docs/glossary.md says what may change them.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,9 +93,31 @@ def key_hashes(keys: Sequence[str]) -> np.ndarray:
     return hashes
 
 
+# mix64_int of the small numbers that draw numbers and domains are: looked up, not hashed, by
+# the one-output path where these hashes are most of the cost of a draw.
+_SMALL_MIXES = tuple(mix64_int(number) for number in range(256))
+
+
+def _mixed(number: int) -> int:
+    return _SMALL_MIXES[number] if 0 <= number < 256 else mix64_int(number)
+
+
 def key_hash(key: str) -> int:
-    """``key_hashes`` of one key, as a Python int."""
-    return int(key_hashes([key])[0])
+    """``key_hashes`` of one key, computed on Python ints (cached: keys repeat in a loop)."""
+    if not isinstance(key, str):
+        raise AugmentOptionError(f"source keys must be str, got {type(key).__name__}: {key!r}")
+    return _key_hash(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_hash(key: str) -> int:
+    points = [ord(char) for char in key]
+    if len(points) % 2:
+        points.append(0)
+    value = mix64_int(len(key) ^ _KEY_DOMAIN)
+    for column in range(0, len(points), 2):
+        value = mix64_int(value ^ (points[column] << 32 | points[column + 1]))
+    return value
 
 
 def check_seed(seed: int, error: type[Exception] = AugmentOptionError) -> int:
@@ -103,6 +129,18 @@ def output_roots(seed: int, hashes: np.ndarray, ks: np.ndarray) -> np.ndarray:
     """The root hash of each output identity (seed, key hash, k), shape (n,) ``uint64``."""
     base = mix64(hashes.astype(np.uint64) ^ np.uint64(mix64_int(check_seed(seed))))
     return mix64(base ^ mix64(ks.astype(np.uint64)))
+
+
+def output_root(seed: int, key: int, k: int) -> int:
+    """``output_roots`` of one output (seed, key hash, k), on Python ints; seed and k checked
+    by the caller."""
+    return mix64_int(_source_root(seed, key) ^ mix64_int(k))
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_root(seed: int, key: int) -> int:
+    """The (seed, key hash) part of ``output_root``: the same for every call of one loop."""
+    return mix64_int(key ^ mix64_int(seed))
 
 
 class Draws:
@@ -161,6 +199,61 @@ class Draws:
     def seeds(self, draw: int) -> np.ndarray:
         """53-bit integer seeds (exact in JSON everywhere) for per-pixel noise, shape (n,) int64."""
         return (self.bits(draw) >> np.uint64(11)).astype(np.int64)
+
+
+class OneDraws(Draws):
+    """``Draws`` of one domain for ONE output, hashed on Python ints.
+
+    Every method returns what ``Draws`` returns for a batch holding only this output
+    (1-element arrays of the same dtype and bits), so transforms cannot tell the two apart.
+    """
+
+    __slots__ = ("_hash",)
+
+    def __init__(self, hash_: int) -> None:
+        """``hash_``: the output's root already mixed with the domain (``for_domain``)."""
+        self._hash = hash_
+
+    @classmethod
+    def for_domain(cls, roots: int, domain: int) -> OneDraws:  # type: ignore[override]
+        """Draws of ``domain`` for the one output whose ``output_root`` is ``roots``."""
+        return cls(mix64_int(roots ^ _mixed(domain)))
+
+    @property
+    def n(self) -> int:
+        return 1
+
+    def _unit(self, draw: int) -> float:
+        return (mix64_int(self._hash ^ _mixed(draw)) >> 11) * _TO_UNIT
+
+    # Scalar forms, for a transform's optional one-output hooks (``sample_one``): the value
+    # the array method of the same name holds, as a Python number.
+    def uniform_value(self, draw: int, low: float = 0.0, high: float = 1.0) -> float:
+        """``uniform(draw, low, high)[0]`` as a float (same bits)."""
+        unit = self._unit(draw)
+        if low == 0.0 and high == 1.0:
+            return unit
+        return low + (high - low) * unit
+
+    def bernoulli_value(self, draw: int, p: float) -> bool:
+        """``bernoulli(draw, p)[0]`` as a bool."""
+        return self._unit(draw) < p
+
+    def bits(self, draw: int) -> np.ndarray:
+        return np.array([mix64_int(self._hash ^ _mixed(draw))], dtype=np.uint64)
+
+    def uniform(self, draw: int, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+        return np.array([self.uniform_value(draw, low, high)])
+
+    def bernoulli(self, draw: int, p: float) -> np.ndarray:
+        return np.array([self.bernoulli_value(draw, p)])
+
+    def integers(self, draw: int, low: int, high: int) -> np.ndarray:
+        span = high - low + 1
+        return np.array([low + min(math.floor(self._unit(draw) * span), span - 1)], np.int64)
+
+    def seeds(self, draw: int) -> np.ndarray:
+        return np.array([mix64_int(self._hash ^ _mixed(draw)) >> 11], dtype=np.int64)
 
 
 def standard_normal_field(seeds: np.ndarray, count: int) -> np.ndarray:

@@ -25,10 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from augcore.errors import InputImageError, UnsafePathError
 from augcore.imageio import READ_EXTENSIONS
 from augcore.safefile import NotRegularFileError, NotTextError, explain, kind_of, read_text
+from augcore.storage import RemotePath, classify, is_url, local_path, walk
 
 KEY_SEPARATOR = "__k"
 
@@ -37,7 +39,7 @@ KEY_SEPARATOR = "__k"
 class SourceItem:
     """One input: where it is read from and the unique key its outputs are named after."""
 
-    path: Path
+    path: Path | RemotePath
     key: str
 
 
@@ -126,12 +128,17 @@ def _walk(root: Path, skip: str | None, bad: list[BadSource]) -> list[Path]:
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
 
-def _relative_keys(paths: Sequence[Path]) -> list[str]:
-    """Keys for loose files: paths relative to the deepest folder that holds all of them."""
+UNKNOWN_EXTENSION = f"unknown image extension (expected one of {' '.join(sorted(READ_EXTENSIONS))})"
+
+
+def _relative_keys(paths: Sequence[Path | RemotePath]) -> list[str]:
+    """Keys for loose files: paths relative to the deepest folder that holds all of them
+    (for URLs, the deepest common folder of their paths after ``scheme://``)."""
     if not paths:
         return []
-    root = os.path.commonpath([os.path.dirname(path) for path in paths])
-    return [os.path.relpath(path, root).replace(os.sep, "/") for path in paths]
+    plain = [path.split("://", 1)[1] if is_url(path) else os.fspath(path) for path in paths]
+    root = os.path.commonpath([os.path.dirname(path) for path in plain])
+    return [os.path.relpath(path, root).replace(os.sep, "/") for path in plain]
 
 
 def unique_keys(keys: Iterable[str]) -> list[str]:
@@ -155,21 +162,35 @@ def discover(
     from_list: str | os.PathLike[str] | None = None,
     samples: bool = False,
     skip: str | os.PathLike[str] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> Discovery:
     """Expand sources into keyed inputs; missing or non-image paths are returned in ``bad``.
 
     Folder walks never enter ``skip`` (the output folder: a rerun must not read its own
     outputs as inputs). An unreadable list file raises InputImageError: without it nothing is
-    known about the run.
+    known about the run. Sources may be fsspec URLs (augcore.storage; ``storage_options``
+    configures their filesystem); ``file://`` URLs are local paths.
     """
-    skip_real = None if skip is None else os.path.realpath(skip)
-    roots: list[Path] = [samples_dir()] if samples else []
-    loose: list[Path] = []
+    skip_url = str(skip) if is_url(skip) else None
+    skip_real = None if skip is None or skip_url else os.path.realpath(skip)
+    roots: list[Path | RemotePath] = [samples_dir()] if samples else []
+    loose: list[Path | RemotePath] = []
     bad: list[BadSource] = []
-    named = [str(source) for source in sources]
+    named = [str(local_path(source)) for source in sources]
     if from_list is not None:
-        named += read_list(from_list)
+        named += [local_path(line) for line in read_list(from_list)]
     for name in named:
+        if is_url(name):
+            kind = classify(name, storage_options)
+            if kind is None:
+                bad.append(BadSource(name, "no such file or directory"))
+            elif kind == "dir":
+                roots.append(RemotePath(name))
+            elif not _has_image_extension(name):
+                bad.append(BadSource(name, UNKNOWN_EXTENSION))
+            else:
+                loose.append(RemotePath(name))
+            continue
         try:
             path = os.path.abspath(name)
             mode = os.stat(path).st_mode
@@ -181,15 +202,17 @@ def discover(
         elif (reason := _why_not_readable(path)) is not None:
             bad.append(BadSource(name, reason))
         elif not _has_image_extension(path):
-            extensions = " ".join(sorted(READ_EXTENSIONS))
-            bad.append(BadSource(name, f"unknown image extension (expected one of {extensions})"))
+            bad.append(BadSource(name, UNKNOWN_EXTENSION))
         else:
             loose.append(Path(path))
-    found = [
-        (path, path.relative_to(root).as_posix())
-        for root in roots
-        for path in _walk(root, skip_real, bad)
-    ]
+    found: list[tuple[Path | RemotePath, str]] = []
+    for root in roots:
+        if isinstance(root, RemotePath):
+            found += walk(root, READ_EXTENSIONS, storage_options, skip_url)
+        else:
+            found += [
+                (path, path.relative_to(root).as_posix()) for path in _walk(root, skip_real, bad)
+            ]
     found += zip(loose, _relative_keys(loose), strict=True)
     keys = unique_keys(key for _, key in found)
     items = [SourceItem(path, key) for (path, _), key in zip(found, keys, strict=True)]
@@ -202,7 +225,7 @@ def output_relpath(key: str, k: int, suffix: str) -> str:
     return f"{stem}{KEY_SEPARATOR}{k}{suffix}"
 
 
-def _plain_parts(out: Path, relpath: str) -> list[str]:
+def _plain_parts(out: object, relpath: str) -> list[str]:
     """The names in ``relpath``, refused unless each is a plain name (no "", ".", "..", "\\")."""
     parts = relpath.split("/")
     if "\\" in relpath or any(part in ("", ".", "..") for part in parts):
@@ -210,6 +233,13 @@ def _plain_parts(out: Path, relpath: str) -> list[str]:
             f"output path {relpath!r} is not a plain relative path inside {out}; refusing it"
         )
     return parts
+
+
+def check_relative_paths(out: object, relpaths: Iterable[str]) -> None:
+    """Refuse any path that is not plain and relative (the check for an object store's folder,
+    which has no symbolic links to leave it through)."""
+    for relpath in relpaths:
+        _plain_parts(out, relpath)
 
 
 def _refuse_escape(out: Path, relpath: str) -> UnsafePathError:

@@ -22,13 +22,17 @@ from typing import Any, ClassVar, Literal, get_args
 import numpy as np
 
 from augcore.errors import ConfigError, PluginContractError
-from augcore.seeding import Draws
-from augcore.validation import is_integer, is_number
+from augcore.seeding import Draws, OneDraws
+from augcore.validation import check_probability, is_integer, is_number
 
-ParamKind = Literal["range", "float", "int", "bool", "choice"]
+ParamKind = Literal["range", "int_range", "float", "int", "bool", "choice"]
 PARAM_KINDS: tuple[ParamKind, ...] = get_args(ParamKind)
 ImageShape = tuple[int, ...]
 Params = dict[str, np.ndarray]
+#: One output's sampled values as its record holds them (``sample(...)[name].tolist()[0]``).
+Values = dict[str, Any]
+#: The top two rows of an affine pull map, row-major: (m00, m01, m02, m10, m11, m12).
+AffineRows = tuple[float, float, float, float, float, float]
 
 # Keys a step in a config uses for itself; a transform may not declare parameters named so.
 RESERVED_KEYS = frozenset({"transform", "p", "one_of", "some_of", "weights", "n"})
@@ -43,6 +47,10 @@ class Param:
     ``kind`` "range" takes ``[low, high]`` or a single number r, which means
     ``[center - r, center + r]`` (``single="symmetric"``) or ``[center, center + r]``
     (``single="upto"``). Every value must lie within [minimum, maximum].
+
+    ``kind`` "int_range" takes ``[low, high]`` of integers (``[4.5, 6]`` is refused) or one
+    integer v meaning ``[v, v]``; it becomes a tuple of ints. ``odd=True`` (for "int" and
+    "int_range") also refuses even values, as kernel sizes need.
     """
 
     name: str
@@ -55,6 +63,7 @@ class Param:
     center: float = 0.0
     single: Literal["symmetric", "upto"] = "symmetric"
     choices: tuple[str, ...] = field(default=())
+    odd: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a malformed declaration where it is written (a typo would pass as "range")."""
@@ -81,6 +90,10 @@ class Param:
             bounds = "finite"
         else:
             bounds = f"within [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+        if self.odd:
+            bounds += ", odd"
+        if self.kind == "int_range":
+            return f"[low, high] of integers with low <= high, or one integer; values {bounds}"
         if self.kind == "range":
             low = "-r" if self.center == 0 else f"{_fmt(self.center)} - r"
             high = "r" if self.center == 0 else f"{_fmt(self.center)} + r"
@@ -114,18 +127,18 @@ class Param:
             return float(value)
         return self._validate_range(value, problem)
 
-    def _validate_range(self, value: Any, problem: str) -> tuple[float, float]:
-        if is_number(value):
+    def _validate_range(self, value: Any, problem: str) -> tuple[float, float] | tuple[int, int]:
+        integral = self.kind == "int_range"
+        accepts, convert = (is_integer, int) if integral else (is_number, float)
+        if accepts(value) and integral:
+            bounds = (int(value), int(value))
+        elif accepts(value):
             if value < 0:
                 raise ConfigError(problem + " (a single number must be >= 0)")
             low = self.center - value if self.single == "symmetric" else self.center
             bounds = (float(low), float(self.center + value))
-        elif (
-            isinstance(value, (list, tuple))
-            and len(value) == 2
-            and all(is_number(v) for v in value)
-        ):
-            bounds = (float(value[0]), float(value[1]))
+        elif isinstance(value, (list, tuple)) and len(value) == 2 and all(map(accepts, value)):
+            bounds = (convert(value[0]), convert(value[1]))
             if bounds[0] > bounds[1]:
                 raise ConfigError(problem + " (low > high)")
         else:
@@ -136,6 +149,8 @@ class Param:
     def _check_bounds(self, values: tuple[float, ...], problem: str) -> None:
         if not all(math.isfinite(v) and self.minimum <= v <= self.maximum for v in values):
             raise ConfigError(problem)
+        if self.odd and not all(int(v) % 2 == 1 for v in values):
+            raise ConfigError(problem + " (must be odd)")
 
     def to_json(self) -> Any:
         """This parameter's metadata as a JSON-able dict (``augcore plugins --json``)."""
@@ -147,11 +162,12 @@ class Param:
             "doc": self.doc,
             "allowed": self.allowed(),
         }
-        if self.kind in ("range", "float", "int"):
+        if self.kind in ("range", "int_range", "float", "int"):
             info["minimum"] = None if math.isinf(self.minimum) else self.minimum
             info["maximum"] = None if math.isinf(self.maximum) else self.maximum
         if self.kind == "choice":
             info["choices"] = list(self.choices)
+        info["odd"] = self.odd
         return info
 
 
@@ -192,24 +208,33 @@ class Transform:
 
     Class attributes: ``name`` (unique, lower_snake_case, what configs use), ``params`` (tuple
     of ``Param``). Instances are built from their parameters, ``Rotate(degrees=40)``, validated
-    and normalised into ``self.options``; do not override ``__init__``.
+    and normalised into ``self.options``, then checked by ``check_options``; do not override
+    ``__init__``. Every transform also takes ``p`` (default 1), the probability that it fires
+    in a chain, as Albumentations' transforms do: ``Pipeline([Rotate(degrees=40, p=0.5)])`` is
+    ``Pipeline([Step(Rotate(degrees=40), p=0.5)])``. ``p`` belongs to the chain, not to what
+    the transform does: it is not an option, and transforms that differ only in ``p`` are equal.
     """
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
 
-    def __init__(self, **options: Any) -> None:
-        self.options: dict[str, Any] = validate_options(
-            type(self), options, f"transform {self.name!r}"
-        )
-        self.check_options()
+    def __init__(self, *, p: float = 1.0, **options: Any) -> None:
+        where = f"transform {self.name!r}"
+        self.p = check_probability(p, where)
+        self.options: dict[str, Any] = validate_options(type(self), options, where)
+        try:
+            self.check_options()
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
     def check_options(self) -> None:
-        """Refuse combinations of options that ``Param`` bounds cannot express.
+        """Hook: refuse option values that each pass their ``Param`` but not together.
 
-        Called once, after each option was validated and normalised into ``self.options``;
-        raise ``augcore.ConfigError`` naming the transform and what to change.
+        Called once ``self.options`` holds the validated, normalised options, whenever an
+        instance is made (in Python, from a config, and when the plugin registers, with the
+        defaults). Raise ``augcore.ConfigError`` saying what is wrong and what to change; the
+        host prefixes where the transform was named. The default accepts everything.
         """
 
     def sample(self, draws: Draws, shape: ImageShape) -> Params:
@@ -232,8 +257,10 @@ class Transform:
         return lines[0] if lines else ""
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return f"{type(self).__name__}({args})"
+        args = [f"{k}={v!r}" for k, v in self.options.items()]
+        if self.p != 1.0:
+            args.append(f"p={self.p!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -274,6 +301,32 @@ class GeometricTransform(Transform):
         """
         raise NotImplementedError(f"transform {self.name!r} does not implement matrices()")
 
+    # --- optional: the same numbers for ONE output, on Python scalars -----------------------
+    # ``pipeline(image)`` and ``augment`` make one output per call, where numpy's cost per call
+    # on 1-element arrays dominates. A transform may also implement these two hooks; the host
+    # then uses them for one output (``augcore.one``). Never required: without them the host
+    # calls ``sample`` and ``matrices`` with n = 1. Rule: bit for bit the batch's numbers.
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        """Optional: ``sample`` for one output, as the values its record holds.
+
+        Must equal ``{name: array.tolist()[0] for name, array in sample(draws, shape).items()}``
+        bit for bit (use ``draws.uniform_value`` etc., same draw numbers). Overriding it
+        without ``affine_one`` has no effect.
+        """
+        raise NotImplementedError(f"transform {self.name!r} does not implement sample_one()")
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        """Optional: ``matrices`` for one output whose map is affine, as its top two rows.
+
+        ``values`` are what ``sample_one`` (or ``sample``, converted as there) gave. Must
+        equal ``tuple(matrices(1, params, shape)[0, :2].ravel().tolist())`` bit for bit:
+        the same operations in the same order (``math`` and numpy's float64 arithmetic are
+        both IEEE; transcendental functions must be numpy's, e.g. ``float(np.cos(x))``, as
+        libm's may differ in the last bit). Transforms whose map may be projective do not
+        implement it. ``about_centre_one`` is ``about_centre`` for one output.
+        """
+        raise NotImplementedError(f"transform {self.name!r} does not implement affine_one()")
+
 
 class PixelTransform(Transform):
     """A transform that changes pixel values only, never where they are.
@@ -297,17 +350,32 @@ def image_centre(shape: ImageShape) -> tuple[float, float]:
 
 def about_centre(linear: np.ndarray, shape: ImageShape) -> np.ndarray:
     """(n, 3, 3) pull maps applying the (n, 2, 2) linear pull maps about the image centre."""
+    if linear.shape[0] == 1:  # one output (augment): floats cost far less than tiny arrays
+        (l00, l01), (l10, l11) = linear[0].tolist()
+        rows = about_centre_one(l00, l01, l10, l11, shape)
+        return np.array([[rows[:3], rows[3:], (0.0, 0.0, 1.0)]])
     cr, cc = image_centre(shape)
-    n = linear.shape[0]
-    out = np.zeros((n, 3, 3), dtype=np.float64)
+    # Each element is c - (l0 * cr + l1 * cc) in this order in both forms: the same bits.
+    out = np.zeros((linear.shape[0], 3, 3), dtype=np.float64)
     out[:, :2, :2] = linear
-    out[:, 0, 2] = cr - (linear[:, 0, 0] * cr + linear[:, 0, 1] * cc)
-    out[:, 1, 2] = cc - (linear[:, 1, 0] * cr + linear[:, 1, 1] * cc)
+    out[:, :2, 2] = np.array((cr, cc)) - (linear[:, :, 0] * cr + linear[:, :, 1] * cc)
     out[:, 2, 2] = 1.0
     return out
 
 
+def about_centre_one(
+    l00: float, l01: float, l10: float, l11: float, shape: ImageShape
+) -> AffineRows:
+    """``about_centre`` of one linear pull map [[l00, l01], [l10, l11]], as affine rows (the
+    same operations, so the same bits)."""
+    cr, cc = image_centre(shape)
+    return (l00, l01, cr - (l00 * cr + l01 * cc), l10, l11, cc - (l10 * cr + l11 * cc))
+
+
 def identity_matrices(n: int) -> np.ndarray:
+    """(n, 3, 3) identity pull maps."""
+    if n == 1:
+        return np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
     out = np.zeros((n, 3, 3), dtype=np.float64)
     out[:, 0, 0] = out[:, 1, 1] = out[:, 2, 2] = 1.0
     return out

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from augcore.errors import ImageDtypeError, ImageShapeError
+from augcore.errors import ConfigError, ImageDtypeError, ImageShapeError
 
 #: The image dtypes augcore handles everywhere (pipeline, stream, warp).
 IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
@@ -44,6 +44,13 @@ def is_number(value: Any) -> bool:
 def is_integer(value: Any) -> bool:
     """A Python or numpy integer that is not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_probability(p: Any, where: str) -> float:
+    """``p`` as a float in [0, 1], or a ConfigError naming ``where``."""
+    if not is_number(p) or not 0.0 <= p <= 1.0:
+        raise ConfigError(f"{where}: 'p' got {p!r}; allowed: a number in [0, 1]")
+    return float(p)
 
 
 def require_int(

@@ -18,15 +18,20 @@ rounds differently in the last bit, which changes order-0 results only at exact 
 
 Threads: a batch call splits its images into ``threads`` ranges of whole images, so results never
 depend on the thread count. A caller warping many batches (e.g. ``Pipeline``) should own one
-``concurrent.futures.ThreadPoolExecutor`` and pass it as ``executor=``; without it a short-lived
-pool is built per call, which costs more than the warp itself on small images.
+``concurrent.futures.ThreadPoolExecutor(max_workers=threads - 1)`` (the calling thread warps
+one range itself), pass it as ``executor=`` on every call and shut it down when done; without
+it a short-lived pool is built per call, which costs more than the warp itself on small images.
+No state is kept between calls.
+
+Canvases: ``output_shape=`` sets the result's (H', W'), up to ``MAX_OUTPUT_PIXELS``. A warp
+that shrinks by 2 or more along an axis should first box-reduce its source: see
+``augcore.reduce`` (``reduce_factors``, ``box_reduce_batch``, ``reduced_pull_map``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -44,6 +49,9 @@ from augcore._warp_checks import (
 )
 from augcore.errors import MatrixError
 from augcore.validation import stack_images
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor  # not at run time: it imports logging
 
 __all__ = [
     "MAX_OUTPUT_PIXELS",
@@ -132,8 +140,11 @@ def warp_affine_batch(
         threads: how many ranges to split the batch into (each range one thread; the calling
             thread warps the last one).
         executor: a thread-based ``concurrent.futures.Executor`` the caller owns and reuses
-            across calls (with at least ``threads - 1`` workers); the other ranges run on it.
-            Without it a pool is built and shut down per call when ``threads > 1``.
+            across calls (``threads - 1`` workers make the most of it); the other ranges are
+            submitted to it, and any a worker has not started by the time the calling thread
+            is done with its own, the calling thread warps too (so a busy pool, or a call from
+            one of its workers, never blocks). Without it a pool is built and shut down per
+            call when ``threads > 1``.
 
     Returns:
         The warped batch, (N, H', W'[, C]), of the images' dtype (``out`` if given).

@@ -12,7 +12,8 @@ images, because numbers copied from elsewhere cannot be compared:
 
 Every timing is the best of ``--repeats`` interleaved rounds after one warm-up round. Single
 thread unless the row says otherwise.
-Run: ``python bench/throughput.py`` (``--quick`` for a smoke run).
+Run: ``python bench/throughput.py`` (``--quick`` for a smoke run; ``--photometric`` adds the
+rows of bench/photometric.py: color_jitter, gaussian_blur and a TrivialAugment chain).
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ import argparse
 import importlib.metadata
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from bench_common import bench_folder_last
+from bench_common import (
+    ROTATE_DEGREES,
+    SHEAR_DEGREES,
+    SHIFT_FRACTION,
+    ZOOM_FRACTION,
+    albumentations_seed_chain,
+    bench_folder_last,
+    two_sorts,
+)
 
-ROTATE_DEGREES = 40.0
-SHIFT_FRACTION = 0.2
-SHEAR_DEGREES = 0.2  # Keras reads shear_range in degrees, so the seed's 0.2 is 0.2 degrees.
-ZOOM_FRACTION = 0.2
 BENCH_SEED = 0
 STREAM_BATCH = 512  # the training-loop iterator's batch; it shuffles and gathers per batch
 
@@ -89,29 +93,10 @@ def make_images(case: Case) -> np.ndarray:
 
 
 def albumentations_runner(images: np.ndarray) -> tuple[str, Callable[[], object]] | None:
-    try:
-        import albumentations as A
-        import cv2
-    except ImportError as error:
-        print(f"albumentations not measured: {error}", file=sys.stderr)
+    chain = albumentations_seed_chain(BENCH_SEED)
+    if chain is None:
         return None
-    compose = A.Compose(
-        [
-            A.Affine(
-                rotate=(-ROTATE_DEGREES, ROTATE_DEGREES),
-                translate_percent=(-SHIFT_FRACTION, SHIFT_FRACTION),
-                shear=(-SHEAR_DEGREES, SHEAR_DEGREES),
-                scale=(1 - ZOOM_FRACTION, 1 + ZOOM_FRACTION),
-                interpolation=cv2.INTER_NEAREST,
-                border_mode=cv2.BORDER_REPLICATE,
-                p=1.0,
-            ),
-            A.HorizontalFlip(p=0.5),
-        ],
-        seed=BENCH_SEED,
-    )
-    cv2.setNumThreads(1)
-    version = importlib.metadata.version("albumentations")
+    compose, version = chain
     return f"albumentations {version}", lambda: [compose(image=image)["image"] for image in images]
 
 
@@ -229,19 +214,7 @@ def machine_thread_scaling(repeats: int) -> float:
     A control for the thread rows: on a machine whose second core is busy elsewhere this is
     well under 2, and no thread count can do better than it.
     """
-    values = np.random.default_rng(BENCH_SEED).random(2_000_000)
-
-    def serial() -> None:
-        np.sort(values)
-        np.sort(values)
-
-    def parallel() -> None:
-        workers = [threading.Thread(target=np.sort, args=(values,)) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-
+    serial, parallel = two_sorts(np.random.default_rng(BENCH_SEED).random(2_000_000))
     one, two = best_seconds([serial, parallel], repeats)
     return one / two
 
@@ -273,6 +246,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small batches, for a smoke run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (best kept)")
     parser.add_argument("--skip-keras", action="store_true", help="do not time Keras")
+    parser.add_argument(
+        "--photometric", action="store_true",
+        help="also the photometric rows (color_jitter, gaussian_blur, TrivialAugment chain)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     cases = QUICK_CASES if args.quick else FULL_CASES
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, best of {args.repeats} runs")
@@ -280,6 +257,10 @@ def main(argv: list[str] | None = None) -> None:
     control = machine_thread_scaling(args.repeats)
     print_table(rows)
     print_targets(rows, cases, control)
+    if args.photometric:
+        import photometric
+
+        photometric.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":

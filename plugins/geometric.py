@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from augcore.hookspecs import hookimpl
-from augcore.seeding import Draws
+from augcore.seeding import Draws, OneDraws
 from augcore.transform import (
+    AffineRows,
     GeometricTransform,
     ImageShape,
     Param,
     Params,
+    Values,
     about_centre,
+    about_centre_one,
     identity_matrices,
 )
 
@@ -40,6 +43,9 @@ class Rotate(GeometricTransform):
     def sample(self, draws: Draws, shape: ImageShape) -> Params:
         return {"degrees": draws.uniform(0, *self.options["degrees"])}
 
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        return {"degrees": draws.uniform_value(0, *self.options["degrees"])}
+
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         radians = np.deg2rad(params["degrees"])
         cos, sin = np.cos(radians), np.sin(radians)
@@ -47,6 +53,11 @@ class Rotate(GeometricTransform):
         linear[:, 0, 0], linear[:, 0, 1] = cos, sin
         linear[:, 1, 0], linear[:, 1, 1] = -sin, cos
         return about_centre(linear, shape)
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        radians = np.deg2rad(values["degrees"])
+        cos, sin = float(np.cos(radians)), float(np.sin(radians))
+        return about_centre_one(cos, sin, -sin, cos, shape)
 
 
 class Shift(GeometricTransform):
@@ -73,11 +84,21 @@ class Shift(GeometricTransform):
             x, y = x * shape[1], y * shape[0]
         return {"x_pixels": x, "y_pixels": y}
 
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        x = draws.uniform_value(0, *self.options["x"])
+        y = draws.uniform_value(1, *self.options["y"])
+        if self.options["unit"] == "fraction":
+            x, y = x * shape[1], y * shape[0]
+        return {"x_pixels": x, "y_pixels": y}
+
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         out = identity_matrices(n)
         out[:, 0, 2] = -params["y_pixels"]
         out[:, 1, 2] = -params["x_pixels"]
         return out
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        return (1.0, 0.0, -values["y_pixels"], 0.0, 1.0, -values["x_pixels"])
 
 
 class Shear(GeometricTransform):
@@ -102,12 +123,19 @@ class Shear(GeometricTransform):
     def sample(self, draws: Draws, shape: ImageShape) -> Params:
         return {"degrees": draws.uniform(0, *self.options["degrees"])}
 
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        return {"degrees": draws.uniform_value(0, *self.options["degrees"])}
+
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         tangent = np.tan(np.deg2rad(params["degrees"]))
         linear = np.zeros((n, 2, 2))
         linear[:, 0, 0] = linear[:, 1, 1] = 1.0
         linear[:, 1, 0] = tangent
         return about_centre(linear, shape)
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        tangent = float(np.tan(np.deg2rad(values["degrees"])))
+        return about_centre_one(1.0, 0.0, tangent, 1.0, shape)
 
 
 class Zoom(GeometricTransform):
@@ -139,11 +167,19 @@ class Zoom(GeometricTransform):
         x = draws.uniform(1, *self.options["factor"]) if self.options["per_axis"] else y
         return {"y": y, "x": x}
 
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        y = draws.uniform_value(0, *self.options["factor"])
+        x = draws.uniform_value(1, *self.options["factor"]) if self.options["per_axis"] else y
+        return {"y": y, "x": x}
+
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         linear = np.zeros((n, 2, 2))
         linear[:, 0, 0] = 1.0 / params["y"]
         linear[:, 1, 1] = 1.0 / params["x"]
         return about_centre(linear, shape)
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        return about_centre_one(1.0 / values["y"], 0.0, 0.0, 1.0 / values["x"], shape)
 
 
 class FlipHorizontal(GeometricTransform):
@@ -154,6 +190,12 @@ class FlipHorizontal(GeometricTransform):
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         return _flip(n, axis=1, length=shape[1])
 
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        return {}
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        return (1.0, 0.0, 0.0, 0.0, -1.0, float(shape[1] - 1))
+
 
 class FlipVertical(GeometricTransform):
     """Mirror top-bottom, exactly ``np.flip(image, axis=0)``."""
@@ -162,6 +204,12 @@ class FlipVertical(GeometricTransform):
 
     def matrices(self, n: int, params: Params, shape: ImageShape) -> np.ndarray:
         return _flip(n, axis=0, length=shape[0])
+
+    def sample_one(self, draws: OneDraws, shape: ImageShape) -> Values:
+        return {}
+
+    def affine_one(self, values: Values, shape: ImageShape) -> AffineRows:
+        return (-1.0, 0.0, float(shape[0] - 1), 0.0, 1.0, 0.0)
 
 
 def _flip(n: int, axis: int, length: int) -> np.ndarray:

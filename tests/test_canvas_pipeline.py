@@ -230,3 +230,42 @@ def test_output_shape_says_the_size_before_augmenting() -> None:
     out, _ = pipeline.augment(WIDE[0], seed=0, key="x")
     assert pipeline.output_shape(WIDE[0].shape) == out.shape == (10, 15, 3)
     assert augcore.Pipeline([Rotate()]).output_shape((5, 7)) == (5, 7)
+
+
+def test_a_run_reaching_beyond_a_perspective_horizon_is_warped_in_two_stages() -> None:
+    """A strong perspective then a rotation: the rotation's corners pull from beyond the
+    perspective's horizon (w <= 0), where one fused map means nothing. That output is warped
+    as the steps would be one by one at the cut: the perspective onto its canvas, then the
+    rotation, so those samples take the fill; single == batch and replay follow."""
+    from augcore.transform import compose
+
+    class Tilt(augcore.GeometricTransform):
+        """A fixed perspective whose horizon lies just below the canvas."""
+
+        name = "tilt"
+
+        def matrices(self, n, params, shape):
+            out = np.tile(np.eye(3), (n, 1, 1))
+            out[:, 2, 0] = -1.0 / shape[0]  # w = 1 - r / H: positive on the canvas, 0 past it
+            return out
+
+    image = RNG.integers(1, 256, (40, 40, 3), dtype=np.uint8)
+    pipeline = augcore.Pipeline([Tilt(), Rotate(degrees=[30, 30])], fill_mode="constant", cval=0)
+    out, record = pipeline.augment(image, seed=0, key="x")
+    assert record.fused[0]["stages"] == 2 and "reduce" not in record.fused[0]
+    tilt = Tilt().matrices(1, {}, image.shape)[0]
+    turn = Rotate(degrees=[30, 30]).matrices(1, {"degrees": np.array([30.0])}, image.shape)[0]
+    middle = augcore.warp_perspective(image, tilt, fill_mode="constant")
+    expected = augcore.warp_affine(middle, turn, fill_mode="constant")
+    np.testing.assert_array_equal(out, expected)
+    fused = compose(tilt[None], turn[None])[0]
+    np.testing.assert_allclose(record.fused[0]["matrix"], fused, rtol=0, atol=1e-12)
+    batch, records = pipeline.augment_batch(np.stack([image, image]), seed=0, keys=["x", "y"])
+    np.testing.assert_array_equal(batch[0], out)
+    assert records[0].to_dict() == record.to_dict()
+    restored = json.loads(json.dumps(record.to_dict()))
+    np.testing.assert_array_equal(pipeline.apply_record(image, restored), out)
+    tampered = record.to_dict()
+    del tampered["fused"][0]["stages"]
+    with pytest.raises(augcore.ManifestError, match="stage"):
+        pipeline.apply_record(image, tampered)

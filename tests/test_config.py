@@ -179,7 +179,7 @@ def test_python_built_pipeline_round_trips(manager) -> None:
         ({"steps": {"transform": "rotate"}}, ["'steps' must be a list"]),
         (
             {"steps": [{"transform": ["rotate"]}]},
-            ["steps[0]", "unknown transform ['rotate']", "available: affine, brightness"],
+            ["steps[0]", "unknown transform ['rotate']", "available: affine, autocontrast"],
         ),
         (
             {"steps": [{"one_of": [{"transform": "rotate"}], "weights": 3}]},

@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import threading
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from test_imageio import png_header_only
 
 import augcore
 from augcore.errors import InputImageError, OutputConflictError, UnsafePathError
-from augcore.job.execute import HELD_BATCHES, JobSpec, Task, Worker, run_in_order
+from augcore.job.execute import HELD_BATCHES, JobSpec, Task, ThisProcess, Worker, run_in_order
 from augcore.job.local import LocalPool, fork_is_safe, modules_of
 from augcore.manifest import read_manifest
 
@@ -557,3 +558,26 @@ def test_an_output_appears_under_its_final_name_only_by_the_rename_and_is_record
     assert len(renames) == 5
     recorded = [entry["path"] for entry in read_manifest(out / "manifest.jsonl").entries]
     assert sorted(recorded) == sorted(renames[1:])
+
+
+def test_this_process_executor_runs_a_batch_as_the_worker_does(tmp_path):
+    data = make_tree(tmp_path / "data", ("a.png", "b.png"))
+    paths = sorted(data.iterdir())
+    batch = tuple(Task(str(path), path.name, ((0, f"{path.stem}__k0.png"),)) for path in paths)
+    executor = ThisProcess(default_spec(tmp_path / "here"))
+    with executor:
+        assert (executor.processes, executor.ready()) == (0, False)
+        future = executor.submit(batch)
+    expected = Worker(default_spec(tmp_path / "worker"))(batch)
+    assert future.done() and not future.cancel() and not future.cancelled()
+    assert [r.written for r in future.result()] == [r.written for r in expected]
+    assert snapshot(tmp_path / "here") == snapshot(tmp_path / "worker")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_uses_no_deprecated_api(tmp_path, jobs):
+    data = make_tree(tmp_path / "data", [f"f{i:02d}.png" for i in range(20)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        summary = augcore.run([data], tmp_path / "out", per_image=2, seed=0, jobs=jobs)
+    assert summary.written == 40

@@ -21,7 +21,8 @@ import pytest
 from PIL import Image
 
 GUIDE = Path(__file__).parents[1] / "docs" / "migrating-from-keras.md"
-FENCE = re.compile(r"^( *)```(\w+)\n(.*?)^\1```$", re.MULTILINE | re.DOTALL)
+# The language, then anything else on the fence line (tests/test_docs.py's "no-run: why").
+FENCE = re.compile(r"^( *)```(\w+)[^\n]*\n(.*?)^\1```$", re.MULTILINE | re.DOTALL)
 BLOCKS = [
     (language, textwrap.dedent(body)) for _, language, body in FENCE.findall(GUIDE.read_text())
 ]

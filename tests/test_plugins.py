@@ -19,6 +19,12 @@ BUILTINS = {
     "rotate", "shift", "shear", "zoom", "flip_horizontal", "flip_vertical",
     "crop", "random_resized_crop", "resize", "pad", "perspective", "affine",
     "brightness", "contrast", "channel_shift", "gaussian_noise", "grayscale",
+    "color_jitter", "hue", "saturation", "gamma",
+    "posterize", "solarize", "equalize", "autocontrast", "invert",
+    "gaussian_blur", "sharpness", "jpeg_quality", "erase", "identity",
+    "policy_shear_x", "policy_shear_y", "policy_translate_x", "policy_translate_y",
+    "policy_rotate", "policy_brightness", "policy_color", "policy_contrast", "policy_sharpness",
+    "policy_posterize", "policy_solarize",
 }  # fmt: skip
 
 
@@ -170,7 +176,7 @@ class _Module:
 class Solarize(augcore.PixelTransform):
     """Invert values above a threshold."""
 
-    name = "solarize"
+    name = "embedded_solarize"
     params = (augcore.Param("threshold", 128, "int", "uint8 levels", "inversion threshold",
                             minimum=0, maximum=255),)  # fmt: skip
 
@@ -182,13 +188,14 @@ def test_explicit_registration_is_per_manager() -> None:
     first = augcore.PluginManager(autoload=False)
     second = augcore.PluginManager(autoload=False)
     first.register(_Module(Solarize), name="embedder")
-    assert "solarize" in first and "solarize" not in second
-    assert first.info("solarize").origin.describe() == "plugin 'embedder' (registered directly)"
-    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "solarize"}]}, first)
+    assert "embedded_solarize" in first and "embedded_solarize" not in second
+    origin = first.info("embedded_solarize").origin
+    assert origin.describe() == "plugin 'embedder' (registered directly)"
+    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "embedded_solarize"}]}, first)
     out, _ = pipeline.augment(np.array([[10, 200]], np.uint8), seed=0, key="s")
     np.testing.assert_array_equal(out, [[10, 55]])
-    with pytest.raises(augcore.ConfigError, match="unknown transform 'solarize'"):
-        augcore.Pipeline.from_config({"steps": [{"transform": "solarize"}]}, second)
+    with pytest.raises(augcore.ConfigError, match="unknown transform 'embedded_solarize'"):
+        augcore.Pipeline.from_config({"steps": [{"transform": "embedded_solarize"}]}, second)
 
 
 def _transform(name: str = "ok", base: type = augcore.PixelTransform, **attributes) -> type:

@@ -52,8 +52,8 @@ def test_cutout_erases_exactly_the_recorded_box_and_replays(manager) -> None:
         np.testing.assert_array_equal(pipeline.apply_record(image, restored), out)
 
 
-def test_invert_is_the_negative(manager) -> None:
-    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "invert"}]}, manager)
+def test_negative_is_the_negative(manager) -> None:
+    pipeline = augcore.Pipeline.from_config({"steps": [{"transform": "negative"}]}, manager)
     image = np.arange(12, dtype=np.uint8).reshape(3, 4)
     np.testing.assert_array_equal(pipeline.augment(image, seed=0, key="i")[0], 255 - image)
     floats = np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)
@@ -76,11 +76,11 @@ def test_the_guide_example_is_the_example_package(manager) -> None:
     exec(compile(code, "docs/plugins.md", "exec"), module.__dict__)
     from_guide = augcore.PluginManager(autoload=False, builtins=False)
     from_guide.register(module, name="guide")
-    assert {info.name for info in from_guide.transforms()} == {"cutout", "invert"}
+    assert {info.name for info in from_guide.transforms()} == {"cutout", "negative"}
     config = {
         "steps": [
             {"transform": "cutout", "size": [0.1, 0.6], "fill": 3},
-            {"transform": "invert", "p": 0.5},
+            {"transform": "negative", "p": 0.5},
         ]
     }
     image = np.random.default_rng(3).integers(0, 256, (17, 23, 3), dtype=np.uint8)

@@ -52,8 +52,9 @@ def baseline_kernel(tmp_path_factory):
     """The warp kernel built from the package's own sources with setup.py's portable flags."""
     build_dir = tmp_path_factory.mktemp("baseline_kernel")
     package_dir = Path(augcore.__file__).parent
-    for name in ("_warp.pyx", "_warp_simd.h"):
-        shutil.copy(package_dir / name, build_dir / name)
+    for path in [*package_dir.glob("_warp*.pyx"), *package_dir.glob("_warp*.pxi")]:
+        shutil.copy(path, build_dir / path.name)
+    shutil.copy(package_dir / "_warp_simd.h", build_dir / "_warp_simd.h")
     (build_dir / "build_baseline.py").write_text(BUILD_SCRIPT.format(setup_py=str(SETUP_PY)))
     subprocess.run(
         [sys.executable, "build_baseline.py"], cwd=build_dir, check=True, capture_output=True

@@ -145,3 +145,13 @@ def test_reduce_factors_of_a_projective_map_take_the_least_shrink_over_the_canva
     assert augcore.reduce.reduce_factors(matrix, (8, 8)) == (int(4 / (1 + 7 / 40) ** 2), 2)
     with pytest.raises(augcore.MatrixError, match="folds"):
         augcore.reduce.reduce_factors(np.diag([1.0, 1.0, -1.0]), (4, 4))
+
+
+def test_reduced_pull_map_of_a_stack_equals_each_one():
+    rng = np.random.default_rng(12)
+    stack = rng.normal(size=(5, 3, 3))
+    stack[:, 2] = [0.001, -0.002, 1.0]
+    together = reduced_pull_map(stack, (3, 2))
+    for one, matrix in zip(together, stack, strict=True):
+        np.testing.assert_array_equal(one, reduced_pull_map(matrix, (3, 2)))
+    np.testing.assert_array_equal(reduced_pull_map(stack[:, :2], 2)[:, 2], [[0, 0, 1]] * 5)

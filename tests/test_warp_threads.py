@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -96,3 +96,29 @@ def test_a_process_pool_is_refused_before_any_work():
             )
     finally:
         pool.shutdown()
+
+
+def test_a_call_from_inside_the_executors_only_worker_cannot_deadlock():
+    """The worker is busy running this very call: the caller takes its range back."""
+    rng = np.random.default_rng(9)
+    images, matrices = batch_and_matrices(rng, 6, 16, False)
+    expected = augcore.warp_affine_batch(images, matrices)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        inner = pool.submit(
+            lambda: augcore.warp_affine_batch(images, matrices, threads=2, executor=pool)
+        )
+        np.testing.assert_array_equal(inner.result(timeout=60), expected)
+
+
+def test_a_failing_range_raises():
+    class FailingExecutor(Executor):
+        """Its jobs have already failed when submit returns."""
+
+        def submit(self, fn, /, *args, **kwargs):
+            future = Future()
+            future.set_exception(RuntimeError("worker failed"))
+            return future
+
+    images, matrices = batch_and_matrices(np.random.default_rng(1), 4, 8, False)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        augcore.warp_affine_batch(images, matrices, threads=2, executor=FailingExecutor())

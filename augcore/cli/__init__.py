@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "augcore.cli.job",  # run, plan
     "augcore.cli.audit",  # report, replay
     "augcore.cli.plugins",  # plugins
+    "augcore.cli.preview",  # preview
 )
 
 

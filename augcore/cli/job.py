@@ -74,7 +74,9 @@ def _job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples", action="store_true", help="include the sample images shipped with augcore"
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder, or an fsspec URL (s3://...)"
+    )
     parser.add_argument(
         "--per-image", required=True, type=int, metavar="K", help="variants written per input"
     )
@@ -125,7 +127,13 @@ def _run(args: argparse.Namespace) -> int:
 
     quiet = True if args.quiet else None  # None: a progress bar only on a terminal
     summary = run(
-        **_shared(args), jobs=args.jobs, on_error=args.on_error, quiet=quiet, verify=args.verify
+        **_shared(args),
+        jobs=args.jobs,
+        on_error=args.on_error,
+        quiet=quiet,
+        verify=args.verify,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     for note in summary.notes:
         print(f"augcore: note: {note}", file=sys.stderr)
@@ -154,6 +162,19 @@ def register(subparsers: Any) -> None:
     _job_arguments(run_parser)
     run_parser.add_argument(
         "--jobs", type=int, metavar="J", help="worker processes (default: the CPU count)"
+    )
+    run_parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where batches run: local processes (default) or a Dask cluster "
+        '(pip install "augcore[dask]"); outputs are the same either way',
+    )
+    run_parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the scheduler's address, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster of --jobs worker processes)",
     )
     run_parser.add_argument(
         "--on-error",

@@ -21,24 +21,30 @@ import pickle
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
-from augcore.errors import InputImageError, WorkerLostError
-from augcore.job.execute import JobSpec, Worker, batches, run_in_order
-from augcore.job.folder import clear_for_new_run, exclusive, inspect_folder, sweep_temporaries
+from augcore.errors import ExecutorError, InputImageError, WorkerLostError
+from augcore.job.dask import DaskExecutor, dask_client, default_workers
+from augcore.job.execute import Executor, JobSpec, ThisProcess, Worker, batches, run_in_order
+from augcore.job.folder import clear_for_new_run, exclusive, sweep_temporaries
 from augcore.job.labels import check_label_options, write_coco
-from augcore.job.local import LocalPool
-from augcore.job.options import PathLike, as_sources, check_job_options, parse_size
-from augcore.job.plan import Prepared, Request, SkippedInput, pending, prepare
+from augcore.job.options import (
+    PathLike,
+    as_sources,
+    check_executor,
+    check_job_options,
+    in_process_only,
+    parse_size,
+)
+from augcore.job.plan import Prepared, Request, SkippedInput, inspect_out, pending, prepare
+from augcore.job.remote import RemoteManifestWriter, clear_remote
 from augcore.job.write import Recorder
 from augcore.manifest import MANIFEST_NAME, ManifestWriter, read_manifest
 from augcore.safefile import fault_point
 from augcore.sources import SourceItem
+from augcore.storage import RemoteFolder
 
 __all__ = ["Plan", "RunSummary", "SkippedInput", "parse_size", "plan", "run"]
 
@@ -47,9 +53,10 @@ MIN_INPUTS_PER_WORKER = 8
 
 @dataclass
 class RunSummary:
-    """What a run did. ``complete`` is False when inputs were skipped."""
+    """What a run did. ``complete`` is False when inputs were skipped. ``out`` is the output
+    folder's ``Path``, or its URL for an fsspec output."""
 
-    out: Path
+    out: Path | str
     inputs: int
     per_image: int
     written: int
@@ -63,7 +70,9 @@ class RunSummary:
         return self.written + self.already_there
 
     @property
-    def manifest(self) -> Path:
+    def manifest(self) -> Path | str:
+        if isinstance(self.out, str):
+            return f"{self.out}/{MANIFEST_NAME}"
         return self.out / MANIFEST_NAME
 
     @property
@@ -82,7 +91,7 @@ class RunSummary:
 class Plan:
     """What ``run`` with the same arguments would do; nothing is written to make it."""
 
-    out: Path
+    out: Path | str
     per_image: int
     inputs: list[SourceItem]
     skipped: list[SkippedInput]
@@ -106,6 +115,10 @@ class Plan:
         return "\n".join(lines)
 
 
+def _location(out: Path | RemoteFolder) -> Path | str:
+    return out.url if isinstance(out, RemoteFolder) else out
+
+
 def plan(
     sources: PathLike | Sequence[PathLike] = (),
     out: PathLike = "augmented",
@@ -119,6 +132,7 @@ def plan(
     from_list: PathLike | None = None,
     samples: bool = False,
     max_pixels: int | None = None,
+    storage_options: dict[str, Any] | None = None,
     examples: int = 5,
     annotations: PathLike | None = None,
     annotation_format: str | None = None,
@@ -130,7 +144,7 @@ def plan(
 
     Args:
         sources, out, per_image, seed, config, size, format, overwrite, from_list, samples,
-            max_pixels, annotations, annotation_format: as for ``run``.
+            max_pixels, storage_options, annotations, annotation_format: as for ``run``.
         examples: how many (source, output name) pairs to show.
 
     Returns:
@@ -158,7 +172,7 @@ def plan(
         for index, name in enumerate(prepared.planned[:examples])
     ]
     return Plan(
-        out=prepared.out,
+        out=_location(prepared.out),
         per_image=per_image,
         inputs=prepared.items,
         skipped=prepared.skipped,
@@ -188,6 +202,9 @@ def run(
     annotations: PathLike | None = None,
     annotation_format: str | None = None,
     verify: bool = False,
+    executor: str = "local",
+    scheduler: Any = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Write exactly ``per_image`` variants of every readable input into ``out``.
 
@@ -217,6 +234,11 @@ def run(
             written in the same format (docs/targets.md).
         verify: on a resume, also check each recorded output's sha256 (not only that it is a
             non-empty file) and write again any that differs.
+        executor: "local" (processes on this machine) or "dask" (a Dask distributed cluster;
+            ``pip install "augcore[dask]"``); outputs and manifest are the same either way.
+        scheduler: with "dask": a scheduler address (``"tcp://host:8786"``) or a
+            ``distributed.Client``; None starts a local cluster of ``jobs`` processes.
+        storage_options: fsspec options (credentials, endpoint...) for URL sources and ``out``.
 
     Returns:
         A ``RunSummary``: inputs, outputs written and already there, skipped inputs, seconds.
@@ -231,6 +253,9 @@ def run(
             written is recorded and the same call resumes.
         UnsafePathError: an output would land outside ``out``.
         ConfigError: the chain config is invalid.
+        ExecutorError: Dask is not installed, or a batch kept killing its workers.
+        SchedulerUnreachableError: the scheduler cannot be reached (nothing is written).
+        StorageError: a URL's filesystem is missing, unknown, or has no atomic puts.
 
     Example:
         >>> summary = augcore.run(["photos/"], "augmented", per_image=3, seed=0)  # doctest: +SKIP
@@ -240,18 +265,28 @@ def run(
     """
     started = time.perf_counter()
     check_job_options(per_image, seed, format, on_error, jobs, max_pixels)
-    check_label_options(annotations, annotation_format)
     sources = as_sources(sources)
+    check_executor(executor, scheduler, out, sources, annotations)
+    check_label_options(annotations, annotation_format)
     request = Request.of(locals())
     prepared = prepare(request, on_error=on_error, planning=False, verify=verify)
-    fault_point("mkdir")
-    prepared.out.mkdir(parents=True, exist_ok=True)
-    with exclusive(prepared.out):
+    folder = prepared.out
+    with contextlib.ExitStack() as stack:
+        # The cluster first: a scheduler that cannot be reached leaves nothing written.
+        client = None
+        if executor == "dask":
+            client = stack.enter_context(dask_client(scheduler, default_workers(jobs)))
+        if isinstance(folder, RemoteFolder):
+            stack.enter_context(folder.lock())
+        else:
+            fault_point("mkdir")
+            folder.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(exclusive(folder))
         # Another run may have finished in this folder since the checks: look again.
-        prepared.state = inspect_folder(
-            prepared.out, prepared.header, prepared.planned, overwrite, verify
+        prepared.state = inspect_out(
+            folder, prepared.header, prepared.planned, overwrite, verify
         )
-        return _write_outputs(prepared, request, jobs, on_error, quiet, started)
+        return _write_outputs(prepared, request, jobs, on_error, quiet, started, client)
 
 
 def _write_outputs(
@@ -261,19 +296,33 @@ def _write_outputs(
     on_error: str,
     quiet: bool | None,
     started: float,
+    client: Any,
 ) -> RunSummary:
-    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise."""
+    """The part of ``run`` that writes: clear, sweep, augment in workers, record, summarise.
+
+    ``client`` is the Dask client of an ``executor="dask"`` run, else None (the local pool).
+    """
     out, per_image = prepared.out, request.per_image
-    clear_for_new_run(out, prepared.state)
-    sweep_temporaries(out)
+    if isinstance(out, RemoteFolder):
+        clear_remote(out, prepared.state)  # an object store has no temporaries to sweep
+        manifest_writer: Any = RemoteManifestWriter(out, prepared.header)
+        out_name = out.url
+    else:
+        clear_for_new_run(out, prepared.state)
+        sweep_temporaries(out)
+        # The header is placed, not synced: the Recorder's first sync makes it durable.
+        manifest_writer = ManifestWriter(out / MANIFEST_NAME, prepared.header, sync_header=False)
+        out_name = str(out.resolve())
     recorded = prepared.state.recorded
+    storage = request.storage_options
     spec = JobSpec(
         pipeline=pickle.dumps(prepared.pipeline),
         seed=request.seed,
         per_image=per_image,
         size=prepared.size,
-        out=str(out.resolve()),
+        out=out_name,
         max_pixels=request.max_pixels,
+        storage=pickle.dumps(storage) if storage else b"",
         labels=None if prepared.labels is None else prepared.labels.spec,
     )
     tasks, already_there = pending(prepared, per_image)
@@ -284,22 +333,28 @@ def _write_outputs(
     show = not quiet if quiet is not None else bool(sys.stderr and sys.stderr.isatty())
     # A worker costs a process start; small runs use fewer (outputs are the same).
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks) // MIN_INPUTS_PER_WORKER))
+    if in_process_only(request.out, request.sources):
+        workers = 1
+    executor: Executor = (
+        _executor(spec, workers - 1) if client is None else DaskExecutor(client, spec)
+    )
     with (
-        LocalPool(spec, workers - 1) as pool,  # first: it may fork, before tqdm starts a thread
-        ManifestWriter(out / MANIFEST_NAME, prepared.header, sync_header=False) as manifest,
+        executor as pool,  # first: it may fork, before tqdm starts a thread
+        manifest_writer as manifest,
         # No tqdm at all unless shown: even a disabled one starts a monitor thread that
         # outlives the run, and a later run in this process could then not fork its workers.
-        (
-            tqdm(total=sum(len(task.outputs) for task in tasks), unit="img", desc="augcore")
-            if show
-            else contextlib.nullcontext()
-        ) as progress,
+        _progress(sum(len(task.outputs) for task in tasks), show) as progress,
     ):
         worker = Worker(spec, prepared.pipeline)
-        recorder = Recorder(spec.out, manifest)
+        # An object store's put is durable when it returns; a cluster's workers sync their
+        # own files (augcore.job.dask); this process syncs what it and its pool wrote.
+        recorder = Recorder(
+            spec.out, manifest, local=isinstance(out, Path), files_synced=client is not None
+        )
+        processes = workers if client is None else pool.processes
         try:
             for results in run_in_order(
-                worker, batches(tasks, workers), pool, lambda: bool(failure)
+                worker, batches(tasks, processes), pool, lambda: bool(failure)
             ):
                 for result in results:
                     recorder.add(result.written, recorded)
@@ -311,27 +366,31 @@ def _write_outputs(
                         unreadable += 1
                         if on_error == "stop" and not failure:
                             failure.append(result.error)
-        except BrokenProcessPool:
-            recorder.flush()
+        except (WorkerLostError, ExecutorError) as exc:
+            recorder.flush()  # what finished is recorded, so the rerun resumes after it
+            if isinstance(exc, ExecutorError):
+                raise
             raise WorkerLostError(
                 f"a worker process died while augmenting (killed by the system, e.g. when "
                 f"memory ran out, or by a signal); the {already_there + written} outputs "
-                f"finished so far are kept and recorded in {out / MANIFEST_NAME}; rerun the "
+                f"finished so far are kept and recorded in {manifest_writer.path}; rerun the "
                 "same command to resume (with fewer --jobs or a smaller --size if memory ran "
                 "out)"
             ) from None
         recorder.flush()
+    if client is not None and isinstance(out, Path):
+        sweep_temporaries(out)  # what workers lost mid-write left (their batches were rerun)
     if failure:
         raise InputImageError(
             f"{failure[0]}\nstopped at this input; the {already_there + written} outputs "
-            f"written so far are kept and recorded in {out / MANIFEST_NAME}; fix or remove "
+            f"written so far are kept and recorded in {manifest_writer.path}; fix or remove "
             "the input and rerun to resume, or pass --on-error skip"
         )
     labels = prepared.labels
     if labels is not None and labels.coco is not None:
         write_coco(out, labels.coco, read_manifest(out / MANIFEST_NAME))
     return RunSummary(
-        out=out,
+        out=_location(out),
         inputs=len(prepared.items) - unreadable,
         per_image=per_image,
         written=written,
@@ -340,3 +399,21 @@ def _write_outputs(
         seconds=time.perf_counter() - started,
         notes=prepared.notes,
     )
+
+
+def _executor(spec: JobSpec, processes: int) -> Executor:
+    """Worker processes for the run; none (and no multiprocessing import) for one process."""
+    if not processes:
+        return ThisProcess(spec)
+    from augcore.job.local import LocalPool
+
+    return LocalPool(spec, processes)
+
+
+def _progress(total: int, show: bool) -> Any:
+    """A progress bar over ``total`` outputs, or None (tqdm imported only when one is shown)."""
+    if not show:
+        return contextlib.nullcontext()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="img", desc="augcore")

@@ -12,8 +12,9 @@ Rules every executor keeps (so that outputs never depend on where a batch ran):
 - running a batch twice (a retry after a lost worker) writes the same bytes again;
 - results come back as ``TaskResult``s: the parent alone appends manifest lines.
 
-The local process pool is in augcore.job.local; another executor is one more module with the
-same four members (``processes``, ``ready``, ``submit`` and the context manager).
+The local process pool is in augcore.job.local, the Dask executor in augcore.job.dask; another
+executor is one more module with the same members (``processes``, ``parent_works``,
+``ready``, ``submit`` and the context manager).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,11 +34,11 @@ from augcore.annotations import ImageLabels
 from augcore.errors import AnnotationError, AugcoreError, InputImageError, ManifestError
 from augcore.imageio import encode_image, read_image
 from augcore.job.labels import LabelSpec, follow_record, read_labels, write_labels
-from augcore.job.write import output_entry, write_output
+from augcore.job.write import output_entry, output_writer
 
 IN_FLIGHT_PER_WORKER = 2
 BATCHES_PER_PROCESS = 4  # at least, when there are enough inputs
-BATCH_INPUTS = 16  # inputs per worker call: amortises the pipeline's per-call cost
+BATCH_INPUTS = 64  # inputs per worker call: amortises the pipeline's per-call cost (16: 3x)
 HELD_BATCHES = 16  # batches in flight or finished and waiting for an older one, at most
 BATCH_VALUES = 1 << 22  # at most this many input values are augmented at once (bounds memory)
 
@@ -53,6 +53,7 @@ class JobSpec:
     size: tuple[int, int] | None
     out: str
     max_pixels: int | None
+    storage: bytes = b""  # pickled fsspec storage_options for URL sources and outputs
     labels: LabelSpec | None = None  # a labelled run (augcore.job.labels)
 
 
@@ -96,9 +97,12 @@ class Executor(Protocol):
 
     ``processes`` is how many batches it runs at once (0: none, this process does all the
     work); ``ready()`` is False while it is still starting (this process works meanwhile).
+    ``parent_works`` says whether this process augments batches too (the local pool: yes; a
+    cluster, whose client may be a laptop far from the data: no).
     """
 
     processes: int
+    parent_works: bool
 
     def __enter__(self) -> Executor: ...
 
@@ -115,7 +119,8 @@ class Worker:
     def __init__(self, spec: JobSpec, pipeline: Any = None) -> None:
         self.spec = spec
         self.pipeline = pickle.loads(spec.pipeline) if pipeline is None else pipeline
-        self.folders: set[str] = set()  # output folders known to exist
+        self.storage_options: dict[str, Any] = pickle.loads(spec.storage) if spec.storage else {}
+        self.write = output_writer(spec.out, self.storage_options)
         self.labels: dict[str, ImageLabels] = {}  # this batch's labels, by input key
 
     def __call__(self, batch: Sequence[Task]) -> list[TaskResult]:
@@ -125,7 +130,12 @@ class Worker:
         spec = self.spec
         for result in results:
             try:
-                image = read_image(result.task.path, size=spec.size, max_pixels=spec.max_pixels)
+                image = read_image(
+                    result.task.path,
+                    size=spec.size,
+                    max_pixels=spec.max_pixels,
+                    storage_options=self.storage_options,
+                )
                 if spec.labels is not None:  # read and checked before any output is written
                     self.labels[result.task.key] = read_labels(
                         spec.labels,
@@ -180,7 +190,7 @@ class Worker:
                         "narrow the ranges in the config"
                     )
                     break
-                write_output(spec.out, rel, data, self.folders)
+                self.write(rel, data)
                 result.written.append((rel, line))
 
 
@@ -204,10 +214,50 @@ def batches(tasks: Sequence[Task], processes: int) -> Iterator[tuple[Task, ...]]
         yield tuple(tasks[start : start + size])
 
 
-def _done(results: list[TaskResult]) -> Future[list[TaskResult]]:
-    future: Future[list[TaskResult]] = Future()
-    future.set_result(results)
-    return future
+@dataclass
+class Finished:
+    """A batch already run: the ``BatchFuture`` of work done in this process.
+
+    (Not a ``concurrent.futures.Future``: importing that module costs a one-process run
+    ``logging`` and threading set-up for nothing.)
+    """
+
+    results: list[TaskResult]
+
+    def done(self) -> bool:
+        return True
+
+    def cancel(self) -> bool:
+        return False  # as for a finished Future: too late to cancel
+
+    def cancelled(self) -> bool:
+        return False
+
+    def result(self) -> list[TaskResult]:
+        return self.results
+
+
+class ThisProcess:
+    """The executor of a one-process run (``--jobs 1``): it has no other process, so
+    ``run_in_order`` never hands it a batch; ``submit`` would run one here."""
+
+    processes = 0
+    parent_works = True
+
+    def __init__(self, spec: JobSpec) -> None:
+        self.spec = spec
+
+    def __enter__(self) -> ThisProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def ready(self) -> bool:
+        return False
+
+    def submit(self, batch: Sequence[Task]) -> Finished:
+        return Finished(run_batch(self.spec, batch))
 
 
 def run_in_order(
@@ -234,7 +284,8 @@ def run_in_order(
                 executor.ready()
                 and not stopping()
                 and in_executor < IN_FLIGHT_PER_WORKER * executor.processes
-                and len(pending) < HELD_BATCHES
+                # a cluster larger than HELD_BATCHES / 2 processes still gets two batches each
+                and len(pending) < max(HELD_BATCHES, IN_FLIGHT_PER_WORKER * executor.processes)
             ):
                 batch = next(queued, None)
                 if batch is None:
@@ -242,13 +293,14 @@ def run_in_order(
                 pending.append((executor.submit(batch), True))
                 in_executor += 1
             if (
-                not stopping()
+                executor.parent_works
+                and not stopping()
                 and len(pending) < HELD_BATCHES
                 and not (pending and pending[0][0].done())
             ):
                 batch = next(queued, None)
                 if batch is not None:
-                    pending.append((_done(worker(batch)), False))
+                    pending.append((Finished(worker(batch)), False))
                     continue
             if not pending:
                 return

@@ -14,7 +14,7 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ def _label_paths(manifest: Manifest, out: Path) -> list[str]:
     return paths
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
 
@@ -104,38 +104,70 @@ def inspect_folder(
     again, to the same bytes.
     """
     manifest_path = out / MANIFEST_NAME
-    if os.path.lexists(manifest_path) and not _unfinished_header(manifest_path, header):
-        try:
-            manifest = read_manifest(manifest_path)
-        except ManifestError as exc:
-            if not overwrite:
-                raise OutputConflictError(
-                    f"{exc}; pass --overwrite (overwrite=True) to replace it, or use another --out"
-                ) from None
-            return FolderState(False, "unreadable manifest, will be replaced")
-        if manifest.header == header:
-            recorded = dict(zip(_recorded_paths(manifest, out), manifest.entries, strict=True))
-            present = {
-                rel
-                for rel in planned
-                if rel in recorded and _is_done(out / rel, recorded[rel], verify)
-            }
-            description = f"resume: {len(present)} of {len(planned)} outputs there"
-            return FolderState(True, description, set(recorded), present)
-        changed = ", ".join(_differences(manifest.header, header))
+    return decide(
+        str(out),
+        lambda: (
+            read_manifest(manifest_path)
+            if os.path.lexists(manifest_path) and not _unfinished_header(manifest_path, header)
+            else None
+        ),
+        header,
+        planned,
+        overwrite,
+        recorded_paths=lambda manifest: _recorded_paths(manifest, out),
+        exists=lambda rel: os.path.lexists(os.path.join(out, rel)),
+        done=lambda rel, entry: _is_done(out / rel, entry, verify),
+        stale_paths=lambda manifest: _recorded_paths(manifest, out) + _label_paths(manifest, out),
+    )
+
+
+def decide(
+    where: str,
+    read: Callable[[], Manifest | None],
+    header: dict[str, Any],
+    planned: Sequence[str],
+    overwrite: bool,
+    *,
+    recorded_paths: Callable[[Manifest], list[str]],
+    exists: Callable[[str], bool],
+    done: Callable[[str, dict[str, Any]], bool] | None = None,
+    stale_paths: Callable[[Manifest], list[str]] | None = None,
+) -> FolderState:
+    """``inspect_folder``'s decision for a folder anywhere (augcore.job.remote too): ``read``
+    gives its manifest (None: there is none), ``recorded_paths`` the paths a manifest lists
+    (one per entry), checked to stay inside, ``exists`` whether something is at an output's
+    name, ``done`` whether a recorded output (and its entry) is really finished (default:
+    ``exists``), and ``stale_paths`` what ``--overwrite`` deletes of another run (default:
+    its recorded paths)."""
+    try:
+        manifest = read()
+    except ManifestError as exc:
         if not overwrite:
             raise OutputConflictError(
-                f"{out} holds the output of a different run (differs in: {changed}); "
+                f"{exc}; pass --overwrite (overwrite=True) to replace it, or use another --out"
+            ) from None
+        return FolderState(False, "unreadable manifest, will be replaced")
+    if manifest is not None:
+        if manifest.header == header:
+            recorded = dict(zip(recorded_paths(manifest), manifest.entries, strict=True))
+            finished = done or (lambda rel, _: exists(rel))
+            present = {rel for rel in planned if rel in recorded and finished(rel, recorded[rel])}
+            description = f"resume: {len(present)} of {len(planned)} outputs there"
+            return FolderState(True, description, set(recorded), present)
+        changed = ", ".join(differences(manifest.header, header))
+        if not overwrite:
+            raise OutputConflictError(
+                f"{where} holds the output of a different run (differs in: {changed}); "
                 "rerun with the same arguments to resume, pass --overwrite (overwrite=True) to "
                 "replace that run's files, or choose another --out"
             )
-        stale = _recorded_paths(manifest, out) + _label_paths(manifest, out)
+        stale = (stale_paths or recorded_paths)(manifest)
         return FolderState(False, f"replacing an earlier run ({changed})", stale_paths=stale)
-    clashes = [rel for rel in planned if os.path.lexists(os.path.join(out, rel))]
+    clashes = [rel for rel in planned if exists(rel)]
     if clashes and not overwrite:
         raise OutputConflictError(
-            f"{out} already has {len(clashes)} of this run's output names but no manifest of it "
-            f"(e.g. {clashes[0]}); pass --overwrite (overwrite=True) or choose another --out"
+            f"{where} already has {len(clashes)} of this run's output names but no manifest of "
+            f"it (e.g. {clashes[0]}); pass --overwrite (overwrite=True) or choose another --out"
         )
     return FolderState(False, "new" if not clashes else f"overwriting {len(clashes)} files")
 

@@ -2,7 +2,9 @@
 
 Each process builds its worker once (pool initializer) from the run's ``JobSpec`` and ends when
 the process that started it ends. Processes are forked where that is safe, else started from a
-forkserver that preloads augcore and the modules the chain unpickles from.
+forkserver that preloads augcore and the modules the chain unpickles from. A process that dies
+(the OOM killer, a signal) breaks the pool: its batches end with WorkerLostError, which the run
+turns into a message saying how far it got.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import pickle
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from augcore.errors import WorkerLostError
 from augcore.job.execute import JobSpec, Task, TaskResult, run_batch, worker_for
 from augcore.safefile import become_worker
 
@@ -87,6 +91,8 @@ class LocalPool:
     when batches can go to the pool; the parent augments meanwhile.
     """
 
+    parent_works = True
+
     def __init__(self, spec: JobSpec, processes: int) -> None:
         self.spec = spec
         self.processes = processes
@@ -130,6 +136,32 @@ class LocalPool:
     def ready(self) -> bool:
         return self._ready.is_set()
 
-    def submit(self, batch: Sequence[Task]) -> Future[list[TaskResult]]:
+    def submit(self, batch: Sequence[Task]) -> _Batch:
         assert self._executor is not None
-        return self._executor.submit(run_batch, self.spec, batch)
+        try:
+            return _Batch(self._executor.submit(run_batch, self.spec, batch))
+        except BrokenProcessPool:
+            raise WorkerLostError("a worker process of the pool died") from None
+
+
+class _Batch:
+    """A pool future as ``run_in_order`` uses it, with a broken pool turned into
+    WorkerLostError."""
+
+    def __init__(self, future: Future[list[TaskResult]]) -> None:
+        self.future = future
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def cancel(self) -> bool:
+        return self.future.cancel()
+
+    def cancelled(self) -> bool:
+        return self.future.cancelled()
+
+    def result(self) -> list[TaskResult]:
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            raise WorkerLostError("a worker process of the pool died") from None

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 
 from augcore.errors import JobOptionError
 from augcore.imageio import OUTPUT_FORMATS, pixel_limit
+from augcore.storage import is_url, local_path, protocol_of
 from augcore.validation import is_integer
 
 PathLike = str | os.PathLike[str]
 ON_ERROR = ("stop", "skip")
+EXECUTORS = ("local", "dask")
 SEED_LIMIT = 2**64  # seeds are 64-bit (augcore.seeding)
 
 
@@ -98,3 +100,34 @@ def check_job_options(
         raise JobOptionError(f"jobs must be a positive integer, got {jobs!r}")
     if max_pixels is not None and (not is_integer(max_pixels) or max_pixels < 1):  # type: ignore[operator]
         raise JobOptionError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+
+
+def check_executor(
+    executor: object, scheduler: object, out: object, sources: object, annotations: object
+) -> None:
+    """Refuse an unknown executor, a scheduler without Dask, Dask with ``memory://``, and
+    annotations with an fsspec ``--out`` (label files are written to local folders only).
+
+    Raises:
+        JobOptionError: naming the option and what to do.
+    """
+    if executor not in EXECUTORS:
+        raise JobOptionError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise JobOptionError("a scheduler is used only with executor 'dask' (--executor dask)")
+    if annotations is not None and is_url(local_path(out)):
+        raise JobOptionError(
+            "annotations are written to a local --out folder only; write the run to a local "
+            "folder (or a shared file system) and copy it to the object store"
+        )
+    named = [out, *(sources if isinstance(sources, (list, tuple)) else [])]
+    if executor == "dask" and any(protocol_of(name) == "memory" for name in named):
+        raise JobOptionError(
+            "memory:// exists inside one process only, and Dask workers are other processes; "
+            "use --executor local with memory://, or a shared file system or object store"
+        )
+
+
+def in_process_only(out: PathLike, sources: Sequence[PathLike]) -> bool:
+    """True when a ``memory://`` URL is used: worker processes would not see it."""
+    return any(protocol_of(name) == "memory" for name in [out, *sources])

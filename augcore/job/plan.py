@@ -33,8 +33,17 @@ from augcore.job.execute import Task
 from augcore.job.folder import FolderState, inspect_folder
 from augcore.job.labels import LabelPlan, labels_header, plan_labels
 from augcore.job.options import PathLike, parse_size
+from augcore.job.remote import inspect_remote
 from augcore.safefile import NAME_MAX, name_fits
-from augcore.sources import BadSource, SourceItem, check_output_paths, discover, output_relpath
+from augcore.sources import (
+    BadSource,
+    SourceItem,
+    check_output_paths,
+    check_relative_paths,
+    discover,
+    output_relpath,
+)
+from augcore.storage import RemoteFolder, is_url, local_path
 from augcore.validation import is_integer
 
 
@@ -63,6 +72,7 @@ class Request:
     max_pixels: int | None
     annotations: PathLike | None = None
     annotation_format: str | None = None
+    storage_options: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, arguments: dict[str, Any]) -> Request:
@@ -74,7 +84,7 @@ class Request:
 class Prepared:
     """The outcome of the checks both ``run`` and ``plan`` make before writing anything."""
 
-    out: Path
+    out: Path | RemoteFolder  # a local folder, or one on an object store (augcore.storage)
     header: dict[str, Any]
     items: list[SourceItem]
     skipped: list[SkippedInput]
@@ -120,6 +130,13 @@ def _inputs_digest(items: Sequence[SourceItem]) -> str:
     return digest.hexdigest()
 
 
+def _source_name(source: PathLike) -> str:
+    """How the header names a source: a URL as given, a local path absolute (``file://``
+    URLs too, so a run resumes whichever way its local folder was named)."""
+    source = local_path(source)
+    return str(source) if is_url(source) else os.path.abspath(source)
+
+
 def run_header(
     request: Request,
     chain: dict[str, Any],
@@ -136,7 +153,7 @@ def run_header(
         "size": list(size) if size else None,
         "format": request.format,
         "chain": chain,
-        "sources": [os.path.abspath(source) for source in request.sources],
+        "sources": [_source_name(source) for source in request.sources],
         "from_list": None if request.from_list is None else os.path.abspath(request.from_list),
         "samples": request.samples,
         "inputs": len(items),
@@ -145,12 +162,15 @@ def run_header(
     return json.loads(json.dumps(header))  # exactly what reading it back will give
 
 
-def _where_out_is(out: Path, sources: Sequence[PathLike]) -> list[str]:
-    """Notes on an output folder inside a source (or a source inside it).
+def _where_out_is(out: Path | RemoteFolder, sources: Sequence[PathLike]) -> list[str]:
+    """Notes on an output folder inside a source (or a source inside it); an fsspec URL
+    ``out`` is left out of the listing of URL sources by ``discover`` instead.
 
     Raises:
         OutputConflictError: ``out`` is a source folder itself.
     """
+    if isinstance(out, RemoteFolder):
+        return []
     real_out = Path(os.path.realpath(out))
     notes = []
     for source in sources:
@@ -171,8 +191,11 @@ def _where_out_is(out: Path, sources: Sequence[PathLike]) -> list[str]:
     return notes
 
 
-def _name_limit(out: Path) -> int:
-    """The longest file name (bytes) the file system of ``out`` (or its nearest parent) takes."""
+def _name_limit(out: Path | RemoteFolder) -> int:
+    """The longest file name (bytes) the file system of ``out`` (or its nearest parent) takes
+    (for an object store, the same as a typical local one: names do not depend on the store)."""
+    if isinstance(out, RemoteFolder):
+        return NAME_MAX
     folder = out
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent
@@ -196,12 +219,19 @@ def _too_long(names: Sequence[str], limit: int) -> str | None:
 
 def prepare(request: Request, *, on_error: str, planning: bool, verify: bool = False) -> Prepared:
     """Every check ``run`` makes before writing; ``planning`` also reads each input's header."""
-    out = Path(request.out)
+    out_name = local_path(request.out)
+    out: Path | RemoteFolder = (
+        RemoteFolder(out_name, request.storage_options) if is_url(out_name) else Path(out_name)
+    )
     per_image = request.per_image
     parsed_size = parse_size(request.size, request.max_pixels)
     notes = _where_out_is(out, request.sources)
     discovery = discover(
-        request.sources, from_list=request.from_list, samples=request.samples, skip=out
+        request.sources,
+        from_list=request.from_list,
+        samples=request.samples,
+        skip=str(out) if isinstance(out, RemoteFolder) else out,
+        storage_options=request.storage_options,
     )
     if not discovery.items and not discovery.bad:
         raise InputImageError(
@@ -217,7 +247,11 @@ def prepare(request: Request, *, on_error: str, planning: bool, verify: bool = F
         reason = _too_long(names, limit)
         if reason is None and planning:
             try:
-                probe_image(item.path, max_pixels=request.max_pixels)
+                probe_image(
+                    item.path,
+                    max_pixels=request.max_pixels,
+                    storage_options=request.storage_options,
+                )
             except InputImageError as exc:
                 reason = str(exc)
         if reason is None:
@@ -233,9 +267,12 @@ def prepare(request: Request, *, on_error: str, planning: bool, verify: bool = F
             "fix or remove them, or pass --on-error skip to go on without them"
         )
     pipeline = _build_pipeline(request.config)
-    if out.exists() and not out.is_dir():
-        raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
-    check_output_paths(out, planned)
+    if isinstance(out, RemoteFolder):
+        check_relative_paths(out.url, planned)
+    else:
+        if out.exists() and not out.is_dir():
+            raise OutputConflictError(f"{out} exists and is not a folder; choose another --out")
+        check_output_paths(out, planned)
     header = run_header(request, pipeline.to_config(), parsed_size, items)
     labels = None
     if request.annotations is not None and request.annotation_format is not None:
@@ -246,7 +283,7 @@ def prepare(request: Request, *, on_error: str, planning: bool, verify: bool = F
     state = FolderState(False, "new")
     if out.is_dir():
         try:
-            state = inspect_folder(out, header, planned, request.overwrite, verify)
+            state = inspect_out(out, header, planned, request.overwrite, verify)
         except OutputConflictError as exc:
             if not planning:
                 raise
@@ -254,6 +291,20 @@ def prepare(request: Request, *, on_error: str, planning: bool, verify: bool = F
     return Prepared(
         out, header, items, skipped, state, pipeline, parsed_size, planned, notes, labels
     )
+
+
+def inspect_out(
+    out: Path | RemoteFolder,
+    header: dict[str, Any],
+    planned: Sequence[str],
+    overwrite: bool,
+    verify: bool,
+) -> FolderState:
+    """What ``out`` holds: new, a resume or refused (augcore.job.folder.decide); ``verify``
+    checks recorded outputs' sha256 in a local folder (an object store's puts are whole)."""
+    if isinstance(out, RemoteFolder):
+        return inspect_remote(out, header, planned, overwrite)
+    return inspect_folder(out, header, planned, overwrite, verify)
 
 
 def _refuse_unlabelled(
@@ -295,7 +346,11 @@ def pending(prepared: Prepared, per_image: int) -> tuple[list[Task], int]:
     return tasks, already_there
 
 
-def planned_by(header: dict[str, Any], out: Path) -> tuple[dict[str, str] | None, str]:
+def planned_by(
+    header: dict[str, Any],
+    out: Path | RemoteFolder,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[dict[str, str] | None, str]:
     """What the run a manifest header describes had to write: {output path: source path}.
 
     The header's sources are discovered again, by the rules the run used; the result is trusted
@@ -308,7 +363,13 @@ def planned_by(header: dict[str, Any], out: Path) -> tuple[dict[str, str] | None
         if not (is_integer(per_image) and fmt in OUTPUT_FORMATS and isinstance(sources, list)):
             raise TypeError("malformed")
         samples = bool(header["samples"])
-        discovery = discover(sources, from_list=from_list, samples=samples, skip=out)
+        discovery = discover(
+            sources,
+            from_list=from_list,
+            samples=samples,
+            skip=str(out) if isinstance(out, RemoteFolder) else out,
+            storage_options=storage_options,
+        )
     except (KeyError, TypeError, InputImageError) as exc:
         return None, f"the header does not say which inputs the run had ({exc})"
     limit = _name_limit(out)

@@ -1,7 +1,7 @@
-"""An example augcore plugin: ``cutout`` (erase a random box), ``invert`` (negative) and
+"""An example augcore plugin: ``cutout`` (erase a random box), ``negative`` (255 - x) and
 ``quarter_turn`` (rotate by a multiple of 90 degrees, the canvas turning with the picture).
 
-``cutout`` and ``invert`` are pixel transforms: they change values, never positions, so augcore
+``cutout`` and ``negative`` are pixel transforms: they change values, never positions, so augcore
 fuses the geometric steps around them as usual. ``quarter_turn`` is geometric: a pull-map matrix
 and a ``canvas`` that swaps height and width, so nothing is cropped or filled. Parameters are
 declared once, as ``augcore.Param`` metadata; that gives config validation, "did you mean"
@@ -63,10 +63,10 @@ class Cutout(augcore.PixelTransform):
         return np.where(box, fill, images)
 
 
-class Invert(augcore.PixelTransform):
+class Negative(augcore.PixelTransform):
     """Photographic negative: 255 - x for uint8 images, 1 - x for float images in [0, 1]."""
 
-    name = "invert"
+    name = "negative"
 
     def apply(self, images: np.ndarray, params: dict) -> np.ndarray:
         top = 255 if images.dtype == np.uint8 else 1.0
@@ -120,4 +120,4 @@ class QuarterTurn(augcore.GeometricTransform):
 
 @augcore.hookimpl
 def augcore_transforms() -> list[type[augcore.Transform]]:
-    return [Cutout, Invert, QuarterTurn]
+    return [Cutout, Negative, QuarterTurn]
