@@ -99,10 +99,15 @@ def canvas(output_shape: object, source: np.ndarray) -> tuple[int, int]:
 
 
 def as_float_array(matrices: object, name: str) -> np.ndarray:
+    """Matrices as contiguous float64; anything that is not real numbers is a MatrixError
+    (numpy would cast complex values to real with only a warning, dropping a part)."""
     try:
-        return np.ascontiguousarray(matrices, dtype=np.float64)
+        array = np.asarray(matrices)
+        if array.dtype.kind not in "biufO":  # object arrays convert, or fail below
+            raise TypeError(f"got dtype {array.dtype}, not real numbers")
+        return np.ascontiguousarray(array, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise MatrixError(f"{name} must hold numbers (2x3 or 3x3 matrices): {exc}") from exc
+        raise MatrixError(f"{name} must hold real numbers (2x3 or 3x3 matrices): {exc}") from exc
 
 
 def _check_layout(array: np.ndarray, name: str, shapes: tuple[tuple[int, int], ...]) -> None:

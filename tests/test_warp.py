@@ -444,3 +444,12 @@ def test_bad_input_raises_a_clear_augcore_error(call, error, message):
         call()
     assert message in str(info.value)
     assert isinstance(info.value, augcore.AugcoreError)
+
+
+@pytest.mark.parametrize(
+    "matrix", [np.eye(3) + 0j, np.eye(3).astype(object) + 1j, [["a", 0, 0]] * 2]
+)
+def test_matrices_that_are_not_real_numbers_are_refused(matrix) -> None:
+    """Complex values were cast to real with only a numpy warning (issue 12, class 5)."""
+    with pytest.raises(augcore.MatrixError, match="real numbers"):
+        augcore.warp_affine(np.zeros((4, 4), np.uint8), matrix)
