@@ -372,3 +372,32 @@ def test_the_scaling_examples_run_as_scripts(index, capsys) -> None:
     exec(compile(block, str(SCALING), "exec"), {"__name__": "__main__"})
     printed = capsys.readouterr().out
     assert "byte for byte the same" in printed or "(all match)" in printed
+
+
+def test_a_cluster_task_syncs_the_files_it_wrote_before_returning_their_lines(
+    tmp_path, monkeypatch
+):
+    import hashlib
+
+    from test_job import default_spec, make_tree
+
+    from augcore.job import dask as dask_executor
+    from augcore.job.execute import Task
+
+    data = make_tree(tmp_path / "data", ("a.png", "b.png", "c.png"))
+    batch = tuple(
+        Task(str(path), path.name, ((0, f"{path.stem}__k0.png"),))
+        for path in sorted(data.iterdir())
+    )
+    out = tmp_path / "out"
+    synced = []
+
+    def sync_files(root, paths):  # what is on disk when the task asks for the sync
+        digest = {rel: hashlib.sha256((Path(root) / rel).read_bytes()).hexdigest() for rel in paths}
+        synced.append((root, digest))
+
+    monkeypatch.setattr(dask_executor, "sync_files", sync_files)
+    results = dask_executor.run_durable_batch(default_spec(out), batch)
+    lines = [json.loads(line) for result in results for _, line in result.written]
+    assert synced == [(str(out), {entry["path"]: entry["sha256"] for entry in lines})]
+    assert sorted(synced[0][1]) == ["a__k0.png", "b__k0.png", "c__k0.png"]
