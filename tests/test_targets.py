@@ -359,3 +359,14 @@ def test_any_map_encloses_every_corner_and_batches_change_no_bit(
     single = move_targets(item, pull, SHAPE, SHAPE)
     assert np.array_equal(batch[1].boxes.data, single.boxes.data)
     assert np.array_equal(batch[2].keypoints.data, single.keypoints.data, equal_nan=True)
+
+
+def test_a_keypoint_behind_a_projective_horizon_is_kept_invisible_at_the_origin() -> None:
+    """Found by the property test above (degrees -102, scale 3, a tilt): a point a projective
+    map sends behind its horizon has no position; it stays in the array, invisible."""
+    from augcore.targets.geometry import move_keypoints
+
+    forward = np.array([[1.0, 0, 0], [0, 1.0, 0], [-0.5, 0, 1.0]])  # w <= 0 for x >= 2
+    moved = move_keypoints(augcore.Keypoints([[1, 1], [3, 1]]), forward, (10, 10), (10, 10))
+    np.testing.assert_array_equal(moved.data, [[2.0, 2.0], [0.0, 0.0]])
+    assert moved.visible.tolist() == [True, False]

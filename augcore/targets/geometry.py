@@ -130,13 +130,22 @@ def inside(xy: np.ndarray, shape: CanvasShape) -> np.ndarray:
     return (x >= 0) & (x < shape[1]) & (y >= 0) & (y < shape[0])
 
 
+def keypoint_positions(forward: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints moved, and which are in front of the horizon. A point sent behind a
+    projective map's horizon has no position: it is put at (0, 0), COCO's place for an
+    unlabelled point, and is invisible (keypoints are never dropped)."""
+    moved, ahead = move_points(forward, xy)
+    moved[~ahead] = 0.0
+    return moved, ahead
+
+
 def move_keypoints(
     keypoints: Keypoints, forward: np.ndarray, in_shape: CanvasShape, out_shape: CanvasShape
 ) -> Keypoints:
-    """Keypoints moved; the ones that leave ``out_shape`` become invisible; flip pairs swap
-    when the map mirrors (two flips do not)."""
-    moved, _ = move_points(forward, keypoints.data)
-    visible = keypoints.visible & inside(moved, out_shape)
+    """Keypoints moved; the ones that leave ``out_shape`` (or go behind a projective map's
+    horizon) become invisible; flip pairs swap when the map mirrors (two flips do not)."""
+    moved, ahead = keypoint_positions(forward, keypoints.data)
+    visible = keypoints.visible & ahead & inside(moved, out_shape)
     if keypoints.flip_pairs and mirrors(forward, in_shape):
         order = swap_order(len(keypoints), keypoints.flip_pairs)
         moved, visible = moved[order], visible[order]

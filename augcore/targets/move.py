@@ -23,10 +23,10 @@ from augcore.targets.geometry import (
     boxes_after,
     forward_maps,
     inside,
+    keypoint_positions,
     mirrors,
     move_box_array,
     move_boxes,
-    move_points,
     swap_order,
 )
 from augcore.targets.masks import warp_masks_batch
@@ -292,8 +292,8 @@ def _move_all_keypoints(
         return result
     counts = [len(points) for _, points in given]
     owners = np.repeat([i for i, _ in given], counts)
-    moved, _ = move_points(forwards[owners], np.concatenate([p.data for _, p in given]))
-    visible = np.concatenate([p.visible for _, p in given]) & inside(moved, out_shape)
+    moved, ahead = keypoint_positions(forwards[owners], np.concatenate([p.data for _, p in given]))
+    visible = np.concatenate([p.visible for _, p in given]) & ahead & inside(moved, out_shape)
     mirrored = mirrors(forwards, in_shape)
     cuts = _split(counts)
     for (i, points), xy, flags in zip(
