@@ -31,8 +31,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from augcore.annotations import ImageLabels
-from augcore.errors import AnnotationError, AugcoreError, InputImageError, ManifestError
-from augcore.imageio import encode_image, read_image
+from augcore.errors import (
+    AnnotationError,
+    AugcoreError,
+    CanvasError,
+    InputImageError,
+    ManifestError,
+)
+from augcore.imageio import encode_image, pixel_limit, read_image
 from augcore.job.labels import LabelSpec, follow_record, read_labels, write_labels
 from augcore.job.write import output_entry, output_writer
 
@@ -147,8 +153,11 @@ class Worker:
             except (InputImageError, AnnotationError) as exc:
                 result.error = str(exc)
                 continue
+            values = self._output_values(result, image)
+            if values is None:
+                continue
             if group and (
-                group[0][1].shape != image.shape or (len(group) + 1) * image.size > BATCH_VALUES
+                group[0][1].shape != image.shape or (len(group) + 1) * values > BATCH_VALUES
             ):
                 self._augment(group)
                 group = []
@@ -157,6 +166,24 @@ class Worker:
             self._augment(group)
         self.labels.clear()
         return results
+
+    def _output_values(self, result: TaskResult, image: np.ndarray) -> int | None:
+        """How many values one output of ``image`` holds (its canvas may differ from the
+        input's), or None with the input's error set: a canvas the chain cannot make from it,
+        or one over the job's pixel limit (the inputs' limit), is that input's problem."""
+        try:
+            shape = self.pipeline.output_shape(image.shape)
+        except CanvasError as exc:
+            result.error = f"{result.task.path}: the chain cannot augment it ({exc})"
+            return None
+        limit = pixel_limit(self.spec.max_pixels)
+        if limit is not None and shape[0] * shape[1] > limit:
+            result.error = (
+                f"{result.task.path}: the chain would make a {shape[0]}x{shape[1]} output, over "
+                f"the pixel limit of {limit} (max_pixels); make the chain's output smaller"
+            )
+            return None
+        return max(image.size, int(np.prod(shape)))
 
     def _augment(self, group: Sequence[tuple[TaskResult, np.ndarray]]) -> None:
         spec = self.spec

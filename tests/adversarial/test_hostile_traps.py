@@ -34,6 +34,29 @@ def test_an_output_size_over_the_pixel_limit_is_refused_before_reading(tmp_path,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("step", "match"),
+    [
+        ({"transform": "resize", "height": 10000, "width": 10000}, "over the pixel limit"),
+        ({"transform": "resize", "height": 20000, "width": 20000}, "over the limit"),
+        ({"transform": "crop", "height": 500, "width": 20}, "does not fit"),
+    ],
+)
+def test_a_chain_whose_canvas_an_input_cannot_take_is_that_inputs_error(tmp_path, step, match):
+    """A canvas step's output size depends on each input: one that would exceed the inputs'
+    pixel limit (resize) or cannot be made (a crop larger than the image) is a per-input,
+    named error that --on-error skip applies to, never an allocation or a traceback."""
+    data = make_tree(tmp_path / "data", ("a.png", "b.png"))
+    config = {"steps": [step]}
+    with pytest.raises(augcore.AugcoreError, match=match):
+        augcore.run([data], tmp_path / "stop", per_image=1, seed=0, config=config)
+    summary = augcore.run(
+        [data], tmp_path / "skip", per_image=1, seed=0, config=config, on_error="skip"
+    )
+    assert summary.written == 0 and len(summary.skipped) == 2
+    assert all(match in skipped.reason for skipped in summary.skipped)
+
+
 def test_the_cli_refuses_a_huge_size_with_exit_2(tmp_path, capsys):
     """Through ``plan``: on a version without the guard, ``run`` would be OOM-killed here."""
     data = make_tree(tmp_path / "data", ("a.png",))
