@@ -233,6 +233,11 @@ def _parse_step(step: Any, where: str, manager: PluginManager) -> ChainStep:
     if kinds[0] != "transform":
         return _parse_group(step, kinds[0], where, manager)
     name = step["transform"]
+    if name in POLICY_KEYS:  # a policy is a group of its own, not a transform
+        raise ConfigError(
+            f"{where}: {name!r} is a policy, written as its own step: "
+            f'{{"{name}": {{...options...}}, "p": ...}} (docs/transforms.md)'
+        )
     cls = manager.get(name, where)
     where = f"{where} ({name})"
     options = {key: value for key, value in step.items() if key not in STEP_KEYS}

@@ -259,3 +259,9 @@ def test_toml_without_tomllib_or_tomli_says_what_to_do(tmp_path, monkeypatch) ->
         augcore.ConfigError, match=r"needs the 'tomli' package.*or write the config as JSON"
     ):
         load_config(path)
+
+
+def test_a_policy_named_as_a_transform_says_how_to_write_it() -> None:
+    with pytest.raises(augcore.ConfigError, match=r"steps\[0\]: 'trivial_augment' is a policy"):
+        augcore.Pipeline.from_config({"steps": [{"transform": "trivial_augment"}]})
+    augcore.Pipeline.from_config({"steps": [{"trivial_augment": {}}]})
