@@ -68,23 +68,34 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     return run_guarded
 
 
-def _job_arguments(parser: argparse.ArgumentParser) -> None:
+def source_arguments(parser: argparse.ArgumentParser) -> None:
+    """The inputs, as ``run``, ``plan`` and ``preview`` all take them."""
     parser.add_argument("sources", nargs="*", metavar="SOURCE", help="image files or folders")
     parser.add_argument("--from-list", metavar="FILE", help="a text file naming one image a line")
     parser.add_argument(
         "--samples", action="store_true", help="include the sample images shipped with augcore"
     )
+
+
+def chain_arguments(parser: argparse.ArgumentParser) -> None:
+    """What decides each output's pixels (with the sources), shared by ``run`` and ``preview``
+    so that a previewed variant is the file ``run`` writes."""
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="chain config (.toml/.json); default: the shipped chain"
+    )
+    parser.add_argument("--size", metavar="WxH", help="resize inputs to WxH before augmenting")
+
+
+def _job_arguments(parser: argparse.ArgumentParser) -> None:
+    source_arguments(parser)
     parser.add_argument(
         "--out", required=True, metavar="DIR", help="output folder, or an fsspec URL (s3://...)"
     )
     parser.add_argument(
         "--per-image", required=True, type=int, metavar="K", help="variants written per input"
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
-    parser.add_argument(
-        "--config", metavar="FILE", help="chain config (.toml/.json); default: the shipped chain"
-    )
-    parser.add_argument("--size", metavar="WxH", help="resize inputs to WxH before augmenting")
+    chain_arguments(parser)
     parser.add_argument(
         "--format", choices=OUTPUT_FORMATS, default="same", help="output format (default: same)"
     )

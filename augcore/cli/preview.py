@@ -7,7 +7,8 @@ import io
 import os
 from typing import Any
 
-from augcore.cli.job import EXIT_OK, guarded
+from augcore.annotations import ANNOTATION_FORMATS
+from augcore.cli.job import EXIT_OK, chain_arguments, guarded, source_arguments
 from augcore.errors import PreviewError
 
 _SHEET_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
@@ -58,22 +59,14 @@ def register(subparsers: Any) -> None:
         "with k and the steps that fired with their values. Variant k is exactly what "
         "`augcore run` with the same sources, --seed, --config and --size writes as output k.",
     )
-    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="image files or folders")
-    parser.add_argument("--from-list", metavar="FILE", help="a text file naming one image a line")
-    parser.add_argument(
-        "--samples", action="store_true", help="include the sample images shipped with augcore"
-    )
+    source_arguments(parser)
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="the sheet to write (.png, .jpg or .webp)"
     )
     parser.add_argument(
         "--per-image", type=int, default=3, metavar="K", help="variants per input (default 3)"
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="run seed (default 0)")
-    parser.add_argument(
-        "--config", metavar="FILE", help="chain config (.toml/.json); default: the shipped chain"
-    )
-    parser.add_argument("--size", metavar="WxH", help="resize inputs to WxH before augmenting")
+    chain_arguments(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="show only the first N inputs")
     parser.add_argument(
         "--annotations",
@@ -81,7 +74,7 @@ def register(subparsers: Any) -> None:
         help="draw each input's objects, moved: a COCO file, or a YOLO/VOC label folder",
     )
     parser.add_argument(
-        "--annotation-format", choices=("coco", "yolo", "voc"), help="the format of --annotations"
+        "--annotation-format", choices=ANNOTATION_FORMATS, help="the format of --annotations"
     )
     parser.add_argument(
         "--tile",
