@@ -1,8 +1,8 @@
 """Only what pyproject.toml cannot say: the compiled kernels, and their flags in one place.
 
-The photometric plugins' loops (blends, hue, blur, tables: plugins/_kernels.pxi) are one
-source built twice, for the baseline and for AVX2, chosen at import from the CPU; without
-contraction both compute the same values.
+The photometric plugins' loops (blends, hue, blur, tables: plugins/_kernels.pxi and the C
+headers it includes) are one source built twice, for the baseline and for AVX2, chosen at
+import from the CPU; without contraction both compute the same values.
 
 tests/test_warp_baseline.py reads ``COMPILE_ARGS``, ``PORTABLE_ARGS`` and ``DIRECTIVES`` from
 here (``runpy``, without running ``setup()``) to rebuild the warp kernel the portable way.
@@ -49,7 +49,10 @@ def photometric_kernels(compile_args: list[str]) -> list:
         Extension(
             f"augcore.plugins.{name}",
             [f"plugins/{name}.pyx"],
-            depends=["plugins/_kernels.pxi", "plugins/_hue.h"],
+            depends=[
+                "plugins/_kernels.pxi",
+                *(f"plugins/_{part}.h" for part in ("hue", "blur", "blur_fixed")),
+            ],
             include_dirs=["plugins"],
             extra_compile_args=compile_args + extra,
         )

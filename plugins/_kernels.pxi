@@ -14,8 +14,6 @@ finished as ``augcore.plugins._values.finish`` does: uint8 rounded half to even 
 """
 
 from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memset
 
 cdef extern from *:
     """
@@ -176,101 +174,31 @@ def hue_shift(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] sh
                         _store(&target[j], values[j])
 
 
-cdef inline Py_ssize_t _mirror(Py_ssize_t p, Py_ssize_t n) noexcept nogil:
-    """Index p reflected into [0, n) without repeating the edge (torch's "reflect")."""
-    if n == 1:
-        return 0
-    while p < 0 or p >= n:
-        if p < 0:
-            p = -p
-        if p >= n:
-            p = 2 * (n - 1) - p
-    return p
-
+cdef extern from "_blur_fixed.h":
+    ctypedef struct blur_scratch:
+        pass
+    int blur_init(blur_scratch* s, long height, long width, long channels, long size) nogil
+    void blur_free(blur_scratch* s) nogil
+    void blur_image_uint8(blur_scratch* s, const uint8_t* image, uint8_t* out, const float* w) nogil
+    void blur_image_f32(blur_scratch* s, const float* image, float* out, const float* w) nogil
 
 def gaussian_blur(
     const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[:, ::1] weights
 ):
     """Separable blur of (m, H, W, C) images, image i with the symmetric 1-D kernel
-    ``weights[i]``.
-
-    Input rows are converted to float32 once each, into a ring of ``size`` rows (row r in slot
-    r % size: the rows one output row needs are distinct there, mirrored ones included); then
-    each output row is made whole before the next: the column pass sums ``size`` rows into one
-    row (in L1), which is mirrored at its ends and summed along the row. Both passes add
-    mirrored taps before weighting them (w[t] = w[size - 1 - t]), half the multiplications of
-    torchvision's convolution.
-    """
-    cdef Py_ssize_t m = images.shape[0], height = images.shape[1], width = images.shape[2]
-    cdef Py_ssize_t channels = images.shape[3], size = weights.shape[1], half = size // 2
-    cdef Py_ssize_t line = width * channels, i, y, x, t, j, source
-    cdef float w
-    cdef float* plane = <float*>malloc(size * line * sizeof(float))
-    cdef Py_ssize_t* held = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
-    cdef float* padded = <float*>malloc((width + 2 * half) * channels * sizeof(float))
-    cdef float* acc = <float*>malloc(line * sizeof(float))
-    cdef float* row
-    cdef float* upper
-    cdef float* lower
-    cdef float* left
-    cdef float* right
-    cdef const pixel* source_row
-    cdef pixel* out_row
-    if plane == NULL or padded == NULL or acc == NULL or held == NULL:
-        free(plane)
-        free(padded)
-        free(acc)
-        free(held)
+    ``weights[i]``: columns then rows, mirrored taps added before they are weighted; float32
+    in ``_blur.h``, uint8 in 16-bit fixed point in ``_blur_fixed.h`` (which says when)."""
+    cdef Py_ssize_t i
+    cdef blur_scratch scratch
+    if blur_init(&scratch, images.shape[1], images.shape[2], images.shape[3], weights.shape[1]):
         raise MemoryError()
-    row = padded + half * channels  # the column sums land in the middle of the padded row
-    try:
-        with nogil:
-            for i in range(m):
-                for t in range(size):
-                    held[t] = -1
-                for y in range(height):
-                    for t in range(size):
-                        source = _mirror(y + t - half, height)
-                        if held[source % size] != source:
-                            held[source % size] = source
-                            source_row = &images[i, source, 0, 0]
-                            upper = plane + (source % size) * line
-                            for j in range(line):
-                                upper[j] = <float>source_row[j]
-                    w = weights[i, half]
-                    upper = plane + (y % size) * line
-                    for j in range(line):
-                        row[j] = upper[j] * w
-                    for t in range(half):
-                        w = weights[i, t]
-                        upper = plane + (_mirror(y + t - half, height) % size) * line
-                        lower = plane + (_mirror(y + half - t, height) % size) * line
-                        for j in range(line):
-                            row[j] += (upper[j] + lower[j]) * w
-                    for x in range(half):
-                        source = _mirror(x - half, width) * channels
-                        for j in range(channels):
-                            padded[x * channels + j] = row[source + j]
-                        source = _mirror(width + x, width) * channels
-                        for j in range(channels):
-                            padded[(width + half + x) * channels + j] = row[source + j]
-                    w = weights[i, half]
-                    for j in range(line):
-                        acc[j] = row[j] * w
-                    for t in range(half):
-                        w = weights[i, t]
-                        left = padded + t * channels
-                        right = padded + (size - 1 - t) * channels
-                        for j in range(line):
-                            acc[j] += (left[j] + right[j]) * w
-                    out_row = &out[i, y, 0, 0]
-                    for j in range(line):
-                        _store(&out_row[j], acc[j])
-    finally:
-        free(plane)
-        free(padded)
-        free(acc)
-        free(held)
+    with nogil:
+        for i in range(images.shape[0]):
+            if pixel is uint8_t:
+                blur_image_uint8(&scratch, &images[i, 0, 0, 0], &out[i, 0, 0, 0], &weights[i, 0])
+            else:
+                blur_image_f32(&scratch, &images[i, 0, 0, 0], &out[i, 0, 0, 0], &weights[i, 0])
+    blur_free(&scratch)
 
 
 def apply_tables(

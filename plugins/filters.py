@@ -2,8 +2,11 @@
 
 - ``gaussian_blur`` is torchvision's ``gaussian_blur`` (the kernel of ``GaussianBlur``): a
   normalised Gaussian of the given odd size and sigma, mirrored borders ("reflect": the edge
-  value is not repeated), uint8 results rounded. It runs as two compiled 1-D float32 passes
-  (separable), rows then columns, on uint8 or float32 directly.
+  value is not repeated), uint8 results rounded. It runs as two compiled 1-D passes
+  (separable), columns then rows, on uint8 or float32 directly: float32 images in float32
+  (``_blur.h``), uint8 ones with kernels up to 31 taps in 16-bit fixed point
+  (``_blur_fixed.h``: within 1/8 level of the float result before rounding, so about 1% of
+  values land one level off the exactly rounded blur), longer kernels in float32.
 - ``sharpness`` is ``ImageEnhance.Sharpness``: a blend with Pillow's SMOOTH filter (3x3,
   centre weight 5), whose outermost rows and columns keep their values.
 - ``jpeg_quality`` is a Pillow JPEG encode and decode at an integer quality drawn per output
@@ -37,7 +40,10 @@ def gaussian_kernels(kernel_size: int, sigma: np.ndarray) -> np.ndarray:
 def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Blur each image with its own odd ``kernel_size`` and ``sigma`` (torchvision's result)."""
     stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
-    out = np.empty_like(stack)
+    # Allocated in the caller's shape and written through a view: the pipeline takes an
+    # array that owns its memory as its own (a view of one would be copied again).
+    result = np.empty(images.shape, images.dtype)
+    out = result.reshape(stack.shape)
     sizes = np.unique(kernel_size)
     for size in sizes:
         weights = gaussian_kernels(int(size), sigma).astype(np.float32)
@@ -48,7 +54,7 @@ def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray
         blurred = np.empty_like(stack[which])
         kernels.gaussian_blur(stack[which], blurred, weights[which])
         out[which] = blurred
-    return out.reshape(images.shape)
+    return result
 
 
 def sharpen(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
