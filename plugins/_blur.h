@@ -102,13 +102,13 @@ BLUR_SUM(blur_sum_f32, float, blur_store_f32)
  * last partial vectors of a row. */
 typedef struct {
     long height, width, channels, size, line, stride;
-    float *ring;      /* size rows of stride floats; slot r % size holds row r */
+    float *ring;      /* size rows of stride floats; slot r % size holds row r (the fixed-point
+                       * path keeps its rows of 16-bit values there) */
     long *held;       /* which row each slot holds (-1: none) */
     float *padded;    /* half * channels mirrored, line, half * channels mirrored, slack */
     const float **up, **down;
     uint8_t *tail;    /* stride results, stored whole, then the needed ones copied */
     uint16_t *mid;    /* the fixed-point path's padded row (_blur_fixed.h), like padded */
-    const uint8_t **rows; /* the fixed-point path's size input rows of an output row */
 } blur_scratch;
 
 static void blur_free(blur_scratch *s) {
@@ -119,7 +119,6 @@ static void blur_free(blur_scratch *s) {
     free(s->down);
     free(s->tail);
     free(s->mid);
-    free(s->rows);
 }
 
 /* 0 on success, -1 when out of memory (then nothing is left allocated). */
@@ -135,9 +134,7 @@ static int blur_init(blur_scratch *s, long height, long width, long channels, lo
     s->down = malloc((size_t)(half + 1) * sizeof(float *));
     s->tail = malloc((size_t)s->stride * sizeof(float));
     s->mid = calloc((size_t)(s->stride + 2 * half * channels + BLUR_STEP), sizeof(uint16_t));
-    s->rows = malloc((size_t)size * sizeof(uint8_t *));
-    if (!s->ring || !s->held || !s->padded || !s->up || !s->down || !s->tail || !s->mid
-        || !s->rows) {
+    if (!s->ring || !s->held || !s->padded || !s->up || !s->down || !s->tail || !s->mid) {
         blur_free(s);
         return -1;
     }

@@ -2,18 +2,18 @@
  *
  * Weights become integers W = round(w * 2**16) (the centre one set so that they sum to
  * exactly 2**16, so a flat image stays flat), each product is the high half of a 16 x 16-bit
- * unsigned product (pmulhuw: sixteen values per AVX2 instruction, eight per SSE2 one, where
- * the float path does eight or four), and values between the passes are kept with 7
- * fractional bits:
- *     column pass  v = sum over taps of ((x_up + x_down) << 7) * W >> 16   (<= 255 << 7)
+ * unsigned product (pmulhuw: sixteen values per AVX2 instruction, eight per SSE2 one, twice
+ * the float path's), and values are kept with 7 fractional bits between the passes:
+ *     rows in          x << 7                                          (each row once)
+ *     column pass  v = sum over taps of (x_up + x_down) * W >> 16     (<= 255 << 7)
  *     row pass     r = sum over taps of (v_left + v_right) * W >> 16
  *     result       (r + half + 1 + 64) >> 7
- * (half + 1 adds back the mean loss of the 2 (half + 1) truncated products). The sums never
- * exceed 16 bits because the weights sum to 2**16. Against the float32 computation each
- * result is off by at most (half + 1) / 128 + 2**-9 * size levels before rounding, so a value
- * differs by one level only where the exact value is that close to a half: about 1% of
- * values for kernel 9. Kernels larger than MAX_SIZE, or whose centre weight rounds to 2**16,
- * take the float path (_blur.h).
+ * (half + 1 adds back the mean loss of the 2 (half + 1) truncated products). No sum exceeds
+ * 16 bits, because the weights sum to 2**16. Against the float32 computation each result is
+ * off by at most (half + 1) / 128 + size / 512 levels before rounding, so a value differs
+ * by one level only where the exact value is that close to a half: about 1% of values for
+ * kernel 9. Kernels longer than FIXED_MAX_SIZE, or whose centre weight rounds to 2**16, take
+ * the float path (_blur.h), whose ring, padded row and mirrored ends this path shares.
  *
  * Everything is integer arithmetic: the AVX2, SSE2 and scalar loops compute the same
  * bytes; the scalar one also finishes rows that are not whole vectors.
@@ -79,74 +79,109 @@ static int fixed_weights(const float *w, long size, uint16_t *weights) {
     return 0;
 }
 
-/* Values [from, to) of the column pass of one output row: rows[t] is the input row of tap t. */
-static void fixed_columns(uint16_t *dst, const uint8_t *const *rows, const uint16_t *weights,
-                          long half, long from, long to) {
-    long j = from;
+/* The loops below take half as an argument; each is instantiated once per half in 1..15
+ * (FIXED_EACH_HALF) so that the taps unroll and their weights and rows sit in registers. */
+#define FIXED_INLINE static inline __attribute__((always_inline))
+#define FIXED_CASE(CALL, HALF) \
+    case HALF:                 \
+        CALL(HALF);            \
+        break;
+#define FIXED_EACH_HALF(CALL)                                                                 \
+    switch (half) {                                                                           \
+        FIXED_CASE(CALL, 1) FIXED_CASE(CALL, 2) FIXED_CASE(CALL, 3) FIXED_CASE(CALL, 4)       \
+        FIXED_CASE(CALL, 5) FIXED_CASE(CALL, 6) FIXED_CASE(CALL, 7) FIXED_CASE(CALL, 8)       \
+        FIXED_CASE(CALL, 9) FIXED_CASE(CALL, 10) FIXED_CASE(CALL, 11) FIXED_CASE(CALL, 12)    \
+        FIXED_CASE(CALL, 13) FIXED_CASE(CALL, 14) FIXED_CASE(CALL, 15)                        \
+    }
+
+/* One pass over values [0, count): the sum over the taps of (tap[t] + tap[2 half - t]) * W[t]
+ * (the centre tap[half] once), stored as 16-bit values (the column pass) or, when ``final``,
+ * as uint8 results (the row pass: (sum + round) >> FIXED_BITS). Returns where the vectors
+ * stopped. */
+FIXED_INLINE long fixed_vectors(void *dst, const uint16_t *const *tap, const uint16_t *weights,
+                                long half, long count, int final, uint16_t round) {
+    long j = 0;
 #if FIXED_LANES
-    for (; j + FIXED_LANES <= to; j += FIXED_LANES) {
-        fixed_v acc = fixed_mulhi(fixed_shl(fixed_load_u8(rows[half] + j), FIXED_BITS),
-                                  fixed_set(weights[half]));
+    const uint16_t *p[FIXED_MAX_SIZE];
+    fixed_v w[FIXED_MAX_SIZE / 2 + 1];
+    for (long t = 0; t <= 2 * half; t++) p[t] = tap[t];
+    for (long t = 0; t <= half; t++) w[t] = fixed_set(weights[t]);
+    for (; j + FIXED_LANES <= count; j += FIXED_LANES) {
+        fixed_v acc = fixed_mulhi(fixed_load(p[half] + j), w[half]);
         for (long t = 0; t < half; t++) {
-            fixed_v pair = fixed_add(fixed_load_u8(rows[t] + j),
-                                     fixed_load_u8(rows[2 * half - t] + j));
-            acc = fixed_add(acc, fixed_mulhi(fixed_shl(pair, FIXED_BITS), fixed_set(weights[t])));
+            fixed_v pair = fixed_add(fixed_load(p[t] + j), fixed_load(p[2 * half - t] + j));
+            acc = fixed_add(acc, fixed_mulhi(pair, w[t]));
         }
-        fixed_store(dst + j, acc);
+        if (final)
+            fixed_store_u8((uint8_t *)dst + j, fixed_shr(fixed_add(acc, fixed_set(round)),
+                                                         FIXED_BITS));
+        else
+            fixed_store((uint16_t *)dst + j, acc);
     }
 #endif
-    for (; j < to; j++) {
-        uint32_t acc = fixed_mulhi1((uint32_t)rows[half][j] << FIXED_BITS, weights[half]);
-        for (long t = 0; t < half; t++) {
-            uint32_t pair = (uint32_t)rows[t][j] + rows[2 * half - t][j];
-            acc += fixed_mulhi1(pair << FIXED_BITS, weights[t]);
-        }
-        dst[j] = (uint16_t)acc;
+    return j;
+}
+
+static void fixed_pass(void *dst, const uint16_t *const *tap, const uint16_t *weights,
+                       long half, long count, int final) {
+    /* half a level, plus the mean loss of the 2 (half + 1) truncated products */
+    uint16_t round = (uint16_t)(half + 1 + (1 << (FIXED_BITS - 1)));
+    long j = 0;
+#define FIXED_COLUMNS(HALF) j = fixed_vectors(dst, tap, weights, HALF, count, 0, 0)
+#define FIXED_ROWS(HALF) j = fixed_vectors(dst, tap, weights, HALF, count, 1, round)
+    if (final) {
+        FIXED_EACH_HALF(FIXED_ROWS)
+    } else {
+        FIXED_EACH_HALF(FIXED_COLUMNS)
+    }
+    for (; j < count; j++) {
+        uint32_t acc = fixed_mulhi1(tap[half][j], weights[half]);
+        for (long t = 0; t < half; t++)
+            acc += fixed_mulhi1((uint32_t)tap[t][j] + tap[2 * half - t][j], weights[t]);
+        if (final)
+            ((uint8_t *)dst)[j] = (uint8_t)((acc + round) >> FIXED_BITS);
+        else
+            ((uint16_t *)dst)[j] = (uint16_t)acc;
     }
 }
 
-/* Values [0, count) of the row pass over the padded row mid (centre at mid + half * c). */
-static void fixed_rows(uint8_t *dst, const uint16_t *mid, long c, const uint16_t *weights,
-                       long half, long count) {
-    const uint16_t *centre = mid + half * c;
-    uint16_t round = (uint16_t)(half + 1 + (1 << (FIXED_BITS - 1)));
+/* Row ``source`` of the image as 16-bit values with FIXED_BITS fractional bits. */
+static void fixed_row(uint16_t *dst, const uint8_t *source, long count) {
     long j = 0;
 #if FIXED_LANES
-    for (; j + FIXED_LANES <= count; j += FIXED_LANES) {
-        fixed_v acc = fixed_mulhi(fixed_load(centre + j), fixed_set(weights[half]));
-        for (long t = 0; t < half; t++) {
-            fixed_v pair = fixed_add(fixed_load(mid + t * c + j),
-                                     fixed_load(mid + (2 * half - t) * c + j));
-            acc = fixed_add(acc, fixed_mulhi(pair, fixed_set(weights[t])));
-        }
-        fixed_store_u8(dst + j, fixed_shr(fixed_add(acc, fixed_set(round)), FIXED_BITS));
-    }
+    for (; j + FIXED_LANES <= count; j += FIXED_LANES)
+        fixed_store(dst + j, fixed_shl(fixed_load_u8(source + j), FIXED_BITS));
 #endif
-    for (; j < count; j++) {
-        uint32_t acc = fixed_mulhi1(centre[j], weights[half]);
-        for (long t = 0; t < half; t++) {
-            uint32_t pair = (uint32_t)mid[t * c + j] + mid[(2 * half - t) * c + j];
-            acc += fixed_mulhi1(pair, weights[t]);
-        }
-        dst[j] = (uint8_t)((acc + round) >> FIXED_BITS);
-    }
+    for (; j < count; j++) dst[j] = (uint16_t)(source[j] << FIXED_BITS);
 }
 
 /* One uint8 image blurred into out: the fixed-point path, or the float one (_blur.h) when
- * the kernel does not fit it. */
-static void blur_image_uint8(blur_scratch *s, const uint8_t *image, uint8_t *out,
-                             const float *w) {
+ * the kernel does not fit it. Not inlined: compiled on its own rather than inside Cython's
+ * large wrapper, its loops keep their registers (measured: a third faster). */
+__attribute__((noinline)) static void blur_image_uint8(blur_scratch *s, const uint8_t *image,
+                                                      uint8_t *out, const float *w) {
     uint16_t weights[FIXED_MAX_SIZE / 2 + 1];
+    const uint16_t *columns[FIXED_MAX_SIZE], *rows[FIXED_MAX_SIZE];
     long half = s->size / 2, c = s->channels, line = s->line;
-    uint16_t *row = s->mid + half * c;
+    uint16_t *ring = (uint16_t *)s->ring, *row = s->mid + half * c;
     if (fixed_weights(w, s->size, weights)) {
         blur_image_u8(s, image, out, w);
         return;
     }
+    for (long t = 0; t < s->size; t++) {
+        s->held[t] = -1;
+        rows[t] = s->mid + t * c;
+    }
     for (long y = 0; y < s->height; y++) {
-        for (long t = 0; t < s->size; t++)
-            s->rows[t] = image + blur_mirror(y + t - half, s->height) * line;
-        fixed_columns(row, s->rows, weights, half, 0, line);
+        for (long t = 0; t < s->size; t++) {
+            long source = blur_mirror(y + t - half, s->height), slot = source % s->size;
+            columns[t] = ring + slot * s->stride;
+            if (s->held[slot] != source) {
+                s->held[slot] = source;
+                fixed_row(ring + slot * s->stride, image + source * line, line);
+            }
+        }
+        fixed_pass(row, columns, weights, half, line, 0);
         for (long x = 0; x < half; x++) {
             long left = blur_mirror(x - half, s->width) * c;
             long right = blur_mirror(s->width + x, s->width) * c;
@@ -155,7 +190,7 @@ static void blur_image_uint8(blur_scratch *s, const uint8_t *image, uint8_t *out
                 row[line + x * c + k] = row[right + k];
             }
         }
-        fixed_rows(out + y * line, s->mid, c, weights, half, line);
+        fixed_pass(out + y * line, rows, weights, half, line, 1);
     }
 }
 
