@@ -7,12 +7,14 @@
  *     rows in          x << 7                                          (each row once)
  *     column pass  v = sum over taps of (x_up + x_down) * W >> 16     (<= 255 << 7)
  *     row pass     r = sum over taps of (v_left + v_right) * W >> 16
- *     result       (r + half + 1 + 64) >> 7
- * (half + 1 adds back the mean loss of the 2 (half + 1) truncated products). No sum exceeds
- * 16 bits, because the weights sum to 2**16. Against the float32 computation each result is
- * off by at most (half + 1) / 128 + size / 512 levels before rounding, so a value differs
- * by one level only where the exact value is that close to a half: about 1% of values for
- * kernel 9. Kernels longer than FIXED_MAX_SIZE, or whose centre weight rounds to 2**16, take
+ *     result       (r + n + 64) >> 7
+ * (n adds back the mean loss of the truncated products: n = 1 + the nonzero W of one side,
+ * half of one unit per product, two passes). No sum exceeds
+ * 16 bits, because the weights sum to 2**16. Before rounding, each result is off the exact
+ * blur by at most size / 128 levels (the weights' rounding, half / 256 per pass, and the
+ * truncations, (half + 1) / 128, all one way; typically a few thousandths), so a value
+ * differs by one level only where the exact value is that close to a half: about 1% of
+ * values for kernel 9. Kernels longer than FIXED_MAX_SIZE, or whose centre weight rounds to 2**16, take
  * the float path (_blur.h), whose ring, padded row and mirrored ends this path shares.
  *
  * Everything is integer arithmetic: the AVX2, SSE2 and scalar loops compute the same
@@ -64,19 +66,22 @@ static inline void fixed_store_u8(uint8_t *p, fixed_v v) {
 
 static inline uint16_t fixed_mulhi1(uint32_t a, uint32_t w) { return (uint16_t)((a * w) >> 16); }
 
-/* W from w: 0 on success, -1 when this kernel takes the float path. */
-static int fixed_weights(const float *w, long size, uint16_t *weights) {
-    long half = size / 2, total = 0;
-    if (size > FIXED_MAX_SIZE) return -1;
+/* W from w, and the row pass's rounding constant: half a level plus the mean loss of the
+ * truncated products (half a unit each; a zero weight loses nothing), or 0 when this
+ * kernel takes the float path. */
+static uint16_t fixed_weights(const float *w, long size, uint16_t *weights) {
+    long half = size / 2, total = 0, products = 2;
+    if (size > FIXED_MAX_SIZE) return 0;
     for (long t = 0; t < half; t++) {
         double scaled = (double)w[t] * 65536.0 + 0.5;
-        if (!(scaled >= 0.0 && scaled < 32768.0)) return -1;
+        if (!(scaled >= 0.0 && scaled < 32768.0)) return 0;
         weights[t] = (uint16_t)(long)scaled;
         total += 2 * weights[t];
+        products += 2 * (weights[t] > 0);
     }
-    if (total > 65535 - 1 || 65536 - total > 65535) return -1;
+    if (total > 65535 - 1 || 65536 - total > 65535) return 0;
     weights[half] = (uint16_t)(65536 - total);
-    return 0;
+    return (uint16_t)(products / 2 + (1 << (FIXED_BITS - 1)));
 }
 
 /* The loops below take half as an argument; each is instantiated once per half in 1..15
@@ -122,10 +127,10 @@ FIXED_INLINE long fixed_vectors(void *dst, const uint16_t *const *tap, const uin
     return j;
 }
 
+/* The column pass (round 0) or the row pass, whose results are (sum + round) >> FIXED_BITS. */
 static void fixed_pass(void *dst, const uint16_t *const *tap, const uint16_t *weights,
-                       long half, long count, int final) {
-    /* half a level, plus the mean loss of the 2 (half + 1) truncated products */
-    uint16_t round = (uint16_t)(half + 1 + (1 << (FIXED_BITS - 1)));
+                       long half, long count, uint16_t round) {
+    int final = round != 0;
     long j = 0;
 #define FIXED_COLUMNS(HALF) j = fixed_vectors(dst, tap, weights, HALF, count, 0, 0)
 #define FIXED_ROWS(HALF) j = fixed_vectors(dst, tap, weights, HALF, count, 1, round)
@@ -164,7 +169,8 @@ __attribute__((noinline)) static void blur_image_uint8(blur_scratch *s, const ui
     const uint16_t *columns[FIXED_MAX_SIZE], *rows[FIXED_MAX_SIZE];
     long half = s->size / 2, c = s->channels, line = s->line;
     uint16_t *ring = (uint16_t *)s->ring, *row = s->mid + half * c;
-    if (fixed_weights(w, s->size, weights)) {
+    uint16_t round = fixed_weights(w, s->size, weights);
+    if (!round) {
         blur_image_u8(s, image, out, w);
         return;
     }
@@ -190,7 +196,7 @@ __attribute__((noinline)) static void blur_image_uint8(blur_scratch *s, const ui
                 row[line + x * c + k] = row[right + k];
             }
         }
-        fixed_pass(out + y * line, rows, weights, half, line, 1);
+        fixed_pass(out + y * line, rows, weights, half, line, round);
     }
 }
 

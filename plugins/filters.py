@@ -5,8 +5,9 @@
   value is not repeated), uint8 results rounded. It runs as two compiled 1-D passes
   (separable), columns then rows, on uint8 or float32 directly: float32 images in float32
   (``_blur.h``), uint8 ones with kernels up to 31 taps in 16-bit fixed point
-  (``_blur_fixed.h``: within 1/8 level of the float result before rounding, so about 1% of
-  values land one level off the exactly rounded blur), longer kernels in float32.
+  (``_blur_fixed.h``: within kernel_size / 128 of a level of the exact blur before rounding,
+  so about 1% of values land one level off the exactly rounded blur), longer kernels in
+  float32.
 - ``sharpness`` is ``ImageEnhance.Sharpness``: a blend with Pillow's SMOOTH filter (3x3,
   centre weight 5), whose outermost rows and columns keep their values.
 - ``jpeg_quality`` is a Pillow JPEG encode and decode at an integer quality drawn per output
