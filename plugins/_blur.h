@@ -1,7 +1,9 @@
-/* The separable Gaussian blur of plugins/_kernels.pxi: one image at a time, float32 values.
+/* The float32 loops of the Gaussian blur of plugins/_kernels.pxi, one image at a time: for
+ * float32 images, and for uint8 ones whose kernel the fixed-point path (_blur_fixed.h) does
+ * not take.
  *
- * Every output value is computed as it always was (torchvision's maths, float32, symmetric
- * taps added before they are weighted), in this order for both passes:
+ * Every output value is computed as augcore always has (torchvision's maths in float32,
+ * symmetric taps added before they are weighted), in this order for both passes:
  *     acc = centre * w[half];  acc += (up[t] + down[t]) * w[t]  for t = 0 .. half - 1
  * The loops are written with GCC's generic vectors of 8 floats, so the tap loop runs with the
  * accumulators in registers and each pass reads its inputs once: the baseline build lowers
@@ -21,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Vectors passed between the static inline helpers never cross a call boundary of another
- * build, so GCC's note that an AVX-sized vector changes the ABI without -mavx is moot. */
+/* Every function here is static, so no vector crosses a call into code built elsewhere:
+ * GCC's note that AVX-sized vectors change the ABI without -mavx is moot. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 #define BLUR_LANES 8

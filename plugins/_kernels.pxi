@@ -7,7 +7,8 @@ results are identical; AVX2 only processes more values at once.
 
 Every kernel takes a batch whose colour values are contiguous, (m, N, C) or (m, H, W, C), of
 uint8 or float32 (``pixel``), writes into ``out`` of the same shape and dtype, and runs without
-the GIL. Values are float32 throughout, in the order torchvision's tensor kernels use (and
+the GIL. Values are float32 throughout (the uint8 blur excepted: 16-bit fixed point,
+``_blur_fixed.h``), in the order torchvision's tensor kernels use (and
 built with -ffp-contract=off, so no fused multiply-add changes a rounding). Results are
 finished as ``augcore.plugins._values.finish`` does: uint8 rounded half to even and clipped to
 [0, 255], float32 clipped to [0, 1].
