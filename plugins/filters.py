@@ -38,13 +38,18 @@ def gaussian_kernels(kernel_size: int, sigma: np.ndarray) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
+def _stacks(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(stack, out, result): the batch as (m, H, W, C), and a new array of its shape with the
+    (m, H, W, C) view of it the kernels write. ``result`` owns its memory, so the pipeline
+    takes it as it is (an array that is a view, even of a new one, it would copy again)."""
+    stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
+    result = np.empty(images.shape, images.dtype)
+    return stack, result.reshape(stack.shape), result
+
+
 def gaussian_blur(images: np.ndarray, kernel_size: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Blur each image with its own odd ``kernel_size`` and ``sigma`` (torchvision's result)."""
-    stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
-    # Allocated in the caller's shape and written through a view: the pipeline takes an
-    # array that owns its memory as its own (a view of one would be copied again).
-    result = np.empty(images.shape, images.dtype)
-    out = result.reshape(stack.shape)
+    stack, out, result = _stacks(images)
     sizes = np.unique(kernel_size)
     for size in sizes:
         weights = gaussian_kernels(int(size), sigma).astype(np.float32)
@@ -62,10 +67,9 @@ def sharpen(images: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Blend with the SMOOTH-filtered image (``ImageEnhance.Sharpness``): 0 blurs, 2 sharpens."""
     if images.shape[1] < 3 or images.shape[2] < 3:
         return images.copy()
-    stack = np.ascontiguousarray(images).reshape((*images.shape[:3], -1))
-    out = np.empty_like(stack)
+    stack, out, result = _stacks(images)
     kernels.sharpen(stack, out, np.asarray(factor, np.float32))
-    return out.reshape(images.shape)
+    return result
 
 
 def jpeg_round_trip(images: np.ndarray, quality: np.ndarray) -> np.ndarray:
