@@ -66,8 +66,12 @@ static inline blur_vf blur_clip(blur_vf v, float high) {
  * does and leaves the integer in the low byte of the float's bits, which a shuffle gathers. */
 static inline void blur_store_u8(uint8_t *dst, blur_vf v) {
     blur_vb8 bits = (blur_vb8)(blur_clip(v, 255.0f) + 12582912.0f);
+#if defined(__clang__) || __GNUC__ >= 12
     blur_vb bytes = __builtin_shufflevector(bits, bits, 0, 4, 8, 12, 16, 20, 24, 28);
-    memcpy(dst, &bytes, sizeof bytes);
+#else /* GCC before 12 has only __builtin_shuffle, whose result has the mask's length */
+    blur_vb8 bytes = __builtin_shuffle(bits, (blur_vb8){0, 4, 8, 12, 16, 20, 24, 28});
+#endif
+    memcpy(dst, &bytes, BLUR_LANES);
 }
 
 static inline void blur_store_f32(float *dst, blur_vf v) {
