@@ -68,9 +68,11 @@ static inline uint16_t fixed_mulhi1(uint32_t a, uint32_t w) { return (uint16_t)(
 
 /* W from w, and the row pass's rounding constant: half a level plus the mean loss of the
  * truncated products (half a unit each; a zero weight loses nothing), or 0 when this
- * kernel takes the float path. */
+ * kernel takes the float path: longer than FIXED_MAX_SIZE, a weight outside [0, 1), or
+ * weights that do not sum to 1 (the centre W, set to make the sum exact, would not be w's). */
 static uint16_t fixed_weights(const float *w, long size, uint16_t *weights) {
     long half = size / 2, total = 0, products = 2;
+    double centre = (double)w[half] * 65536.0;
     if (size > FIXED_MAX_SIZE) return 0;
     for (long t = 0; t < half; t++) {
         double scaled = (double)w[t] * 65536.0 + 0.5;
@@ -80,6 +82,8 @@ static uint16_t fixed_weights(const float *w, long size, uint16_t *weights) {
         products += 2 * (weights[t] > 0);
     }
     if (total > 65535 - 1 || 65536 - total > 65535) return 0;
+    if (!(centre - (double)(65536 - total) <= half + 1 && (65536 - total) - centre <= half + 1))
+        return 0;
     weights[half] = (uint16_t)(65536 - total);
     return (uint16_t)(products / 2 + (1 << (FIXED_BITS - 1)));
 }

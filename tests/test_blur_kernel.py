@@ -101,6 +101,18 @@ def test_kernels_past_the_fixed_point_limit_are_float32_rounded() -> None:
     np.testing.assert_array_equal(ours[~near_half], np.rint(values)[~near_half])
 
 
+def test_weights_that_do_not_sum_to_one_are_taken_as_given() -> None:
+    """The fixed-point path makes its weights sum to exactly 1; a kernel that does not is
+    left to the float path, which uses it as it is."""
+    from augcore.plugins._values import kernels
+
+    image = RNG.integers(0, 256, (1, 30, 34, 3)).astype(np.uint8)
+    weights = (0.5 * gaussian_kernels(9, np.array([1.5]))).astype(np.float32)
+    out = np.empty_like(image)
+    kernels.gaussian_blur(image, out, weights)
+    assert np.abs(out[0] - np.rint(exact(image[0], weights[0]))).max() <= 1
+
+
 def test_a_batch_with_a_sigma_and_size_per_image_blurs_each_with_its_own() -> None:
     images = RNG.integers(0, 256, (3, 30, 33, 3)).astype(np.uint8)
     sizes, sigmas = np.array([3, 9, 9]), np.array([0.5, 1.0, 3.0])
