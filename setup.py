@@ -35,7 +35,11 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
             [f"{folder}_warp.pyx"],
             depends=[
                 f"{folder}_warp_simd.h",
-                *(f"{folder}_warp_{part}.pxi" for part in ("nearest", "linear", "inspect")),
+                f"{folder}_warp_resize.h",
+                *(
+                    f"{folder}_warp_{part}.pxi"
+                    for part in ("nearest", "linear", "inspect", "resize")
+                ),
             ],
             extra_compile_args=compile_args,
         ),

@@ -54,7 +54,8 @@ def baseline_kernel(tmp_path_factory):
     package_dir = Path(augcore.__file__).parent
     for path in [*package_dir.glob("_warp*.pyx"), *package_dir.glob("_warp*.pxi")]:
         shutil.copy(path, build_dir / path.name)
-    shutil.copy(package_dir / "_warp_simd.h", build_dir / "_warp_simd.h")
+    for path in package_dir.glob("_warp*.h"):
+        shutil.copy(path, build_dir / path.name)
     (build_dir / "build_baseline.py").write_text(BUILD_SCRIPT.format(setup_py=str(SETUP_PY)))
     subprocess.run(
         [sys.executable, "build_baseline.py"], cwd=build_dir, check=True, capture_output=True
