@@ -43,7 +43,12 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
             ],
             extra_compile_args=compile_args,
         ),
-        Extension(f"{prefix}_reduce", [f"{folder}_reduce.pyx"], extra_compile_args=compile_args),
+        Extension(
+            f"{prefix}_reduce",
+            [f"{folder}_reduce.pyx"],
+            depends=[f"{folder}_reduce_rows.h"],
+            extra_compile_args=compile_args,
+        ),
     ]
 
 

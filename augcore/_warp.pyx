@@ -34,6 +34,21 @@ specialised on the pixel size, RGB four 4-byte moves a step, index rows computed
 ahead with source prefetch on large images) or an interpolation (order 1; float32 on 3 or 4
 channels sums each tap's channels in AVX lanes, the same double operations as scipy's); then a
 scalar pass applying scipy's rules to the few samples left (UNRESOLVED or FILL_SAMPLE).
+
+Axis-aligned affine maps (m01 == m10 == 0: crops, resizes, pads, zooms, shifts, flips and what
+they fuse to) take a separable path, chosen per image (``_warp_resize.pxi``): the row
+coordinate depends only on the output row and the column coordinate only on the output column,
+so taps, weights and fill decisions are computed once per row and once per column, from the
+very doubles above, with the same rules. Order 0 (any dtype) gathers rows from a column tap
+table. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
+((v00 w00 + v01 w01) + (v10 w10 + v11 w11)) + 0.5 with w00 = a b from the float32 row and column
+weights, truncated — 8 values a step in AVX2 (``_warp_resize.h``: pshufb picks the taps out of
+16-byte windows of the two source rows); a truly separable (horizontal then vertical, or
+fixed-point) resample would be faster still but would round differently, and the contract here
+is the general path's bytes. Where the steps cannot run (no AVX2, a window over 16 bytes: a
+shrink by about 2 or more) the general path is taken; float32 order 1 always takes it. Samples
+whose taps leave the source along an axis go through the scalar rules as above. Tests compare
+the paths on the same maps through ``warp_batch(paths=...)``.
 """
 
 from cpython.buffer cimport (
