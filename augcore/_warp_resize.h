@@ -64,7 +64,7 @@ static inline int ac_resize_u8_plan(int32_t *restrict base, uint8_t *restrict ma
 static inline void ac_prefetch_span(const uint8_t *row, int64_t from, int64_t to)
 {
     for (int64_t at = from; at < to; at += 64)
-        __builtin_prefetch(row + at, 0, 0);
+        __builtin_prefetch(row + at, 0, 1);
 }
 
 #if defined(AC_DISPATCH)

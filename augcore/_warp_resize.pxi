@@ -12,7 +12,7 @@
 # Output rows ahead of the one being computed whose source rows are prefetched (the bench's
 # cold 512x512 sources: measured on its crops).
 cdef enum:
-    RESIZE_AHEAD = 4
+    RESIZE_AHEAD = 8
 
 
 cdef inline int32_t nearest_axis(double x, int64_t n, int mode) noexcept nogil:

@@ -170,17 +170,8 @@ def box_reduce_for_warp(
 
 def _read_regions(maps: np.ndarray, canvas: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     """(N, 4) int64 [y0, y1, x0, x1): the pixels of a ``size`` image each map reads."""
-    r = np.array([0.0, 0.0, canvas[0] - 1.0, canvas[0] - 1.0])
-    c = np.array([0.0, canvas[1] - 1.0, 0.0, canvas[1] - 1.0])
-    w = maps[:, 2, :1] * r + maps[:, 2, 1:2] * c + maps[:, 2, 2:]
-    regions = np.zeros((len(maps), 4), dtype=np.int64)
-    for k, n in enumerate(size):
-        x = (maps[:, k, :1] * r + maps[:, k, 1:2] * c + maps[:, k, 2:]) / w
-        low, high = x.min(axis=1), x.max(axis=1)
-        inside = (low >= 0) & (high <= n - 1)  # False for NaN
-        low, high = np.where(inside, low, 0.0), np.where(inside, high, n - 1.0)
-        regions[:, 2 * k] = np.where(inside, np.maximum(np.floor(low) - 2, 0), 0)
-        regions[:, 2 * k + 1] = np.where(inside, np.minimum(np.ceil(high) + 3, n), n)
+    regions = np.tile(np.array([0, size[0], 0, size[1]], dtype=np.int64), (len(maps), 1))
+    _reduce.read_regions(np.ascontiguousarray(maps, dtype=np.float64), *canvas, regions)
     return regions
 
 
