@@ -39,8 +39,9 @@ Axis-aligned affine maps (m01 == m10 == 0: crops, resizes, pads, zooms, shifts, 
 they fuse to) take a separable path, chosen per image (``_warp_resize.pxi``): the row
 coordinate depends only on the output row and the column coordinate only on the output column,
 so taps, weights and fill decisions are computed once per row and once per column, from the
-very doubles above, with the same rules. Order 0 (any dtype) gathers rows from a column tap
-table. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
+very doubles above, with the same rules. Order 0 (any dtype) moves each row's bytes through a
+table of source bytes, 16 a step in AVX2 (pshufb on 16-byte windows of the source row), or
+gathers pixels from a column tap table where a column takes the fill. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
 ((v00 w00 + v01 w01) + (v10 w10 + v11 w11)) + 0.5 with w00 = a b from the float32 row and column
 weights, truncated — 8 values a step in AVX2 (``_warp_resize.h``: pshufb picks the taps out of
 16-byte windows of the two source rows); a truly separable (horizontal then vertical, or
@@ -96,6 +97,9 @@ cdef extern from "_warp_resize.h" nogil:
     bint ac_resize_has_steps()
     bint ac_resize_u8_plan(int32_t *base, uint8_t *masks, const int32_t *at, int64_t count,
                            int32_t right)
+    bint ac_resize_bytes_plan(int32_t *base, uint8_t *masks, const int32_t *at, int64_t count)
+    void ac_resize_bytes_row(uint8_t *out, const uint8_t *row, const int32_t *at, int64_t count,
+                             const int32_t *base, const uint8_t *masks, int64_t steps)
     void ac_prefetch_span(const uint8_t *row, int64_t start, int64_t stop)
     void ac_resize_u8_row(uint8_t *out, const uint8_t *p0, const uint8_t *p1, const int32_t *at,
                           const float *b, const float *b1, int64_t count, int32_t right, float a,
@@ -162,7 +166,8 @@ cdef struct Scratch:
     int32_t *step_r  # order 1, float32: pixels from the first tap to the second along rows
     int32_t *step_c  # and along columns
     # The separable path (_warp_resize.pxi), per value (channel of an output pixel) of a row:
-    int32_t *taps  # order 0: the column tap of each pixel; uint8 order 1: each value's first tap
+    int32_t *taps  # order 0: each pixel's column tap, then each byte's; uint8 order 1: each
+    # value's first tap
     float *b  # uint8 order 1: the column weights, as the lanes round them
     float *b1
     int32_t *base  # and the AVX2 plan (_warp_resize.h): windows' first bytes, pshufb controls
@@ -172,8 +177,8 @@ cdef struct Scratch:
 
 cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out, Py_ssize_t values,
                        Py_ssize_t row_bytes) noexcept nogil:
-    """Rows for an output width of ``w_out`` pixels (``values`` values) and a source row of
-    ``row_bytes``."""
+    """Rows for an output width of ``w_out`` pixels of ``values`` bytes in all (at least one a
+    value) and a source row of ``row_bytes``."""
     s.col_r = <double *>malloc(w_out * sizeof(double))
     s.col_c = <double *>malloc(w_out * sizeof(double))
     s.proj_r = <double *>malloc(w_out * sizeof(double))
@@ -369,7 +374,7 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
     cdef Py_ssize_t i, ch, stride = g.stride
     cdef const double *m
     cdef bint separable
-    cdef int status = scratch_alloc(&s, g.w_out, g.w_out * g.channels, g.w_in * pixel_bytes)
+    cdef int status = scratch_alloc(&s, g.w_out, g.w_out * pixel_bytes, g.w_in * pixel_bytes)
     if fill == NULL or status != 0:
         free(fill)
         scratch_free(&s)
@@ -383,7 +388,8 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
         m = matrices + stride * i
         separable = paths != GENERAL and not g.projective and m[1] == 0.0 and m[3] == 0.0
         if order == 0 and separable:
-            resize_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill)
+            resize_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill,
+                           paths == SCALAR)
         elif order == 0:
             warp_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill)
         elif itemsize == 1 and separable and resize_linear_u8(

@@ -28,6 +28,19 @@ static inline uint8_t ac_resize_u8_value(const uint8_t *p0, const uint8_t *p1, i
     return (uint8_t)(sum > 255.0f ? 255.0f : sum);
 }
 
+/* Whether ``n`` taps, each reading up to ``reach`` bytes further, fit the 16 bytes from the
+ * smallest of them, stored in *base. */
+static inline int ac_window(const int32_t *tap, int n, int32_t reach, int32_t *base)
+{
+    int32_t lo = tap[0], hi = tap[0];
+    for (int i = 1; i < n; i++) {
+        lo = tap[i] < lo ? tap[i] : lo;
+        hi = tap[i] > hi ? tap[i] : hi;
+    }
+    *base = lo;
+    return hi + reach - lo <= 15;
+}
+
 /* The AVX2 plan of a row of ``count`` values with first taps at[j]: for each window of four
  * values (the first 8 * (count / 8) values), the smallest byte it reads (base) and pshufb
  * controls picking each value's two taps from the 16 bytes there, zero-extended to 32 bits.
@@ -39,14 +52,9 @@ static inline int ac_resize_u8_plan(int32_t *restrict base, uint8_t *restrict ma
     const int64_t windows = 2 * (count / AC_RESIZE_STEP);
     for (int64_t w = 0; w < windows; w++) {
         const int32_t *tap = at + 4 * w;
-        int32_t lo = tap[0], hi = tap[0];
-        for (int i = 1; i < 4; i++) {
-            lo = tap[i] < lo ? tap[i] : lo;
-            hi = tap[i] > hi ? tap[i] : hi;
-        }
-        if (hi + right - lo > 15)
+        if (!ac_window(tap, 4, right, base + w))
             return 0;
-        base[w] = lo;
+        const int32_t lo = base[w];
         uint8_t *first = masks + (w / 2) * AC_RESIZE_MASK_BYTES + (w % 2) * 16;
         uint8_t *second = first + 32;
         for (int i = 0; i < 4; i++) {
@@ -110,6 +118,70 @@ AC_AVX2 static void ac_resize_u8_steps(uint8_t *restrict out, const uint8_t *p0,
 }
 #endif
 
+/* Order 0's plan: the output row's ``count`` bytes (first[j]: the source byte of each) in
+ * windows of 8, each read from the 16 source bytes at its base; 0 when some window spans more
+ * (a shrink by about 2 or more) or there is not one whole step of 16 bytes. */
+static inline int ac_resize_bytes_plan(int32_t *restrict base, uint8_t *restrict masks,
+                                       const int32_t *restrict at, int64_t count)
+{
+    const int64_t windows = 2 * (count / 16);
+    if (windows == 0)
+        return 0;
+    for (int64_t w = 0; w < windows; w++) {
+        const int32_t *tap = at + 8 * w;
+        if (!ac_window(tap, 8, 0, base + w))
+            return 0;
+        const int32_t lo = base[w];
+        uint8_t *mask = masks + w * 16;
+        memset(mask, 0x80, 16);
+        for (int i = 0; i < 8; i++)
+            mask[i] = (uint8_t)(tap[i] - lo);
+    }
+    return 1;
+}
+
+#if defined(AC_DISPATCH)
+/* 16 output bytes a step as planned by ac_resize_bytes_plan (reads 16 bytes at each base). */
+AC_AVX2 static void ac_resize_bytes_steps(uint8_t *restrict out, const uint8_t *row,
+                                          const int32_t *restrict base,
+                                          const uint8_t *restrict masks, int64_t steps)
+{
+    for (int64_t q = 0; q < steps; q++) {
+        const __m256i window = ac_resize_window(row, base[2 * q], base[2 * q + 1]);
+        const __m256i control = _mm256_loadu_si256((const __m256i *)(masks + 32 * q));
+        const __m256i picked = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(window, control), 8);
+        _mm_storeu_si128((__m128i *)(out + 16 * q), _mm256_castsi256_si128(picked));
+    }
+}
+
+#else /* no AVX2 here: ac_resize_has_steps() is 0, so no row has steps */
+static inline void ac_resize_u8_steps(uint8_t *out, const uint8_t *p0, const uint8_t *p1,
+                                      const int32_t *base, const uint8_t *masks, const float *b,
+                                      const float *b1, int64_t steps, float a, float a1)
+{
+}
+
+static inline void ac_resize_bytes_steps(uint8_t *out, const uint8_t *row, const int32_t *base,
+                                         const uint8_t *masks, int64_t steps)
+{
+}
+#endif
+
+/* One order-0 output row of ``count`` bytes: out[j] = row[at[j]], 16 bytes a step where planned
+ * (``steps`` > 0, AVX2 builds only), the rest one by one. */
+static inline void ac_resize_bytes_row(uint8_t *restrict out, const uint8_t *row,
+                                       const int32_t *restrict at, int64_t count,
+                                       const int32_t *base, const uint8_t *masks, int64_t steps)
+{
+    int64_t j = 0;
+    if (steps > 0) {
+        ac_resize_bytes_steps(out, row, base, masks, steps);
+        j = 16 * steps;
+    }
+    for (; j < count; j++)
+        out[j] = row[at[j]];
+}
+
 /* Whether this build and CPU run the AVX2 steps. */
 static inline int ac_resize_has_steps(void)
 {
@@ -129,16 +201,10 @@ static inline void ac_resize_u8_row(uint8_t *restrict out, const uint8_t *p0, co
                                     int64_t steps)
 {
     int64_t j = 0;
-#if defined(AC_DISPATCH)
     if (steps > 0) {
         ac_resize_u8_steps(out, p0, p1, base, masks, b, b1, steps, a, a1);
         j = AC_RESIZE_STEP * steps;
     }
-#else
-    (void)base;
-    (void)masks;
-    (void)steps;
-#endif
     for (; j < count; j++)
         out[j] = ac_resize_u8_value(p0, p1, at[j], right, a, a1, b[j], b1[j]);
 }

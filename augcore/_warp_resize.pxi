@@ -30,32 +30,54 @@ cdef inline int32_t nearest_axis(double x, int64_t n, int mode) noexcept nogil:
 
 cdef void resize_nearest(const Geometry *g, const double *m, Scratch *s,
                          const unsigned char *src, unsigned char *dst, Py_ssize_t pixel_bytes,
-                         const unsigned char *fill) noexcept nogil:
-    """Order 0 for one image, any dtype: a column tap table, one tap per row, the general
-    path's gathers; an output row whose source row repeats the previous one is a copy."""
+                         const unsigned char *fill, bint scalar) noexcept nogil:
+    """Order 0 for one image, any dtype: a column tap table and one tap per row; an output row
+    whose source row repeats the previous one is a copy. Rows are moved a byte at a time
+    through a table of source bytes, 16 a step in AVX2 (``ac_resize_bytes_row``), where no
+    column takes the fill and the windows fit (``scalar``, for tests: even without steps);
+    else by the general path's gathers."""
     cdef int32_t last_pixel = <int32_t>(g.h_in * g.w_in - 1)
-    cdef Py_ssize_t r, c, row_bytes = g.w_out * pixel_bytes
-    cdef int32_t tap, previous = -2, at
+    cdef Py_ssize_t r, c, k, row_bytes = g.w_out * pixel_bytes, in_row = g.w_in * pixel_bytes
+    cdef int32_t tap, previous = -2, at, first = <int32_t>g.w_in, last = 0
     cdef double row_c = m[5] + 0.0 * m[3]
+    cdef int64_t steps = 0
+    cdef bint by_bytes
+    cdef int32_t *column_bytes = s.taps + g.w_out
+    cdef const unsigned char *line
     cdef unsigned char *out
-    cdef int32_t first = <int32_t>g.w_in, last = 0
     for c in range(g.w_out):
         s.taps[c] = nearest_axis(row_c + <double>c * m[4], g.w_in, g.mode)
         if s.taps[c] >= 0:
             first = min(first, s.taps[c])
             last = max(last, s.taps[c])
+    by_bytes = first <= last and (scalar or ac_resize_has_steps())
+    for c in range(g.w_out):
+        by_bytes = by_bytes and s.taps[c] >= 0
+    if by_bytes:
+        for c in range(g.w_out):
+            for k in range(pixel_bytes):
+                column_bytes[c * pixel_bytes + k] = s.taps[c] * <int32_t>pixel_bytes + <int32_t>k
+        if not scalar:
+            by_bytes = ac_resize_bytes_plan(s.base, s.masks, column_bytes, row_bytes)
+        if by_bytes and not scalar:
+            steps = row_bytes // 16
+            # The last source row is read through a padded copy: windows may pass its end.
+            memcpy(s.last_row, src + (g.h_in - 1) * in_row, in_row)
     for r in range(g.h_out):
         if r + RESIZE_AHEAD < g.h_out:
             tap = nearest_axis(m[2] + <double>(r + RESIZE_AHEAD) * m[0], g.h_in, g.mode)
             if tap >= 0:
-                ac_prefetch_span(src + tap * g.w_in * pixel_bytes, first * pixel_bytes,
-                                 (last + 1) * pixel_bytes)
+                ac_prefetch_span(src + tap * in_row, first * pixel_bytes, (last + 1) * pixel_bytes)
         tap = nearest_axis(m[2] + <double>r * m[0], g.h_in, g.mode)
         out = dst + r * row_bytes
         if tap == previous:
             memcpy(out, out - row_bytes, row_bytes)
             continue
         previous = tap
+        if by_bytes and tap >= 0:
+            line = <const unsigned char *>s.last_row if steps and tap == g.h_in - 1 else src + tap * in_row
+            ac_resize_bytes_row(out, line, column_bytes, row_bytes, s.base, s.masks, steps)
+            continue
         at = tap * <int32_t>g.w_in
         for c in range(g.w_out):
             s.index[c] = at + s.taps[c] if tap >= 0 and s.taps[c] >= 0 else UNRESOLVED
