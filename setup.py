@@ -38,7 +38,7 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
                 f"{folder}_warp_resize.h",
                 *(
                     f"{folder}_warp_{part}.pxi"
-                    for part in ("nearest", "linear", "inspect", "resize")
+                    for part in ("nearest", "linear", "inspect", "resize", "scratch")
                 ),
             ],
             extra_compile_args=compile_args,
