@@ -43,13 +43,17 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
     ]
 
 
+# What the photometric kernels include: a change to any of them rebuilds both.
+PHOTOMETRIC_SOURCES = ("_kernels.pxi", "_hue.h", "_jitter.h", "_lanes.h")
+
+
 def photometric_kernels(compile_args: list[str]) -> list:
     """The photometric loops: the baseline build and the -mavx2 build of one source."""
     return [
         Extension(
             f"augcore.plugins.{name}",
             [f"plugins/{name}.pyx"],
-            depends=["plugins/_kernels.pxi", "plugins/_hue.h"],
+            depends=[f"plugins/{part}" for part in PHOTOMETRIC_SOURCES],
             include_dirs=["plugins"],
             extra_compile_args=compile_args + extra,
         )

@@ -1,9 +1,13 @@
-"""Compiled loops of the photometric plugins: one pass over the pixels per operation.
+"""Compiled loops of the photometric plugins.
 
 Included by two modules built from the same source: ``_kernels`` (the baseline instruction
 set) and ``_kernels_avx2`` (-mavx2), chosen at import by ``augcore.plugins._values`` from
 ``has_avx2()``. Without -ffp-contract the two compute every value in the same order, so their
-results are identical; AVX2 only processes more values at once.
+results are identical; AVX2 only processes more values at once. The colour operations
+(``color_jitter``, ``blend_luma``, ``hue_shift``) work on planes of floats, a block of pixels
+at a time, in C (``_jitter.h``, ``_hue.h``): lanes of 8 (AVX) or 4 (SSE2) floats written with
+the operations of ``_lanes.h``, whose results do not depend on the width, and a scalar
+reference loop for the rest of a block.
 
 Every kernel takes a batch whose colour values are contiguous, (m, N, C) or (m, H, W, C), of
 uint8 or float32 (``pixel``), writes into ``out`` of the same shape and dtype, and runs without
@@ -16,6 +20,7 @@ finished as ``augcore.plugins._values.finish`` does: uint8 rounded half to even 
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
+from libc.math cimport floor
 
 cdef extern from *:
     """
@@ -72,9 +77,15 @@ cdef inline float _luma(const pixel* rgb) noexcept nogil:
         return rgb[0] * FLOAT_R + rgb[1] * FLOAT_G + rgb[2] * FLOAT_B
 
 
-# Pixels per block of the hue and saturation loops: small enough for L1, long enough to
+# Pixels per block of the colour loops: three planes of them stay in L1, long enough to
 # vectorise.
-DEF HUE_BLOCK = 256
+DEF BLOCK = 512
+# The operations of ``color_jitter``, as torchvision numbers them; a negative code is none.
+DEF BRIGHTNESS = 0
+DEF CONTRAST = 1
+DEF SATURATION = 2
+DEF HUE = 3
+DEF OPERATIONS = 4
 
 
 def blend_constant(
@@ -90,32 +101,6 @@ def blend_constant(
                 v = <float>images[i, j] - b
                 v = v * f
                 _store(&out[i, j], v + b)
-
-
-def blend_luma(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] factor):
-    """Saturation on (m, N, 3): each pixel blended with its own luma (``ImageEnhance.Color``),
-    over blocks: the luma of each pixel repeated per channel, then one contiguous blend."""
-    cdef Py_ssize_t i, start, count, k, j
-    cdef float gray[3 * HUE_BLOCK]
-    cdef float f, v, luma
-    cdef const pixel* rgb
-    cdef pixel* target
-    with nogil:
-        for i in range(images.shape[0]):
-            f = factor[i]
-            for start in range(0, images.shape[1], HUE_BLOCK):
-                count = min(HUE_BLOCK, images.shape[1] - start)
-                rgb = &images[i, start, 0]
-                for k in range(count):
-                    luma = _luma(&rgb[3 * k])
-                    gray[3 * k] = luma
-                    gray[3 * k + 1] = luma
-                    gray[3 * k + 2] = luma
-                target = &out[i, start, 0]
-                for j in range(3 * count):
-                    v = <float>rgb[j] - gray[j]
-                    v = v * f
-                    _store(&target[j], v + gray[j])
 
 
 def luma_means(const pixel[:, :, ::1] images):
@@ -136,44 +121,174 @@ def luma_means(const pixel[:, :, ::1] images):
     return means
 
 
-cdef extern from "_hue.h":
-    void hue_rotate(float* r, float* g, float* b, long count, float turn) nogil
+cdef extern from "_jitter.h":
+    float UNIT "(float)(1.0 / 255.0)"
+    void hue_rotate(
+        float* r, float* g, float* b, long count, float turn, float to_unit, float white,
+        int levels
+    ) nogil
+    void blend_plane(float* x, long count, float factor, float base, float white, int levels) nogil
+    void blend_luma_planes(
+        float* r, float* g, float* b, long count, float factor, float white, int levels
+    ) nogil
+    long long level_luma_sum(
+        const float* r, const float* g, const float* b, long count, int channels
+    ) nogil
+    double float_luma_sum(
+        const float* r, const float* g, const float* b, long count, int channels, double total
+    ) nogil
+
+
+cdef inline void _to_planes(
+    const pixel* values, float* planes, Py_ssize_t count, Py_ssize_t channels
+) noexcept nogil:
+    """``count`` interleaved pixels into planes ``planes[c * BLOCK + k]``, as floats."""
+    cdef Py_ssize_t k
+    if channels == 3:
+        for k in range(count):
+            planes[k] = values[3 * k]
+            planes[BLOCK + k] = values[3 * k + 1]
+            planes[2 * BLOCK + k] = values[3 * k + 2]
+    else:
+        for k in range(count):
+            planes[k] = values[k]
+
+
+cdef inline void _from_planes(
+    const float* planes, pixel* values, Py_ssize_t count, Py_ssize_t channels
+) noexcept nogil:
+    """The planes' finished values back into interleaved pixels (exact: on uint8 they are
+    integers in [0, 255] already)."""
+    cdef Py_ssize_t k
+    if channels == 3:
+        for k in range(count):
+            if pixel is uint8_t:
+                values[3 * k] = <uint8_t>(<int>planes[k])
+                values[3 * k + 1] = <uint8_t>(<int>planes[BLOCK + k])
+                values[3 * k + 2] = <uint8_t>(<int>planes[2 * BLOCK + k])
+            else:
+                values[3 * k] = planes[k]
+                values[3 * k + 1] = planes[BLOCK + k]
+                values[3 * k + 2] = planes[2 * BLOCK + k]
+    else:
+        for k in range(count):
+            if pixel is uint8_t:
+                values[k] = <uint8_t>(<int>planes[k])
+            else:
+                values[k] = planes[k]
+
+
+cdef void _operate(
+    float* planes, Py_ssize_t count, Py_ssize_t channels, const int64_t* ops, int first,
+    int stop, const float* amounts, float mean, float white, int levels
+) noexcept nogil:
+    """Operations ``ops[first:stop]`` on a block of planes, each finished before the next."""
+    cdef int position, c
+    cdef int64_t op
+    for position in range(first, stop):
+        op = ops[position]
+        if op == BRIGHTNESS or op == CONTRAST:
+            for c in range(channels):
+                blend_plane(
+                    planes + c * BLOCK, count, amounts[op], mean if op == CONTRAST else 0.0,
+                    white, levels,
+                )
+        elif op == SATURATION and channels == 3:
+            blend_luma_planes(
+                planes, planes + BLOCK, planes + 2 * BLOCK, count, amounts[op], white, levels
+            )
+        elif op == HUE and channels == 3:
+            hue_rotate(
+                planes, planes + BLOCK, planes + 2 * BLOCK, count, amounts[op],
+                UNIT if levels else 1.0, white, levels,
+            )
+
+
+def color_jitter(
+    const pixel[:, :, ::1] images, pixel[:, :, ::1] out, const float[:, ::1] amounts,
+    const int64_t[:, ::1] order
+):
+    """torchvision's ColorJitter on (m, N, C) images, C = 1 or 3: image i gets the operations
+    ``order[i]`` (0 brightness, 1 contrast, 2 saturation, 3 hue; negative codes are skipped)
+    by ``amounts[i, op]``, each finished on the dtype's grid before the next, as one kernel
+    per operation would leave them; saturation and hue leave gray images unchanged.
+
+    One pass over blocks of pixels applies the operations in turn while the block is in L1;
+    contrast blends with the mean luma of what precedes it, so an image with contrast is two
+    passes: the operations before it (the block lumas summed as they are finished), then
+    contrast and the rest.
+    """
+    cdef Py_ssize_t m = images.shape[0], n = images.shape[1], channels = images.shape[2]
+    cdef Py_ssize_t i, start, count
+    cdef float planes[3 * BLOCK]
+    cdef int64_t ops[OPERATIONS]
+    cdef int split, position, levels = pixel is uint8_t
+    cdef float white = 255.0 if pixel is uint8_t else 1.0, mean
+    cdef long long level_total
+    cdef double total, average
+    with nogil:
+        for i in range(m):
+            split = OPERATIONS
+            for position in range(OPERATIONS):
+                ops[position] = order[i, position]
+                if ops[position] == CONTRAST and split == OPERATIONS:
+                    split = position
+            if split == OPERATIONS:
+                for start in range(0, n, BLOCK):
+                    count = min(BLOCK, n - start)
+                    _to_planes(&images[i, start, 0], planes, count, channels)
+                    _operate(planes, count, channels, ops, 0, split, &amounts[i, 0], 0.0,
+                             white, levels)
+                    _from_planes(planes, &out[i, start, 0], count, channels)
+                continue
+            level_total, total = 0, 0.0
+            for start in range(0, n, BLOCK):
+                count = min(BLOCK, n - start)
+                _to_planes(&images[i, start, 0], planes, count, channels)
+                _operate(planes, count, channels, ops, 0, split, &amounts[i, 0], 0.0, white,
+                         levels)
+                if levels:
+                    level_total += level_luma_sum(
+                        planes, planes + BLOCK, planes + 2 * BLOCK, count, channels
+                    )
+                else:
+                    total = float_luma_sum(
+                        planes, planes + BLOCK, planes + 2 * BLOCK, count, channels, total
+                    )
+                _from_planes(planes, &out[i, start, 0], count, channels)
+            # luma_means' value and rounding: an exact sum, divided in double
+            average = (<double>level_total if levels else total) / n
+            mean = <float>(floor(average + 0.5) if levels else average)
+            for start in range(0, n, BLOCK):
+                count = min(BLOCK, n - start)
+                _to_planes(&out[i, start, 0], planes, count, channels)
+                _operate(planes, count, channels, ops, split, OPERATIONS, &amounts[i, 0], mean,
+                         white, levels)
+                _from_planes(planes, &out[i, start, 0], count, channels)
+
+
+def _single(
+    const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] amount, int64_t op
+):
+    """One operation of ``color_jitter`` by ``amount[i]`` on image i."""
+    import numpy as np
+
+    amounts = np.zeros((images.shape[0], OPERATIONS), np.float32)
+    amounts[:, op] = amount
+    order = np.full((images.shape[0], OPERATIONS), -1, np.int64)
+    order[:, 0] = op
+    color_jitter(images, out, amounts, order)
+
+
+def blend_luma(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] factor):
+    """Saturation on (m, N, 3): each pixel blended with its own luma (``ImageEnhance.Color``)."""
+    _single(images, out, factor, SATURATION)
+
 
 def hue_shift(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] shift):
     """Turn the hue of (m, N, 3) images by ``shift`` turns in float HSV (torchvision's maths,
-    branch-free in ``_hue.h``), over blocks of pixels: converted to float and back in
-    contiguous runs, de-interleaved into planes in between (every loop vectorises)."""
-    cdef Py_ssize_t i, start, count, k, j
-    cdef float planes[3][HUE_BLOCK]
-    cdef float values[3 * HUE_BLOCK]
-    cdef float white = 255.0, to_unit = 1.0 / 255.0
-    cdef const pixel* rgb
-    cdef pixel* target
-    with nogil:
-        for i in range(images.shape[0]):
-            for start in range(0, images.shape[1], HUE_BLOCK):
-                count = min(HUE_BLOCK, images.shape[1] - start)
-                rgb = &images[i, start, 0]
-                for j in range(3 * count):
-                    if pixel is uint8_t:
-                        values[j] = <float>rgb[j] * to_unit
-                    else:
-                        values[j] = rgb[j]
-                for k in range(count):
-                    planes[0][k] = values[3 * k]
-                    planes[1][k] = values[3 * k + 1]
-                    planes[2][k] = values[3 * k + 2]
-                hue_rotate(planes[0], planes[1], planes[2], count, shift[i])
-                for k in range(count):
-                    values[3 * k] = planes[0][k]
-                    values[3 * k + 1] = planes[1][k]
-                    values[3 * k + 2] = planes[2][k]
-                target = &out[i, start, 0]
-                for j in range(3 * count):
-                    if pixel is uint8_t:
-                        _store(&target[j], values[j] * white)
-                    else:
-                        _store(&target[j], values[j])
+    branch-free in ``_hue.h``)."""
+    _single(images, out, shift, HUE)
 
 
 cdef inline Py_ssize_t _mirror(Py_ssize_t p, Py_ssize_t n) noexcept nogil:

@@ -1,0 +1,50 @@
+/* Float32 lanes for the colour loops of plugins/_kernels.pxi (_hue.h, _jitter.h): AVX in the
+ * -mavx2 build, SSE2 in the baseline one, none where neither is defined (the scalar
+ * reference loops then do all the work).
+ *
+ * Only operations whose IEEE results do not depend on the width are here: add, sub, mul, div,
+ * comparisons, bit selects, and min/max, whose x86 semantics are exactly C's ``a < b ? a : b``
+ * and ``a > b ? a : b`` (NaN and signed zeros included). So a lane computes the bits of the
+ * scalar reference written with those ternaries, in either build. No FMA, no rcp/rsqrt.
+ */
+#ifndef AUGCORE_LANES_H
+#define AUGCORE_LANES_H
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define AUGCORE_LANES 8
+typedef __m256 lanes;
+#define lanes_load _mm256_loadu_ps
+#define lanes_store _mm256_storeu_ps
+#define lanes_set _mm256_set1_ps
+#define lanes_add _mm256_add_ps
+#define lanes_sub _mm256_sub_ps
+#define lanes_mul _mm256_mul_ps
+#define lanes_div _mm256_div_ps
+#define lanes_min _mm256_min_ps
+#define lanes_max _mm256_max_ps
+#define lanes_eq(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
+#define lanes_ge(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
+#define lanes_lt(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+/* mask ? a : b, lane by lane (masks are all ones or all zeros) */
+#define lanes_select(mask, a, b) _mm256_blendv_ps(b, a, mask)
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#define AUGCORE_LANES 4
+typedef __m128 lanes;
+#define lanes_load _mm_loadu_ps
+#define lanes_store _mm_storeu_ps
+#define lanes_set _mm_set1_ps
+#define lanes_add _mm_add_ps
+#define lanes_sub _mm_sub_ps
+#define lanes_mul _mm_mul_ps
+#define lanes_div _mm_div_ps
+#define lanes_min _mm_min_ps
+#define lanes_max _mm_max_ps
+#define lanes_eq _mm_cmpeq_ps
+#define lanes_ge _mm_cmpge_ps
+#define lanes_lt _mm_cmplt_ps
+#define lanes_select(mask, a, b) _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b))
+#endif
+
+#endif
