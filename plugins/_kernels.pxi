@@ -104,19 +104,36 @@ def blend_constant(
 
 
 def luma_means(const pixel[:, :, ::1] images):
-    """(m,) float64 mean luma of (m, N, C) images, C = 3 (luma) or 1 (the values)."""
+    """(m,) float64 mean luma of (m, N, C) images, C = 3 (luma) or 1 (the values).
+
+    uint8 lumas are integers: summed exactly in int64 (the double sum of the same integers,
+    in any order); float32 lumas are added one by one in pixel order."""
     import numpy as np
 
     means = np.empty(images.shape[0], dtype=np.float64)
     cdef double[::1] result = means
     cdef Py_ssize_t i, j
     cdef double total
-    cdef bint rgb = images.shape[2] == 3
+    cdef int64_t levels
+    cdef const pixel* rgb
+    cdef bint colour = images.shape[2] == 3
     with nogil:
         for i in range(images.shape[0]):
-            total = 0.0
-            for j in range(images.shape[1]):
-                total += _luma(&images[i, j, 0]) if rgb else <float>images[i, j, 0]
+            if pixel is uint8_t:
+                levels = 0
+                rgb = &images[i, 0, 0]
+                if colour:
+                    for j in range(images.shape[1]):
+                        levels += (LUMA_R * rgb[3 * j] + LUMA_G * rgb[3 * j + 1]
+                                   + LUMA_B * rgb[3 * j + 2] + LUMA_HALF) >> 16
+                else:
+                    for j in range(images.shape[1]):
+                        levels += rgb[j]
+                total = <double>levels
+            else:
+                total = 0.0
+                for j in range(images.shape[1]):
+                    total += _luma(&images[i, j, 0]) if colour else <float>images[i, j, 0]
             result[i] = total / images.shape[1]
     return means
 
@@ -392,47 +409,114 @@ def apply_tables(
     const uint8_t[:, :, ::1] images, uint8_t[:, :, ::1] out, const uint8_t[:, :, ::1] tables
 ):
     """Look each value of (m, N, C) uint8 images up in its image's and channel's 256-entry
-    table: ``tables`` is (m, C, 256)."""
+    table: ``tables`` is (m, C, 256), or (m, 1, 256) for one table for every channel.
+
+    Values go three at a time (an RGB pixel, or any three with one table): three independent
+    lookups an iteration, which GCC leaves scalar (its vectorised byte lookups are slower)."""
     cdef Py_ssize_t i, j, c, channels = images.shape[2]
+    cdef Py_ssize_t values = images.shape[1] * channels
+    cdef Py_ssize_t second, third
+    cdef const uint8_t* source
+    cdef const uint8_t* table
+    cdef uint8_t* target
+    cdef bint shared = tables.shape[1] == 1
     with nogil:
         for i in range(images.shape[0]):
-            for j in range(images.shape[1]):
-                for c in range(channels):
-                    out[i, j, c] = tables[i, c, images[i, j, c]]
+            source, target, table = &images[i, 0, 0], &out[i, 0, 0], &tables[i, 0, 0]
+            if shared or channels == 3:
+                second, third = (0, 0) if shared else (256, 512)
+                for j in range(values // 3):
+                    target[3 * j] = table[source[3 * j]]
+                    target[3 * j + 1] = table[second + source[3 * j + 1]]
+                    target[3 * j + 2] = table[third + source[3 * j + 2]]
+                for j in range(values - values % 3, values):
+                    target[j] = table[source[j]]
+                continue
+            for c in range(channels):
+                table = &tables[i, c, 0]
+                for j in range(images.shape[1]):
+                    target[j * channels + c] = table[source[j * channels + c]]
 
 
 def histograms(const uint8_t[:, :, ::1] images):
-    """(m, C, 256) int64 counts of each value in each channel of (m, N, C) uint8 images."""
+    """(m, C, 256) int64 counts of each value in each channel of (m, N, C) uint8 images.
+
+    Even and odd pixels count into two tables, added at the end: a run of equal values (a flat
+    region) then increments two counters in turn, not one counter after its own update."""
     import numpy as np
 
-    counts = np.zeros((images.shape[0], images.shape[2], 256), dtype=np.int64)
+    cdef Py_ssize_t channels = images.shape[2], values = images.shape[1] * channels
+    counts = np.zeros((images.shape[0], channels, 256), dtype=np.int64)
+    halves = np.zeros((2, channels, 256), dtype=np.int64)
     cdef int64_t[:, :, ::1] view = counts
-    cdef Py_ssize_t i, j, c
+    cdef int64_t[:, :, ::1] half = halves
+    cdef int64_t* even = &half[0, 0, 0]
+    cdef int64_t* odd = &half[1, 0, 0]
+    cdef Py_ssize_t i, j, c, v, pair = 2 * channels
+    cdef const uint8_t* source
     with nogil:
         for i in range(images.shape[0]):
-            for j in range(images.shape[1]):
-                for c in range(images.shape[2]):
-                    view[i, c, images[i, j, c]] += 1
+            source = &images[i, 0, 0]
+            for j in range(values // pair):
+                for c in range(channels):
+                    even[c * 256 + source[j * pair + c]] += 1
+                    odd[c * 256 + source[j * pair + channels + c]] += 1
+            for j in range(values - values % pair, values):
+                even[(j % channels) * 256 + source[j]] += 1
+            for c in range(channels):
+                for v in range(256):
+                    view[i, c, v] = even[c * 256 + v] + odd[c * 256 + v]
+                    even[c * 256 + v] = 0
+                    odd[c * 256 + v] = 0
     return counts
 
 
+# Lanes of the uint8 minimum and maximum: a multiple of 1, 2, 3 and 4 channels and of 16.
+DEF RANGE_LANES = 48
+
+
 def channel_ranges(const pixel[:, :, ::1] images):
-    """(low, high): (m, C) float64 minimum and maximum of each channel of (m, N, C) images."""
+    """(low, high): (m, C) float64 minimum and maximum of each channel of (m, N, C) images.
+
+    uint8 with 48 % C == 0: the values in runs of 48, a lane per position (lane k holds
+    channel k % C), so the loop is lane-wise minima and maxima; then the lanes and the rest."""
     import numpy as np
 
     low = np.empty((images.shape[0], images.shape[2]), dtype=np.float64)
     high = np.empty_like(low)
     cdef double[:, ::1] lows = low
     cdef double[:, ::1] highs = high
-    cdef Py_ssize_t i, j, c
+    cdef Py_ssize_t i, j, c, k, channels = images.shape[2]
+    cdef Py_ssize_t values = images.shape[1] * channels, whole
     cdef float value
+    cdef uint8_t lane_low[RANGE_LANES]
+    cdef uint8_t lane_high[RANGE_LANES]
+    cdef const uint8_t* source
     with nogil:
         for i in range(images.shape[0]):
-            for c in range(images.shape[2]):
+            for c in range(channels):
                 lows[i, c] = images[i, 0, c]
                 highs[i, c] = images[i, 0, c]
+            if pixel is uint8_t:
+                if RANGE_LANES % channels == 0:
+                    source = &images[i, 0, 0]
+                    for k in range(RANGE_LANES):
+                        lane_low[k], lane_high[k] = 255, 0
+                    whole = values - values % RANGE_LANES
+                    for j in range(whole // RANGE_LANES):
+                        for k in range(RANGE_LANES):
+                            lane_low[k] = min(lane_low[k], source[j * RANGE_LANES + k])
+                            lane_high[k] = max(lane_high[k], source[j * RANGE_LANES + k])
+                    if whole:
+                        for k in range(RANGE_LANES):
+                            lows[i, k % channels] = min(lows[i, k % channels], lane_low[k])
+                            highs[i, k % channels] = max(highs[i, k % channels], lane_high[k])
+                    for j in range(whole, values):
+                        lows[i, j % channels] = min(lows[i, j % channels], source[j])
+                        highs[i, j % channels] = max(highs[i, j % channels], source[j])
+                    continue
             for j in range(images.shape[1]):
-                for c in range(images.shape[2]):
+                for c in range(channels):
                     value = images[i, j, c]
                     if value < lows[i, c]:
                         lows[i, c] = value

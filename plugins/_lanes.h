@@ -3,8 +3,8 @@
  * reference loops then do all the work).
  *
  * Only operations whose IEEE results do not depend on the width are here: add, sub, mul, div,
- * comparisons, bit selects, and min/max, whose x86 semantics are exactly C's ``a < b ? a : b``
- * and ``a > b ? a : b`` (NaN and signed zeros included). So a lane computes the bits of the
+ * comparisons, bit selects, conversions toward zero, and min/max, whose x86 semantics are
+ * exactly C's ``a < b ? a : b`` and ``a > b ? a : b`` (NaN and signed zeros included). So a lane computes the bits of the
  * scalar reference written with those ternaries, in either build. No FMA, no rcp/rsqrt.
  */
 #ifndef AUGCORE_LANES_H
@@ -28,6 +28,8 @@ typedef __m256 lanes;
 #define lanes_lt(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 /* mask ? a : b, lane by lane (masks are all ones or all zeros) */
 #define lanes_select(mask, a, b) _mm256_blendv_ps(b, a, mask)
+/* toward zero to an integer, kept as a float (exact below 2**31) */
+#define lanes_truncate(a) _mm256_cvtepi32_ps(_mm256_cvttps_epi32(a))
 #elif defined(__SSE2__)
 #include <emmintrin.h>
 #define AUGCORE_LANES 4
@@ -45,6 +47,7 @@ typedef __m128 lanes;
 #define lanes_ge _mm_cmpge_ps
 #define lanes_lt _mm_cmplt_ps
 #define lanes_select(mask, a, b) _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b))
+#define lanes_truncate(a) _mm_cvtepi32_ps(_mm_cvttps_epi32(a))
 #endif
 
 #endif

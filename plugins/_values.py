@@ -68,9 +68,7 @@ def finish(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def apply_luts(images: np.ndarray, luts: np.ndarray) -> np.ndarray:
     """uint8 images looked up in per-image tables: ``luts`` (m, 256) or (m, C, 256) per channel."""
     pixels = as_pixels(images)
-    tables = luts.reshape(images.shape[0], -1, 256)
-    if tables.shape[1] != pixels.shape[2]:
-        tables = np.repeat(tables, pixels.shape[2], axis=1)
+    tables = luts.reshape(images.shape[0], -1, 256)  # (m, 1, 256): one table, every channel
     out = np.empty_like(pixels)
     kernels.apply_tables(pixels, out, np.ascontiguousarray(tables, dtype=np.uint8))
     return out.reshape(images.shape)

@@ -102,3 +102,30 @@ def test_the_avx2_lanes_compute_the_bits_of_the_baseline_lanes(dtype) -> None:
         module.color_jitter(pixels, out, amounts, order)
         outs.append(out.view(np.uint8))
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("shape", [(3, 7, 9, 1), (3, 17, 23, 2), (3, 17, 23, 3), (3, 5, 11, 4)])
+def test_the_uint8_table_and_statistics_kernels_are_numpys(shape) -> None:
+    """Lane-wise ranges (runs of 48 values and a ragged rest), two-table histograms, lookups
+    three values at a time, integer luma sums: each against numpy's plain formula."""
+    images = RNG.integers(0, 256, shape).astype(np.uint8)
+    images[1] = RNG.integers(100, 103, shape[1:])  # narrow: extremes away from 0 and 255
+    pixels = images.reshape(shape[0], -1, shape[3])
+    low, high = kernels.channel_ranges(pixels)
+    np.testing.assert_array_equal(low, pixels.min(axis=1))
+    np.testing.assert_array_equal(high, pixels.max(axis=1))
+    expected = [[np.bincount(image[:, c], minlength=256) for c in range(shape[3])]
+                for image in pixels]  # fmt: skip
+    np.testing.assert_array_equal(kernels.histograms(pixels), expected)
+    for per_channel in (shape[3], 1):
+        tables = RNG.integers(0, 256, (shape[0], per_channel, 256)).astype(np.uint8)
+        out = np.empty_like(pixels)
+        kernels.apply_tables(pixels, out, tables)
+        channel = np.arange(shape[3]) % per_channel
+        expected = tables[np.arange(shape[0])[:, None, None], channel, pixels]
+        np.testing.assert_array_equal(out, expected)
+    if shape[3] in (1, 3):
+        wide = pixels.astype(np.int64)
+        lumas = wide[..., 0] if shape[3] == 1 else (
+            19595 * wide[..., 0] + 38470 * wide[..., 1] + 7471 * wide[..., 2] + 2**15) >> 16
+        np.testing.assert_array_equal(kernels.luma_means(pixels), lumas.mean(axis=1))
