@@ -17,10 +17,6 @@
 
 #include "_lanes.h"
 
-/* Adding and subtracting 1.5 * 2**23 rounds a float in [0, 2**22) half to even, as rintf does,
- * without a libm call (x86-64's baseline has no rounding instruction). */
-#define AUGCORE_ROUNDER 12582912.0f
-
 /* A result back on its dtype's grid: clipped to [0, white] (NaN becomes 0), and on uint8
  * (``levels`` true) rounded half to even to a level, kept as an integer-valued float. */
 static inline float augcore_finish(float value, float white, int levels) {
@@ -64,8 +60,10 @@ static inline void hue_pixel(float *r, float *g, float *b, float turn, float to_
 }
 
 #ifdef AUGCORE_LANES
-/* hue_channel and its finish on lanes: the clamp to [0, 1] as max then min (NaN still becomes
- * 0); times white it is in [0, white] already, so the finish only rounds. */
+/* hue_channel and its finish on lanes. On levels (uint8 images: values 0..255 times to_unit,
+ * so v, s and w are in [0, 1] and v s w <= v) the clamp to [0, 1] changes nothing and is left
+ * out; elsewhere it is max then min (NaN still becomes 0). Times white the value is in
+ * [0, white] already, so the finish only rounds. */
 static inline lanes hue_channel_lanes(lanes h6, float n, lanes maxc, lanes vs, lanes white,
                                       int levels) {
     const lanes zero = lanes_set(0.0f), one = lanes_set(1.0f), six = lanes_set(6.0f);
@@ -74,12 +72,10 @@ static inline lanes hue_channel_lanes(lanes h6, float n, lanes maxc, lanes vs, l
     lanes w = lanes_min(k, lanes_sub(lanes_set(4.0f), k));
     w = lanes_max(lanes_min(w, one), zero);
     lanes out = lanes_sub(maxc, lanes_mul(vs, w));
-    out = lanes_mul(lanes_min(lanes_max(out, zero), one), white);
     if (levels) {
-        const lanes rounder = lanes_set(AUGCORE_ROUNDER);
-        out = lanes_sub(lanes_add(out, rounder), rounder);
+        return lanes_round(lanes_mul(out, white));
     }
-    return out;
+    return lanes_mul(lanes_min(lanes_max(out, zero), one), white);
 }
 #endif
 

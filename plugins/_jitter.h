@@ -17,11 +17,7 @@
 /* augcore_finish on lanes: max then min are its two ternaries (NaN still becomes 0). */
 static inline lanes finish_lanes(lanes value, lanes white, int levels) {
     value = lanes_min(lanes_max(value, lanes_set(0.0f)), white);
-    if (levels) {
-        const lanes rounder = lanes_set(AUGCORE_ROUNDER);
-        value = lanes_sub(lanes_add(value, rounder), rounder);
-    }
-    return value;
+    return levels ? lanes_round(value) : value;
 }
 
 /* pixel_luma on lanes. On levels the integer formula is exact in float: every product, sum
@@ -118,6 +114,94 @@ static double float_luma_sum(const float *restrict r, const float *restrict g,
         total += channels == 3 ? pixel_luma(r[i], g[i], b[i], 0) : r[i];
     }
     return total;
+}
+
+/* Interleaved uint8 RGB pixels to and from three float planes (plane p at planes + p stride). Only data moves, so any
+ * instructions give the same floats and bytes: with AVX2, 16 pixels at a time (SSSE3 byte
+ * shuffles, then widening conversions); the rest one by one. Planes back to bytes hold
+ * integers in [0, 255] (finished values): the conversion is exact. */
+/* shuffles[gather][s][d], for the AVX2 moves below: the byte shuffle moving what 16-byte
+ * source s holds of destination d into place (128: a zero byte). Gathering (1), sources are
+ * the chunks of 48 interleaved bytes and destinations the planes (0 r, 1 g, 2 b); scattering
+ * (0), the other way round. Made once per kernel call. */
+typedef uint8_t rgb_shuffle_table[2][3][3][16];
+
+static void rgb_shuffles(rgb_shuffle_table shuffles) {
+    for (int chunk = 0; chunk < 3; chunk++) {
+        for (int plane = 0; plane < 3; plane++) {
+            for (int k = 0; k < 16; k++) {
+                int from = 3 * k + plane - 16 * chunk, to = 16 * chunk + k;
+                shuffles[1][chunk][plane][k] = from >= 0 && from < 16 ? (uint8_t)from : 128;
+                shuffles[0][plane][chunk][k] = to % 3 == plane ? (uint8_t)(to / 3) : 128;
+            }
+        }
+    }
+}
+
+#ifdef __AVX2__
+/* Destination d's 16 bytes: its shuffled bytes of each source, combined. */
+static inline __m128i rgb_mix(const __m128i source[3], const uint8_t table[3][3][16], int d) {
+    __m128i mixed = _mm_setzero_si128();
+    for (int s = 0; s < 3; s++) {
+        __m128i shuffle = _mm_loadu_si128((const __m128i *)table[s][d]);
+        mixed = _mm_or_si128(mixed, _mm_shuffle_epi8(source[s], shuffle));
+    }
+    return mixed;
+}
+
+static inline __m128i plane_bytes(const float *plane) {
+    __m256i low = _mm256_cvttps_epi32(_mm256_loadu_ps(plane));
+    __m256i high = _mm256_cvttps_epi32(_mm256_loadu_ps(plane + 8));
+    return _mm_packus_epi16(
+        _mm_packus_epi32(_mm256_castsi256_si128(low), _mm256_extracti128_si256(low, 1)),
+        _mm_packus_epi32(_mm256_castsi256_si128(high), _mm256_extracti128_si256(high, 1)));
+}
+#endif
+
+static void rgb_to_planes(const uint8_t *restrict rgb, float *restrict planes, long stride,
+                          long count, const rgb_shuffle_table shuffles) {
+    long k = 0;
+#ifdef __AVX2__
+    for (; k + 16 <= count; k += 16) {
+        const __m128i chunks[3] = {_mm_loadu_si128((const __m128i *)(rgb + 3 * k)),
+                                   _mm_loadu_si128((const __m128i *)(rgb + 3 * k + 16)),
+                                   _mm_loadu_si128((const __m128i *)(rgb + 3 * k + 32))};
+        for (int plane = 0; plane < 3; plane++) {
+            __m128i bytes = rgb_mix(chunks, shuffles[1], plane);
+            float *target = planes + plane * stride + k;
+            _mm256_storeu_ps(target, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)));
+            bytes = _mm_srli_si128(bytes, 8);
+            _mm256_storeu_ps(target + 8, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)));
+        }
+    }
+#endif
+    for (int plane = 0; plane < 3; plane++) {
+        for (long rest = k; rest < count; rest++) {
+            planes[plane * stride + rest] = rgb[3 * rest + plane];
+        }
+    }
+}
+
+static void planes_to_rgb(const float *restrict planes, long stride, uint8_t *restrict rgb,
+                          long count, const rgb_shuffle_table shuffles) {
+    long k = 0;
+#ifdef __AVX2__
+    __m128i bytes[3];
+    for (; k + 16 <= count; k += 16) {
+        for (int plane = 0; plane < 3; plane++) {
+            bytes[plane] = plane_bytes(planes + plane * stride + k);
+        }
+        for (int chunk = 0; chunk < 3; chunk++) {
+            __m128i mixed = rgb_mix(bytes, shuffles[0], chunk);
+            _mm_storeu_si128((__m128i *)(rgb + 3 * k + 16 * chunk), mixed);
+        }
+    }
+#endif
+    for (; k < count; k++) {
+        for (int plane = 0; plane < 3; plane++) {
+            rgb[3 * k + plane] = (uint8_t)(int)planes[plane * stride + k];
+        }
+    }
 }
 
 #endif

@@ -154,13 +154,26 @@ cdef extern from "_jitter.h":
     double float_luma_sum(
         const float* r, const float* g, const float* b, long count, int channels, double total
     ) nogil
+    ctypedef uint8_t Shuffles "rgb_shuffle_table"[2][3][3][16]
+    void rgb_shuffles(Shuffles shuffles) nogil
+    void rgb_to_planes(
+        const uint8_t* rgb, float* planes, long stride, long count, const Shuffles shuffles
+    ) nogil
+    void planes_to_rgb(
+        const float* planes, long stride, uint8_t* rgb, long count, const Shuffles shuffles
+    ) nogil
 
 
 cdef inline void _to_planes(
-    const pixel* values, float* planes, Py_ssize_t count, Py_ssize_t channels
+    const pixel* values, float* planes, Py_ssize_t count, Py_ssize_t channels,
+    const Shuffles shuffles
 ) noexcept nogil:
     """``count`` interleaved pixels into planes ``planes[c * BLOCK + k]``, as floats."""
     cdef Py_ssize_t k
+    if pixel is uint8_t:
+        if channels == 3:
+            rgb_to_planes(values, planes, BLOCK, count, shuffles)
+            return
     if channels == 3:
         for k in range(count):
             planes[k] = values[3 * k]
@@ -172,27 +185,26 @@ cdef inline void _to_planes(
 
 
 cdef inline void _from_planes(
-    const float* planes, pixel* values, Py_ssize_t count, Py_ssize_t channels
+    const float* planes, pixel* values, Py_ssize_t count, Py_ssize_t channels,
+    const Shuffles shuffles
 ) noexcept nogil:
     """The planes' finished values back into interleaved pixels (exact: on uint8 they are
     integers in [0, 255] already)."""
     cdef Py_ssize_t k
-    if channels == 3:
+    if pixel is uint8_t:
+        if channels == 3:
+            planes_to_rgb(planes, BLOCK, values, count, shuffles)
+        else:
+            for k in range(count):
+                values[k] = <uint8_t>(<int>planes[k])
+    elif channels == 3:
         for k in range(count):
-            if pixel is uint8_t:
-                values[3 * k] = <uint8_t>(<int>planes[k])
-                values[3 * k + 1] = <uint8_t>(<int>planes[BLOCK + k])
-                values[3 * k + 2] = <uint8_t>(<int>planes[2 * BLOCK + k])
-            else:
-                values[3 * k] = planes[k]
-                values[3 * k + 1] = planes[BLOCK + k]
-                values[3 * k + 2] = planes[2 * BLOCK + k]
+            values[3 * k] = planes[k]
+            values[3 * k + 1] = planes[BLOCK + k]
+            values[3 * k + 2] = planes[2 * BLOCK + k]
     else:
         for k in range(count):
-            if pixel is uint8_t:
-                values[k] = <uint8_t>(<int>planes[k])
-            else:
-                values[k] = planes[k]
+            values[k] = planes[k]
 
 
 cdef void _operate(
@@ -239,49 +251,54 @@ def color_jitter(
     cdef Py_ssize_t i, start, count
     cdef float planes[3 * BLOCK]
     cdef int64_t ops[OPERATIONS]
-    cdef int split, position, levels = pixel is uint8_t
+    cdef int split, first, position, levels = pixel is uint8_t
+    cdef bint before
     cdef float white = 255.0 if pixel is uint8_t else 1.0, mean
     cdef long long level_total
     cdef double total, average
+    cdef const pixel* source
+    cdef Shuffles shuffles
+    rgb_shuffles(shuffles)
     with nogil:
         for i in range(m):
-            split = OPERATIONS
+            split, before = OPERATIONS, False
             for position in range(OPERATIONS):
                 ops[position] = order[i, position]
                 if ops[position] == CONTRAST and split == OPERATIONS:
                     split = position
-            if split == OPERATIONS:
+                before = before or (ops[position] >= 0 and split == OPERATIONS)
+            source, first, mean = &images[i, 0, 0], 0, 0.0
+            if split < OPERATIONS:
+                # The operations before contrast, written out only if there are any; the
+                # lumas of their results summed as each block is finished.
+                level_total, total = 0, 0.0
                 for start in range(0, n, BLOCK):
                     count = min(BLOCK, n - start)
-                    _to_planes(&images[i, start, 0], planes, count, channels)
+                    _to_planes(&images[i, start, 0], planes, count, channels, shuffles)
                     _operate(planes, count, channels, ops, 0, split, &amounts[i, 0], 0.0,
                              white, levels)
-                    _from_planes(planes, &out[i, start, 0], count, channels)
-                continue
-            level_total, total = 0, 0.0
+                    if levels:
+                        level_total += level_luma_sum(
+                            planes, planes + BLOCK, planes + 2 * BLOCK, count, channels
+                        )
+                    else:
+                        total = float_luma_sum(
+                            planes, planes + BLOCK, planes + 2 * BLOCK, count, channels, total
+                        )
+                    if before:
+                        _from_planes(planes, &out[i, start, 0], count, channels, shuffles)
+                # luma_means' value and rounding: an exact sum, divided in double
+                average = (<double>level_total if levels else total) / n
+                mean = <float>(floor(average + 0.5) if levels else average)
+                first = split
+                if before:
+                    source = &out[i, 0, 0]
             for start in range(0, n, BLOCK):
                 count = min(BLOCK, n - start)
-                _to_planes(&images[i, start, 0], planes, count, channels)
-                _operate(planes, count, channels, ops, 0, split, &amounts[i, 0], 0.0, white,
-                         levels)
-                if levels:
-                    level_total += level_luma_sum(
-                        planes, planes + BLOCK, planes + 2 * BLOCK, count, channels
-                    )
-                else:
-                    total = float_luma_sum(
-                        planes, planes + BLOCK, planes + 2 * BLOCK, count, channels, total
-                    )
-                _from_planes(planes, &out[i, start, 0], count, channels)
-            # luma_means' value and rounding: an exact sum, divided in double
-            average = (<double>level_total if levels else total) / n
-            mean = <float>(floor(average + 0.5) if levels else average)
-            for start in range(0, n, BLOCK):
-                count = min(BLOCK, n - start)
-                _to_planes(&out[i, start, 0], planes, count, channels)
-                _operate(planes, count, channels, ops, split, OPERATIONS, &amounts[i, 0], mean,
+                _to_planes(source + start * channels, planes, count, channels, shuffles)
+                _operate(planes, count, channels, ops, first, OPERATIONS, &amounts[i, 0], mean,
                          white, levels)
-                _from_planes(planes, &out[i, start, 0], count, channels)
+                _from_planes(planes, &out[i, start, 0], count, channels, shuffles)
 
 
 def _single(

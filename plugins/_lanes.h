@@ -3,12 +3,18 @@
  * reference loops then do all the work).
  *
  * Only operations whose IEEE results do not depend on the width are here: add, sub, mul, div,
- * comparisons, bit selects, conversions toward zero, and min/max, whose x86 semantics are
+ * comparisons, bit selects, rounding and conversions to integers, and min/max, whose x86 semantics are
  * exactly C's ``a < b ? a : b`` and ``a > b ? a : b`` (NaN and signed zeros included). So a lane computes the bits of the
  * scalar reference written with those ternaries, in either build. No FMA, no rcp/rsqrt.
  */
 #ifndef AUGCORE_LANES_H
 #define AUGCORE_LANES_H
+
+#include <stdint.h>
+
+/* Adding and subtracting 1.5 * 2**23 rounds a float in [0, 2**22) half to even, as rintf does,
+ * without a libm call (x86-64's baseline has no rounding instruction). */
+#define AUGCORE_ROUNDER 12582912.0f
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -30,6 +36,8 @@ typedef __m256 lanes;
 #define lanes_select(mask, a, b) _mm256_blendv_ps(b, a, mask)
 /* toward zero to an integer, kept as a float (exact below 2**31) */
 #define lanes_truncate(a) _mm256_cvtepi32_ps(_mm256_cvttps_epi32(a))
+/* half to even to an integer, as augcore_finish rounds values in [0, 2**22] */
+#define lanes_round(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #elif defined(__SSE2__)
 #include <emmintrin.h>
 #define AUGCORE_LANES 4
@@ -48,6 +56,8 @@ typedef __m128 lanes;
 #define lanes_lt _mm_cmplt_ps
 #define lanes_select(mask, a, b) _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b))
 #define lanes_truncate(a) _mm_cvtepi32_ps(_mm_cvttps_epi32(a))
+#define lanes_round(a) \
+    _mm_sub_ps(_mm_add_ps(a, _mm_set1_ps(AUGCORE_ROUNDER)), _mm_set1_ps(AUGCORE_ROUNDER))
 #endif
 
 #endif
