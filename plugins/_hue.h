@@ -91,7 +91,7 @@ static void hue_rotate(float *restrict r, float *restrict g, float *restrict b, 
         lanes blue = lanes_mul(lanes_load(b + i), unit);
         lanes maxc = lanes_max(lanes_max(red, green), blue);
         lanes spread = lanes_sub(maxc, lanes_min(lanes_min(red, green), blue));
-        lanes flat = lanes_eq(spread, zero);
+        lanes_mask flat = lanes_eq(spread, zero);
         lanes s = lanes_div(spread, lanes_select(flat, one, maxc));
         lanes inverse = lanes_div(one, lanes_select(flat, one, spread));
         lanes rc = lanes_mul(lanes_sub(maxc, red), inverse);

@@ -1,11 +1,12 @@
 """Compiled loops of the photometric plugins.
 
-Included by two modules built from the same source: ``_kernels`` (the baseline instruction
-set) and ``_kernels_avx2`` (-mavx2), chosen at import by ``augcore.plugins._values`` from
-``has_avx2()``. Without -ffp-contract the two compute every value in the same order, so their
-results are identical; AVX2 only processes more values at once. The colour operations
+Included by three modules built from the same source: ``_kernels`` (the baseline instruction
+set), ``_kernels_avx2`` (-mavx2) and ``_kernels_avx512`` (-mavx512f), chosen at import by
+``augcore.plugins._values`` from ``has_avx512()`` and ``has_avx2()``. Without -ffp-contract
+they compute every value in the same order, so their results are identical; the wider builds
+only process more values at once. The colour operations
 (``color_jitter``, ``blend_luma``, ``hue_shift``) work on planes of floats, a block of pixels
-at a time, in C (``_jitter.h``, ``_hue.h``): lanes of 8 (AVX) or 4 (SSE2) floats written with
+at a time, in C (``_jitter.h``, ``_hue.h``): lanes of 16, 8 or 4 floats written with
 the operations of ``_lanes.h``, whose results do not depend on the width, and a scalar
 reference loop for the rest of a block.
 
@@ -32,13 +33,27 @@ cdef extern from *:
         return 0;
     #endif
     }
+    static int augcore_has_avx512(void) {
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f");
+    #else
+        return 0;
+    #endif
+    }
     """
     int augcore_has_avx2() nogil
+    int augcore_has_avx512() nogil
 
 
 def has_avx2():
     """Whether this CPU runs AVX2 instructions (so ``_kernels_avx2`` may be used)."""
     return bool(augcore_has_avx2())
+
+
+def has_avx512():
+    """Whether this CPU runs AVX-512F instructions (so ``_kernels_avx512`` may be used)."""
+    return bool(augcore_has_avx512())
 
 
 ctypedef fused pixel:

@@ -1,6 +1,6 @@
-/* Float32 lanes for the colour loops of plugins/_kernels.pxi (_hue.h, _jitter.h): AVX in the
- * -mavx2 build, SSE2 in the baseline one, none where neither is defined (the scalar
- * reference loops then do all the work).
+/* Float32 lanes for the colour loops of plugins/_kernels.pxi (_hue.h, _jitter.h): 16 in the
+ * -mavx512f build, 8 (AVX) in the -mavx2 build, 4 (SSE2) in the baseline one, none where
+ * neither is defined (the scalar reference loops then do all the work).
  *
  * Only operations whose IEEE results do not depend on the width are here: add, sub, mul, div,
  * comparisons, bit selects, rounding and conversions to integers, and min/max, whose x86 semantics are
@@ -16,10 +16,31 @@
  * without a libm call (x86-64's baseline has no rounding instruction). */
 #define AUGCORE_ROUNDER 12582912.0f
 
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define AUGCORE_LANES 16
+typedef __m512 lanes;
+typedef __mmask16 lanes_mask; /* what comparisons give and selects take */
+#define lanes_load _mm512_loadu_ps
+#define lanes_store _mm512_storeu_ps
+#define lanes_set _mm512_set1_ps
+#define lanes_add _mm512_add_ps
+#define lanes_sub _mm512_sub_ps
+#define lanes_mul _mm512_mul_ps
+#define lanes_div _mm512_div_ps
+#define lanes_min _mm512_min_ps
+#define lanes_max _mm512_max_ps
+#define lanes_eq(a, b) _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ)
+#define lanes_ge(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
+#define lanes_lt(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define lanes_select(mask, a, b) _mm512_mask_blend_ps(mask, b, a)
+#define lanes_truncate(a) _mm512_cvtepi32_ps(_mm512_cvttps_epi32(a))
+#define lanes_round(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#elif defined(__AVX2__)
 #include <immintrin.h>
 #define AUGCORE_LANES 8
 typedef __m256 lanes;
+typedef __m256 lanes_mask;
 #define lanes_load _mm256_loadu_ps
 #define lanes_store _mm256_storeu_ps
 #define lanes_set _mm256_set1_ps
@@ -42,6 +63,7 @@ typedef __m256 lanes;
 #include <emmintrin.h>
 #define AUGCORE_LANES 4
 typedef __m128 lanes;
+typedef __m128 lanes_mask;
 #define lanes_load _mm_loadu_ps
 #define lanes_store _mm_storeu_ps
 #define lanes_set _mm_set1_ps

@@ -22,10 +22,12 @@ from augcore.plugins import _kernels
 from augcore.errors import ImageShapeError
 from augcore.transform import Param
 
-#: The compiled loops for this CPU: the AVX2 build where it runs, the baseline one elsewhere
-#: (both compute the same values, see _kernels.pxi).
+#: The compiled loops for this CPU: the AVX-512 build where it runs, else the AVX2 one, else
+#: the baseline (all compute the same values, see _kernels.pxi).
 kernels = _kernels
-if _kernels.has_avx2():
+if _kernels.has_avx512():
+    from augcore.plugins import _kernels_avx512 as kernels
+elif _kernels.has_avx2():
     from augcore.plugins import _kernels_avx2 as kernels
 
 

@@ -10,6 +10,7 @@ float32, images smaller than a block and spanning several with a ragged last blo
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import numpy as np
@@ -79,29 +80,53 @@ def test_the_fused_kernel_works_in_place() -> None:
     np.testing.assert_array_equal(pixels, expected)
 
 
-@pytest.mark.skipif(not _kernels.has_avx2(), reason="this CPU has no AVX2: one build runs")
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-def test_the_avx2_lanes_compute_the_bits_of_the_baseline_lanes(dtype) -> None:
-    """8 AVX lanes, 4 SSE2 lanes and the scalar reference on the last pixels of each block:
-    a 19 x 23 image has its pixels 432..435 scalar in one build and in lanes in the other."""
-    from augcore.plugins import _kernels_avx2
+def _wide_builds() -> list:
+    """The builds with wider lanes that this CPU runs (each is compared with the baseline)."""
+    names = [("_kernels_avx2", _kernels.has_avx2()), ("_kernels_avx512", _kernels.has_avx512())]
+    return [pytest.param(name, marks=pytest.mark.skipif(not runs, reason=f"CPU cannot run {name}"))
+            for name, runs in names]  # fmt: skip
 
+
+@pytest.mark.parametrize("build", _wide_builds())
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_the_wide_lanes_compute_the_bits_of_the_baseline_lanes(build, dtype) -> None:
+    """16 AVX-512 or 8 AVX lanes, 4 SSE2 lanes, and the scalar reference on the last pixels of
+    each block: a 19 x 23 image has pixels 432..435 scalar in one build and in lanes in the
+    other. Every kernel of the module, on the same inputs."""
+    wide = importlib.import_module(f"augcore.plugins.{build}")
     images = _images(dtype, (24, 19, 23, 3))
     if dtype == np.float32:  # values no image should hold still give the same bits
         images[0, 5, :3] = [np.nan, -0.5, 1.5]
         images[1, 6, :3] = [np.inf, 0.2, -np.inf]
-    pixels = images.reshape(24, -1, 3)
+    pixels, flat = images.reshape(24, -1, 3), images.reshape(24, -1)
     order = np.array(list(itertools.permutations(range(4))), np.int64)
     amounts = np.stack(
         [RNG.uniform(0, 3, 24), RNG.uniform(0, 3, 24), RNG.uniform(0, 3, 24),
          RNG.uniform(-0.5, 0.5, 24)], axis=1
     ).astype(np.float32)  # fmt: skip
-    outs = []
-    for module in (_kernels, _kernels_avx2):
-        out = np.empty_like(pixels)
-        module.color_jitter(pixels, out, amounts, order)
-        outs.append(out.view(np.uint8))
-    np.testing.assert_array_equal(outs[0], outs[1])
+    factor, weights = amounts[:, 0].copy(), RNG.random((24, 7)).astype(np.float32)
+    calls = [
+        ("color_jitter", (pixels, amounts, order)),
+        ("blend_constant", (flat, factor, factor)),
+        ("blend_luma", (pixels, factor)),
+        ("hue_shift", (pixels, amounts[:, 3].copy())),
+        ("gaussian_blur", (images, weights)),
+        ("sharpen", (images, factor)),
+    ]
+    if dtype == np.uint8:
+        tables = RNG.integers(0, 256, (24, 3, 256)).astype(np.uint8)
+        calls.append(("apply_tables", (pixels, tables)))
+    for name, (source, *rest) in calls:
+        outs = []
+        for module in (_kernels, wide):
+            out = np.empty_like(source)
+            getattr(module, name)(source, out, *rest)
+            outs.append(out.view(np.uint8))
+        np.testing.assert_array_equal(outs[0], outs[1], err_msg=name)
+    names = ["luma_means", "channel_ranges"] + (["histograms"] if dtype == np.uint8 else [])
+    for name in names:
+        base, other = getattr(_kernels, name)(pixels), getattr(wide, name)(pixels)
+        np.testing.assert_array_equal(np.stack(base), np.stack(other), err_msg=name)
 
 
 @pytest.mark.parametrize("shape", [(3, 7, 9, 1), (3, 17, 23, 2), (3, 17, 23, 3), (3, 5, 11, 4)])
