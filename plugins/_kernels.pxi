@@ -559,7 +559,11 @@ def channel_ranges(const pixel[:, :, ::1] images):
 
 def sharpen(const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[::1] factor):
     """``ImageEnhance.Sharpness`` on (m, H, W, C): blend with Pillow's SMOOTH filter (3x3,
-    centre 5, sum 13; rounded on uint8); the outermost rows and columns keep their values."""
+    centre 5, sum 13; rounded on uint8); the outermost rows and columns keep their values.
+
+    On uint8 every sum is an integer, exact in float in any order: each row first sums its
+    three source rows per column (``columns``), then each value adds three of those and four
+    more centres, one loop the compiler vectorises; float32 sums keep Pillow's order."""
     cdef Py_ssize_t m = images.shape[0], height = images.shape[1], width = images.shape[2]
     cdef Py_ssize_t channels = images.shape[3], line = width * channels, i, y, j
     cdef const pixel* above
@@ -567,28 +571,43 @@ def sharpen(const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[::1
     cdef const pixel* below
     cdef pixel* target
     cdef float f, smooth, v, four = 4.0, thirteenth = 13.0, half = 0.5
-    with nogil:
-        for i in range(m):
-            f = factor[i]
-            for y in range(height):
-                row = &images[i, y, 0, 0]
-                target = &out[i, y, 0, 0]
-                if y == 0 or y == height - 1 or width < 3:
-                    for j in range(line):
+    cdef float* columns = <float*>malloc(max(line, 1) * sizeof(float))
+    if columns == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(m):
+                f = factor[i]
+                for y in range(height):
+                    row = &images[i, y, 0, 0]
+                    target = &out[i, y, 0, 0]
+                    if y == 0 or y == height - 1 or width < 3:
+                        for j in range(line):
+                            target[j] = row[j]
+                        continue
+                    above = row - line
+                    below = row + line
+                    for j in range(channels):
                         target[j] = row[j]
-                    continue
-                above = row - line
-                below = row + line
-                for j in range(channels):
-                    target[j] = row[j]
-                    target[line - channels + j] = row[line - channels + j]
-                for j in range(channels, line - channels):
-                    smooth = (<float>above[j - channels] + above[j] + above[j + channels]
-                              + row[j - channels] + row[j + channels]
-                              + below[j - channels] + below[j] + below[j + channels])
-                    smooth = (smooth + four * row[j] + <float>row[j]) / thirteenth
+                        target[line - channels + j] = row[line - channels + j]
                     if pixel is uint8_t:
-                        smooth = <float>(<int>(smooth + half))  # Pillow's rounding (>= 0)
-                    v = <float>row[j] - smooth
-                    v = v * f
-                    _store(&target[j], v + smooth)
+                        for j in range(line):
+                            columns[j] = <float>above[j] + <float>row[j] + <float>below[j]
+                        for j in range(channels, line - channels):
+                            smooth = (columns[j - channels] + columns[j] + columns[j + channels]
+                                      + four * row[j]) / thirteenth
+                            smooth = <float>(<int>(smooth + half))  # Pillow's rounding (>= 0)
+                            v = <float>row[j] - smooth
+                            v = v * f
+                            _store(&target[j], v + smooth)
+                    else:
+                        for j in range(channels, line - channels):
+                            smooth = (<float>above[j - channels] + above[j] + above[j + channels]
+                                      + row[j - channels] + row[j + channels]
+                                      + below[j - channels] + below[j] + below[j + channels])
+                            smooth = (smooth + four * row[j] + <float>row[j]) / thirteenth
+                            v = <float>row[j] - smooth
+                            v = v * f
+                            _store(&target[j], v + smooth)
+    finally:
+        free(columns)
