@@ -35,15 +35,24 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
             [f"{folder}_warp.pyx"],
             depends=[
                 f"{folder}_warp_simd.h",
-                *(f"{folder}_warp_{part}.pxi" for part in ("nearest", "linear", "inspect")),
+                f"{folder}_warp_resize.h",
+                *(
+                    f"{folder}_warp_{part}.pxi"
+                    for part in ("nearest", "linear", "inspect", "resize", "scratch")
+                ),
             ],
             extra_compile_args=compile_args,
         ),
-        Extension(f"{prefix}_reduce", [f"{folder}_reduce.pyx"], extra_compile_args=compile_args),
+        Extension(
+            f"{prefix}_reduce",
+            [f"{folder}_reduce.pyx"],
+            depends=[f"{folder}_reduce_rows.h"],
+            extra_compile_args=compile_args,
+        ),
     ]
 
 
-# What the photometric kernels include: a change to any of them rebuilds both.
+# What the photometric kernels include: a change to any of them rebuilds all three.
 PHOTOMETRIC_SOURCES = ("_kernels.pxi", "_hue.h", "_jitter.h", "_lanes.h")
 
 

@@ -34,6 +34,22 @@ specialised on the pixel size, RGB four 4-byte moves a step, index rows computed
 ahead with source prefetch on large images) or an interpolation (order 1; float32 on 3 or 4
 channels sums each tap's channels in AVX lanes, the same double operations as scipy's); then a
 scalar pass applying scipy's rules to the few samples left (UNRESOLVED or FILL_SAMPLE).
+
+Axis-aligned affine maps (m01 == m10 == 0: crops, resizes, pads, zooms, shifts, flips and what
+they fuse to) take a separable path, chosen per image (``_warp_resize.pxi``): the row
+coordinate depends only on the output row and the column coordinate only on the output column,
+so taps, weights and fill decisions are computed once per row and once per column, from the
+very doubles above, with the same rules. Order 0 (any dtype) moves each row's bytes through a
+table of source bytes, 16 a step in AVX2 (pshufb on 16-byte windows of the source row), or
+gathers pixels from a column tap table where a column takes the fill. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
+((v00 w00 + v01 w01) + (v10 w10 + v11 w11)) + 0.5 with w00 = a b from the float32 row and column
+weights, truncated — 8 values a step in AVX2 (``_warp_resize.h``: pshufb picks the taps out of
+16-byte windows of the two source rows); a truly separable (horizontal then vertical, or
+fixed-point) resample would be faster still but would round differently, and the contract here
+is the general path's bytes. Where the steps cannot run (no AVX2, a window over 16 bytes: a
+shrink by about 2 or more) the general path is taken; float32 order 1 always takes it. Samples
+whose taps leave the source along an axis go through the scalar rules as above. Tests compare
+the paths on the same maps through ``warp_batch(paths=...)``.
 """
 
 from cpython.buffer cimport (
@@ -74,6 +90,22 @@ cdef extern from "_warp_simd.h" nogil:
                           float w10, float w11)
 
 
+cdef extern from "_warp_resize.h" nogil:
+    enum:
+        AC_RESIZE_STEP
+        AC_RESIZE_MASK_BYTES
+    bint ac_resize_has_steps()
+    bint ac_resize_u8_plan(int32_t *base, uint8_t *masks, const int32_t *at, int64_t count,
+                           int32_t right)
+    bint ac_resize_bytes_plan(int32_t *base, uint8_t *masks, const int32_t *at, int64_t count)
+    void ac_resize_bytes_row(uint8_t *out, const uint8_t *row, const int32_t *at, int64_t count,
+                             const int32_t *base, const uint8_t *masks, int64_t steps)
+    void ac_prefetch_span(const uint8_t *row, int64_t start, int64_t stop)
+    void ac_resize_u8_row(uint8_t *out, const uint8_t *p0, const uint8_t *p1, const int32_t *at,
+                          const float *b, const float *b1, int64_t count, int32_t right, float a,
+                          float a1, const int32_t *base, const uint8_t *masks, int64_t steps)
+
+
 # The fill modes in the order of augcore.validation.FILL_MODES, whose positions are the codes.
 cdef enum:
     NEAREST = 0
@@ -95,6 +127,13 @@ cdef enum:
     FILL_SAMPLE = -2  # float32 order 1, "constant": outside [0, n-1], so scipy fills with cval
 
 
+# The kernel's paths, for warp_batch(paths=...): tests compare them on the same maps.
+cpdef enum:
+    FASTEST = 0  # the separable path where the map allows it, with its AVX2 steps if the CPU has
+    SCALAR = 1  # the separable path with scalar rows only
+    GENERAL = 2  # the per-pixel passes for every map
+
+
 # Order 0 computes index rows PREFETCH_ROWS output rows ahead of the gather and prefetches every
 # PREFETCH_STEP-th of their source pixels, for sources of PREFETCH_MIN_BYTES or more (smaller ones
 # stay in L2, where the prefetches only cost). Measured on the bench's 1024x1024 RGB warps: -12 to
@@ -113,49 +152,7 @@ cdef struct Geometry:
     Py_ssize_t stride  # doubles from one matrix to the next: 9 (3x3) or 6 (2x3)
 
 
-cdef struct Scratch:
-    # Per-image rows, allocated once for a whole range of same-shape images.
-    double *col_r  # affine: c * m1 for every output column; projective: the row's coordinates
-    double *col_c  # c * m4, or the row's column coordinates
-    double *proj_r  # projective: c * m01, c * m11 and c * m21 for every output column
-    double *proj_c
-    double *proj_w
-    double *w_r  # order 1: the first tap's weight along rows
-    double *w_c  # and along columns
-    int32_t *index  # pixel index r * w_in + c of the (first) tap, or -1
-    int32_t *ring  # order 0: PREFETCH_ROWS + 1 rows of such indices, computed ahead
-    int32_t *step_r  # order 1, float32: pixels from the first tap to the second along rows
-    int32_t *step_c  # and along columns
-
-
-cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out) noexcept nogil:
-    s.col_r = <double *>malloc(w_out * sizeof(double))
-    s.col_c = <double *>malloc(w_out * sizeof(double))
-    s.proj_r = <double *>malloc(w_out * sizeof(double))
-    s.proj_c = <double *>malloc(w_out * sizeof(double))
-    s.proj_w = <double *>malloc(w_out * sizeof(double))
-    s.w_r = <double *>malloc(w_out * sizeof(double))
-    s.w_c = <double *>malloc(w_out * sizeof(double))
-    s.index = <int32_t *>malloc(w_out * sizeof(int32_t))
-    s.ring = <int32_t *>malloc((PREFETCH_ROWS + 1) * w_out * sizeof(int32_t))
-    s.step_r = <int32_t *>malloc(w_out * sizeof(int32_t))
-    s.step_c = <int32_t *>malloc(w_out * sizeof(int32_t))
-    return 0 if (s.col_r and s.col_c and s.proj_r and s.proj_c and s.proj_w and s.w_r and s.w_c
-                 and s.index and s.ring and s.step_r and s.step_c) else -1
-
-
-cdef void scratch_free(Scratch *s) noexcept nogil:
-    free(s.col_r)
-    free(s.col_c)
-    free(s.proj_r)
-    free(s.proj_c)
-    free(s.proj_w)
-    free(s.w_r)
-    free(s.w_c)
-    free(s.index)
-    free(s.ring)
-    free(s.step_r)
-    free(s.step_c)
+include "_warp_scratch.pxi"
 
 
 cdef double map_coordinate(double x, int64_t n, int mode) noexcept nogil:
@@ -291,13 +288,14 @@ cdef inline void store(sample_t *to, double value) noexcept nogil:
 include "_warp_nearest.pxi"
 include "_warp_linear.pxi"
 include "_warp_inspect.pxi"
+include "_warp_resize.pxi"
 
 
 # ---- entry points -------------------------------------------------------------------------
 
 cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *matrices,
                     Py_ssize_t start, Py_ssize_t stop, const Geometry *g, Py_ssize_t itemsize,
-                    int order) noexcept nogil:
+                    int order, int paths) noexcept nogil:
     """Warp images [start, stop) of a batch; 0, or -1 when the scratch rows cannot be allocated.
 
     Safe to call from several threads on disjoint ranges.
@@ -308,7 +306,9 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
     cdef Py_ssize_t out_bytes = g.h_out * g.w_out * pixel_bytes
     cdef unsigned char *fill = <unsigned char *>calloc(pixel_bytes + 4, 1)  # RGB reads 4 bytes
     cdef Py_ssize_t i, ch, stride = g.stride
-    cdef int status = scratch_alloc(&s, g.w_out)
+    cdef const double *m
+    cdef bint separable
+    cdef int status = scratch_alloc(&s, g.w_out, g.w_out * pixel_bytes, g.w_in * pixel_bytes)
     if fill == NULL or status != 0:
         free(fill)
         scratch_free(&s)
@@ -319,14 +319,22 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
         else:
             store(<float *>fill + ch, g.cval)
     for i in range(start, stop):
-        if order == 0:
-            warp_nearest(g, matrices + stride * i, &s, src + i * in_bytes, dst + i * out_bytes,
-                         pixel_bytes, fill)
+        m = matrices + stride * i
+        separable = paths != GENERAL and not g.projective and m[1] == 0.0 and m[3] == 0.0
+        if order == 0 and separable:
+            resize_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill,
+                           paths == SCALAR)
+        elif order == 0:
+            warp_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill)
+        elif itemsize == 1 and separable and resize_linear_u8(
+                g, m, &s, <const uint8_t *>(src + i * in_bytes),
+                <uint8_t *>(dst + i * out_bytes), paths == SCALAR):
+            pass
         elif itemsize == 1:
-            warp_linear(g, matrices + stride * i, &s, <const uint8_t *>(src + i * in_bytes),
+            warp_linear(g, m, &s, <const uint8_t *>(src + i * in_bytes),
                         <uint8_t *>(dst + i * out_bytes))
         else:
-            warp_linear(g, matrices + stride * i, &s, <const float *>(src + i * in_bytes),
+            warp_linear(g, m, &s, <const float *>(src + i * in_bytes),
                         <float *>(dst + i * out_bytes))
     free(fill)
     scratch_free(&s)
@@ -335,7 +343,7 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
 
 def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_shape,
                tuple out_shape, Py_ssize_t itemsize, int order, int mode, double cval,
-               bint projective=False, Py_ssize_t stride=0):
+               bint projective=False, Py_ssize_t stride=0, int paths=FASTEST):
     """Warp images ``start..stop-1`` of ``src`` into ``dst`` without the GIL.
 
     ``src`` is a C-contiguous (N, *in_shape) array and ``dst`` an (N, *out_shape) one, shapes
@@ -343,7 +351,8 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_s
     or 4 (float32); ``matrices`` is a C-contiguous float64 array of N row-major pull maps,
     ``stride`` doubles apart: affine 2x3 (stride 6) or 3x3 whose first two rows are read (9),
     or projective 3x3 when ``projective`` (9). ``stride`` 0 means 9 if ``projective``, else 6.
-    Sizes and codes are checked
+    ``paths`` is for tests: FASTEST (the default), SCALAR (the separable path without its
+    AVX2 steps) or GENERAL (the per-pixel passes for every map). Sizes and codes are checked
     against the buffers; the values (finite matrices, w > 0 over the output, matching dtypes)
     are the caller's responsibility.
     """
@@ -374,12 +383,13 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_s
                         and mat_buf.len >= stop * matrix_bytes
                         and (stride == 9 or (stride == 6 and not projective))
                         and itemsize in (1, 4) and order in (0, 1)
+                        and paths in (FASTEST, SCALAR, GENERAL)
                         and mode in (NEAREST, CONSTANT, REFLECT, WRAP)):
                     raise ValueError("augcore._warp.warp_batch: buffers do not match the sizes")
                 with nogil:
                     status = warp_range(
                         <const unsigned char *>src_buf.buf, <unsigned char *>dst_buf.buf,
-                        <const double *>mat_buf.buf, start, stop, &g, itemsize, order)
+                        <const double *>mat_buf.buf, start, stop, &g, itemsize, order, paths)
             finally:
                 PyBuffer_Release(&mat_buf)
         finally:

@@ -76,6 +76,25 @@ cdef void linear_f32_any_row(float *out, const float *src, const Scratch *s, Py_
         linear_f32_row(out, src, s, w_out, ch_n)
 
 
+cdef inline void linear_sample(const Geometry *g, const sample_t *src, sample_t *px, double x_r,
+                              double x_c, sample_t fill) noexcept nogil:
+    """One sample at (x_r, x_c) by scipy's tap-by-tap rules, in double (the fill if constant)."""
+    cdef Py_ssize_t ch, ch_n = g.channels, w_in = g.w_in
+    cdef int64_t tr[2]
+    cdef int64_t tc[2]
+    cdef double wr[2]
+    cdef double wc[2]
+    if not (linear_taps(x_r, g.h_in, g.mode, tr, wr) and linear_taps(x_c, w_in, g.mode, tc, wc)):
+        for ch in range(ch_n):
+            px[ch] = fill
+        return
+    for ch in range(ch_n):
+        store(px + ch, ac_tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],
+                                  src[(tr[0] * w_in + tc[1]) * ch_n + ch],
+                                  src[(tr[1] * w_in + tc[0]) * ch_n + ch],
+                                  src[(tr[1] * w_in + tc[1]) * ch_n + ch], wr[0], wc[0]))
+
+
 cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const sample_t *src,
                       sample_t *dst) noexcept nogil:
     """Order 1 for one image: index pass, interpolation of the in-bounds samples, then
@@ -84,14 +103,9 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
     cdef const sample_t *src_end = src + g.h_in * w_in * ch_n
     cdef const sample_t *out_end = dst + g.h_out * g.w_out * ch_n
     cdef bint clamp = sample_t is uint8_t and g.mode == NEAREST and g.h_in >= 2 and w_in >= 2
-    cdef int64_t tr[2]
-    cdef int64_t tc[2]
-    cdef double wr[2]
-    cdef double wc[2]
     cdef double row_r, row_c
     cdef sample_t fill
     cdef sample_t *out
-    cdef sample_t *px
     store(&fill, g.cval)
     column_terms(g, m, s)
     for r in range(g.h_out):
@@ -114,16 +128,9 @@ cdef void warp_linear(const Geometry *g, const double *m, Scratch *s, const samp
                                        s.w_c, g.w_out, ch_n):
                 linear_f32_any_row(out, src, s, g.w_out, ch_n)
         for c in range(g.w_out):
-            if s.index[c] >= 0:
-                continue
-            px = out + c * ch_n
-            if s.index[c] == FILL_SAMPLE or not (linear_taps(row_r + s.col_r[c], g.h_in, g.mode, tr, wr)
-                    and linear_taps(row_c + s.col_c[c], w_in, g.mode, tc, wc)):
+            if s.index[c] == FILL_SAMPLE:
                 for ch in range(ch_n):
-                    px[ch] = fill
-                continue
-            for ch in range(ch_n):
-                store(px + ch, ac_tap_sum(src[(tr[0] * w_in + tc[0]) * ch_n + ch],
-                                          src[(tr[0] * w_in + tc[1]) * ch_n + ch],
-                                          src[(tr[1] * w_in + tc[0]) * ch_n + ch],
-                                          src[(tr[1] * w_in + tc[1]) * ch_n + ch], wr[0], wc[0]))
+                    out[c * ch_n + ch] = fill
+            elif s.index[c] < 0:
+                linear_sample(g, src, out + c * ch_n, row_r + s.col_r[c], row_c + s.col_c[c],
+                              fill)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from augcore.reduce import box_reduce_batch, reduce_factors_batch, reduced_pull_map
+from augcore.reduce import box_reduce_for_warp, reduce_factors_batch
 from augcore.transform import ImageShape, compose, is_projective, region_matrices
 from augcore.warp import warp_affine_batch, warp_perspective_batch
 
@@ -185,7 +185,7 @@ def _reduced_warp(
     out: np.ndarray,
 ) -> None:
     if pair != NO_REDUCE:
-        source, maps = box_reduce_batch(source, pair), reduced_pull_map(maps, pair)
+        source, maps = box_reduce_for_warp(source, maps, pair, canvas)
     _warp(source, maps, canvas, options, threads, out=out)
 
 

@@ -148,6 +148,33 @@ def reduce_factors_batch(matrices: np.ndarray, output_shape: tuple[int, int]) ->
     return np.clip(factors, 1, 4095).astype(np.int64)
 
 
+def box_reduce_for_warp(
+    images: np.ndarray, matrices: np.ndarray, factors: tuple[int, int], canvas: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The box-reduced (N, H', W', C) images and their (N, 3, 3) maps onto ``canvas``, with
+    only the boxes each map reads computed (the rest is left uninitialised: no warp with these
+    maps reads it).
+
+    A map reads around the input coordinates of its output corners (affine, or projective with
+    w > 0 there: either way the canvas maps into their bounding box); a margin of two pixels
+    covers every tap of orders 0 and 1. An axis where a corner falls outside the image is
+    reduced whole, since the fill modes may take taps anywhere along it.
+    """
+    maps = reduced_pull_map(matrices, factors)
+    source = as_channels_last(images, "images", batch=True)
+    fy, fx = factors
+    size = (-(-source.shape[1] // fy), -(-source.shape[2] // fx))
+    regions = _read_regions(maps, canvas, size)
+    return _reduce_into(source, factors, images.ndim == 3, regions), maps
+
+
+def _read_regions(maps: np.ndarray, canvas: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """(N, 4) int64 [y0, y1, x0, x1): the pixels of a ``size`` image each map reads."""
+    regions = np.tile(np.array([0, size[0], 0, size[1]], dtype=np.int64), (len(maps), 1))
+    _reduce.read_regions(np.ascontiguousarray(maps, dtype=np.float64), *canvas, regions)
+    return regions
+
+
 def _factors(factors: object) -> tuple[int, int]:
     pair = (factors, factors) if is_integer(factors) else factors
     if (
@@ -161,8 +188,14 @@ def _factors(factors: object) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def _reduce_into(source: np.ndarray, factors: tuple[int, int], flat: bool) -> np.ndarray:
-    """Reduce an (N, H, W, C) batch; drop the channel axis again when the input had none."""
+def _reduce_into(
+    source: np.ndarray,
+    factors: tuple[int, int],
+    flat: bool,
+    regions: np.ndarray | None = None,
+) -> np.ndarray:
+    """Reduce an (N, H, W, C) batch (only each image's ``regions`` of output boxes, if given:
+    see ``_reduce.reduce_batch``); drop the channel axis again when the input had none."""
     count, height, width, channels = source.shape
     fy, fx = factors
     out = np.empty((count, -(-height // fy), -(-width // fx), channels), dtype=source.dtype)
@@ -174,5 +207,6 @@ def _reduce_into(source: np.ndarray, factors: tuple[int, int], flat: bool) -> np
         fy,
         fx,
         source.itemsize,
+        regions,
     )
     return out[..., 0] if flat else out

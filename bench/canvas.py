@@ -13,6 +13,10 @@ uint8 RGB images, one thread:
 
 Rounds interleave the libraries and a pure-CPU control (sorting the same array each round,
 whose spread shows how the machine's load moved); each figure is the median of the rounds.
+
+A second table times the kernel alone on one crop, per image in microseconds: ``warp_affine``
+of a 300x300 crop of one (cache-hot) 512x512 image to 224x224 — the axis-aligned map that
+takes the kernel's separable path — against ``cv2.resize`` of the same crop.
 Run: ``python bench/canvas.py`` (``--quick`` for a smoke run).
 """
 
@@ -85,6 +89,43 @@ def _per_image(call: Callable[[np.ndarray], object], images: np.ndarray) -> Call
     return lambda: [call(image) for image in images]
 
 
+def kernel_table(repeats: int) -> None:
+    """The kernel's resize path against cv2.resize on one crop (medians of interleaved runs)."""
+    try:
+        import cv2
+    except ImportError:
+        print("OpenCV not installed: skipping the kernel table", file=sys.stderr)
+        return
+    cv2.setNumThreads(1)
+    image = np.random.default_rng(1).integers(0, 256, (SOURCE, SOURCE, 3), dtype=np.uint8)
+    top, left, side = 50, 100, 300
+    crop = image[top : top + side, left : left + side]
+    scale = side / TARGET
+    matrix = np.array([[scale, 0.0, top + (scale - 1) / 2], [0.0, scale, left + (scale - 1) / 2]])
+    runs = {}
+    for order, label, flag in (
+        (1, "bilinear", cv2.INTER_LINEAR),
+        (0, "nearest", cv2.INTER_NEAREST),
+    ):
+        runs[f"augcore warp_affine, {label}"] = lambda order=order: augcore.warp_affine(
+            image, matrix, order=order, output_shape=(TARGET, TARGET)
+        )
+        runs[f"cv2.resize, {label}"] = lambda flag=flag: cv2.resize(
+            crop, (TARGET, TARGET), interpolation=flag
+        )
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(max(20, 20 * repeats)):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    print(
+        f"\n## the kernel alone: a {side}x{side} crop of one 512x512 image -> {TARGET}x{TARGET}\n"
+    )
+    rows = [[name, f"{statistics.median(t) * 1e6:.0f}"] for name, t in times.items()]
+    print_table([("call", 55), ("us", 9)], rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=128)
@@ -132,6 +173,7 @@ def main() -> int:
     )
     print_table([("library", 55), ("images/s", 9), ("vs Albumentations", 17)], rows)
     print("\n(target: augcore >= 2x Albumentations; same interpolation compared row by row)")
+    kernel_table(repeats)
     return 0
 
 

@@ -54,7 +54,8 @@ def baseline_kernel(tmp_path_factory):
     package_dir = Path(augcore.__file__).parent
     for path in [*package_dir.glob("_warp*.pyx"), *package_dir.glob("_warp*.pxi")]:
         shutil.copy(path, build_dir / path.name)
-    shutil.copy(package_dir / "_warp_simd.h", build_dir / "_warp_simd.h")
+    for path in package_dir.glob("_warp*.h"):
+        shutil.copy(path, build_dir / path.name)
     (build_dir / "build_baseline.py").write_text(BUILD_SCRIPT.format(setup_py=str(SETUP_PY)))
     subprocess.run(
         [sys.executable, "build_baseline.py"], cwd=build_dir, check=True, capture_output=True
@@ -67,8 +68,11 @@ def baseline_kernel(tmp_path_factory):
 
 
 def random_warp(rng, trial, order, dtype):
-    """One random kernel call: images, matrices (every other trial projective), canvases."""
+    """One random kernel call: images, matrices (every other trial projective, some affine ones
+    axis-aligned), canvases."""
     height, width = (int(v) for v in rng.integers(1, 48, size=2))
+    if trial % 7 == 0:  # wide enough for whole AVX2 steps on any channel count
+        height, width = (int(v) for v in rng.integers(40, 120, size=2))
     out_size = (int(v) for v in rng.integers(1, 48, size=2)) if trial % 3 else (height, width)
     out_height, out_width = out_size
     channels = int(rng.choice([1, 2, 3, 4, 5]))
@@ -79,6 +83,8 @@ def random_warp(rng, trial, order, dtype):
     if trial % 2:
         matrices = np.round(matrices * 4) / 4  # ties at .5
     projective = trial % 4 >= 2
+    if trial % 5 >= 3 and not projective:  # axis-aligned: the separable path (and its steps)
+        matrices[:, [1, 3]] = 0.0
     if projective:
         # w = 1 + a r + b c stays in [0.5, 1.5] over the output canvas.
         tilt = rng.uniform(-0.5, 0.5, size=(count, 2)) / [max(out_height, 2), max(out_width, 2)]

@@ -83,6 +83,18 @@ def test_batch_equals_per_image(dtype):
     np.testing.assert_array_equal(box_reduce_batch(gray, 2)[1], box_reduce(gray[1], 2))
 
 
+@pytest.mark.parametrize("channels", [1, 3, 4, 5])
+def test_wide_and_tall_boxes_equal_pillow_on_every_row_path(channels):
+    """Rows wide enough for the AVX2 boxes of one and two columns (and their scalar tails),
+    boxes taller than their 16-bit sums take (64 rows), power-of-two and other box sizes."""
+    image = random_image(np.random.default_rng(channels), (150, 203, channels), np.uint8)
+    for fy, fx in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 2), (5, 1), (64, 2), (65, 2), (70, 1)]:
+        expected = np.stack(
+            [pillow_reduce(image[..., k], fy, fx) for k in range(channels)], axis=-1
+        )
+        np.testing.assert_array_equal(box_reduce(image, (fy, fx)), expected, f"{fy, fx}")
+
+
 @pytest.mark.parametrize(("fy", "fx"), [(2, 2), (3, 2), (4, 5)])
 def test_reduced_pull_map_lands_on_the_box_centres(fy, fx):
     """An integer shrink that samples box centres, warped from the reduced image through
