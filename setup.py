@@ -1,8 +1,8 @@
 """Only what pyproject.toml cannot say: the compiled kernels, and their flags in one place.
 
 The photometric plugins' loops (blends, hue, blur, tables: plugins/_kernels.pxi and the C
-headers it includes) are one source built twice, for the baseline and for AVX2, chosen at
-import from the CPU; without contraction both compute the same values.
+headers it includes) are one source built three times, for the baseline, AVX2 and AVX-512,
+chosen at import from the CPU; without contraction all compute the same values.
 
 tests/test_warp_baseline.py reads ``COMPILE_ARGS``, ``PORTABLE_ARGS`` and ``DIRECTIVES`` from
 here (``runpy``, without running ``setup()``) to rebuild the warp kernel the portable way.
@@ -52,20 +52,25 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
     ]
 
 
+# What the photometric kernels include: a change to any of them rebuilds all three.
+PHOTOMETRIC_SOURCES = (
+    "_kernels.pxi", "_hue.h", "_jitter.h", "_lanes.h", "_blur.h", "_blur_fixed.h"
+)
+
+
 def photometric_kernels(compile_args: list[str]) -> list:
-    """The photometric loops: the baseline build and the -mavx2 build of one source."""
+    """The photometric loops: the baseline, -mavx2 and -mavx512f builds of one source."""
     return [
         Extension(
             f"augcore.plugins.{name}",
             [f"plugins/{name}.pyx"],
-            depends=[
-                "plugins/_kernels.pxi",
-                *(f"plugins/_{part}.h" for part in ("hue", "blur", "blur_fixed")),
-            ],
+            depends=[f"plugins/{part}" for part in PHOTOMETRIC_SOURCES],
             include_dirs=["plugins"],
             extra_compile_args=compile_args + extra,
         )
-        for name, extra in (("_kernels", []), ("_kernels_avx2", ["-mavx2"]))
+        for name, extra in (
+            ("_kernels", []), ("_kernels_avx2", ["-mavx2"]), ("_kernels_avx512", ["-mavx512f"])
+        )
     ]
 
 

@@ -26,7 +26,7 @@ the input to the final canvas. The rules this module keeps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -130,23 +130,63 @@ def warp_outputs(
     """Warp each image with its map onto ``canvas``, box-reducing first by its factors; one
     kernel call per run of consecutive images with the same factors (just one, when nothing
     shrinks by 2 or more)."""
-    pairs = reduce.tolist()
-    if all(tuple(pair) == NO_REDUCE for pair in pairs):
+    pairs = [tuple(pair) for pair in reduce.tolist()]
+    if all(pair == NO_REDUCE for pair in pairs):
         return _warp(images, matrices, canvas, options, threads)
     out = np.empty((images.shape[0], *canvas, *images.shape[3:]), dtype=images.dtype)
     # Consecutive images with the same factors: slices are views, so no source is copied
     # (gathering each factor's images cost as much as the warp for large sources).
-    start = 0
-    for stop in range(1, len(pairs) + 1):
-        if stop < len(pairs) and pairs[stop] == pairs[start]:
-            continue
-        pair = tuple(pairs[start])
-        source, maps = images[start:stop], matrices[start:stop]
-        if pair != NO_REDUCE:
-            source, maps = box_reduce_for_warp(source, maps, pair, canvas)
-        _warp(source, maps, canvas, options, threads, out=out[start:stop])
-        start = stop
+    for start, stop, pair in _runs(pairs):
+        _reduced_warp(images[start:stop], matrices[start:stop], pair, canvas, options, threads,
+                      out[start:stop])  # fmt: skip
     return out
+
+
+def warp_changed(
+    images: np.ndarray,
+    warp: FusedWarp,
+    changed: np.ndarray,
+    options: Mapping[str, Any],
+    threads: int = 1,
+) -> np.ndarray:
+    """A new batch like ``images``: the outputs ``changed`` marks warped with their maps onto
+    the same canvas, the others copied. Runs of consecutive outputs alike (changed or not,
+    the same box-reduce factors) are slices, so the kernel reads and writes views: nothing is
+    gathered or scattered (with two thirds of a batch changed, gathering the sources, copying
+    the batch and scattering the results took as long as the warps). No staged outputs."""
+    out = np.empty_like(images)
+    pairs = warp.reduce.tolist()
+    keys = [(bool(fired), tuple(pair)) for fired, pair in zip(changed, pairs, strict=True)]
+    for start, stop, (fired, pair) in _runs(keys):
+        if fired:
+            _reduced_warp(images[start:stop], warp.matrices[start:stop], pair,
+                          images.shape[1:3], options, threads, out[start:stop])  # fmt: skip
+        else:
+            out[start:stop] = images[start:stop]
+    return out
+
+
+def _runs(keys: Sequence[Any]) -> Iterator[tuple[int, int, Any]]:
+    """(start, stop, key) of each run of equal consecutive keys."""
+    start = 0
+    for stop in range(1, len(keys) + 1):
+        if stop == len(keys) or keys[stop] != keys[start]:
+            yield start, stop, keys[start]
+            start = stop
+
+
+def _reduced_warp(
+    source: np.ndarray,
+    maps: np.ndarray,
+    pair: tuple[int, int],
+    canvas: tuple[int, int],
+    options: Mapping[str, Any],
+    threads: int,
+    out: np.ndarray,
+) -> None:
+    if pair != NO_REDUCE:
+        source, maps = box_reduce_for_warp(source, maps, pair, canvas)
+    _warp(source, maps, canvas, options, threads, out=out)
 
 
 def _warp(

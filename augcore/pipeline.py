@@ -33,7 +33,7 @@ from augcore.errors import (
     AugmentOptionError,
     BatchLengthError,
 )
-from augcore.fusion import FusedWarp, fuse, plain_resize, warp_run
+from augcore.fusion import FusedWarp, fuse, plain_resize, warp_changed, warp_run
 from augcore.manager import PluginManager
 from augcore.one import augment_one
 from augcore.pixels import apply_pixels, sample_shape
@@ -478,6 +478,9 @@ class Pipeline:
         changed = np.logical_or.reduce([results[index].fired for index in segment.leaves])
         if warp.shape is not None or changed.all():
             batch.replace(self._warp_outputs(batch.array, warp, per_leaf, canvases, threads))
+        elif changed.any() and not batch.owned and not warp.staged.any():
+            options = {**self._warp_options(), "executor": self._pool(threads)}
+            batch.replace(warp_changed(batch.array, warp, changed, options, threads))
         elif changed.any():
             which = np.flatnonzero(changed)
             subset = FusedWarp(warp.matrices[which], None, warp.reduce[which], warp.staged[which])

@@ -1,9 +1,14 @@
-"""Compiled loops of the photometric plugins: one pass over the pixels per operation.
+"""Compiled loops of the photometric plugins.
 
-Included by two modules built from the same source: ``_kernels`` (the baseline instruction
-set) and ``_kernels_avx2`` (-mavx2), chosen at import by ``augcore.plugins._values`` from
-``has_avx2()``. Without -ffp-contract the two compute every value in the same order, so their
-results are identical; AVX2 only processes more values at once.
+Included by three modules built from the same source: ``_kernels`` (the baseline instruction
+set), ``_kernels_avx2`` (-mavx2) and ``_kernels_avx512`` (-mavx512f), chosen at import by
+``augcore.plugins._values`` from ``has_avx512()`` and ``has_avx2()``. Without -ffp-contract
+they compute every value in the same order, so their results are identical; the wider builds
+only process more values at once. The colour operations
+(``color_jitter``, ``blend_luma``, ``hue_shift``) work on planes of floats, a block of pixels
+at a time, in C (``_jitter.h``, ``_hue.h``): lanes of 16, 8 or 4 floats written with
+the operations of ``_lanes.h``, whose results do not depend on the width, and a scalar
+reference loop for the rest of a block.
 
 Every kernel takes a batch whose colour values are contiguous, (m, N, C) or (m, H, W, C), of
 uint8 or float32 (``pixel``), writes into ``out`` of the same shape and dtype, and runs without
@@ -15,6 +20,8 @@ finished as ``augcore.plugins._values.finish`` does: uint8 rounded half to even 
 """
 
 from libc.stdint cimport int64_t, uint8_t
+from libc.math cimport floor
+from libc.stdlib cimport free, malloc
 
 cdef extern from *:
     """
@@ -26,13 +33,27 @@ cdef extern from *:
         return 0;
     #endif
     }
+    static int augcore_has_avx512(void) {
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f");
+    #else
+        return 0;
+    #endif
+    }
     """
     int augcore_has_avx2() nogil
+    int augcore_has_avx512() nogil
 
 
 def has_avx2():
     """Whether this CPU runs AVX2 instructions (so ``_kernels_avx2`` may be used)."""
     return bool(augcore_has_avx2())
+
+
+def has_avx512():
+    """Whether this CPU runs AVX-512F instructions (so ``_kernels_avx512`` may be used)."""
+    return bool(augcore_has_avx512())
 
 
 ctypedef fused pixel:
@@ -71,9 +92,15 @@ cdef inline float _luma(const pixel* rgb) noexcept nogil:
         return rgb[0] * FLOAT_R + rgb[1] * FLOAT_G + rgb[2] * FLOAT_B
 
 
-# Pixels per block of the hue and saturation loops: small enough for L1, long enough to
+# Pixels per block of the colour loops: three planes of them stay in L1, long enough to
 # vectorise.
-DEF HUE_BLOCK = 256
+DEF BLOCK = 512
+# The operations of ``color_jitter``, as torchvision numbers them; a negative code is none.
+DEF BRIGHTNESS = 0
+DEF CONTRAST = 1
+DEF SATURATION = 2
+DEF HUE = 3
+DEF OPERATIONS = 4
 
 
 def blend_constant(
@@ -91,88 +118,226 @@ def blend_constant(
                 _store(&out[i, j], v + b)
 
 
-def blend_luma(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] factor):
-    """Saturation on (m, N, 3): each pixel blended with its own luma (``ImageEnhance.Color``),
-    over blocks: the luma of each pixel repeated per channel, then one contiguous blend."""
-    cdef Py_ssize_t i, start, count, k, j
-    cdef float gray[3 * HUE_BLOCK]
-    cdef float f, v, luma
-    cdef const pixel* rgb
-    cdef pixel* target
-    with nogil:
-        for i in range(images.shape[0]):
-            f = factor[i]
-            for start in range(0, images.shape[1], HUE_BLOCK):
-                count = min(HUE_BLOCK, images.shape[1] - start)
-                rgb = &images[i, start, 0]
-                for k in range(count):
-                    luma = _luma(&rgb[3 * k])
-                    gray[3 * k] = luma
-                    gray[3 * k + 1] = luma
-                    gray[3 * k + 2] = luma
-                target = &out[i, start, 0]
-                for j in range(3 * count):
-                    v = <float>rgb[j] - gray[j]
-                    v = v * f
-                    _store(&target[j], v + gray[j])
-
-
 def luma_means(const pixel[:, :, ::1] images):
-    """(m,) float64 mean luma of (m, N, C) images, C = 3 (luma) or 1 (the values)."""
+    """(m,) float64 mean luma of (m, N, C) images, C = 3 (luma) or 1 (the values).
+
+    uint8 lumas are integers: summed exactly in int64 (the double sum of the same integers,
+    in any order); float32 lumas are added one by one in pixel order."""
     import numpy as np
 
     means = np.empty(images.shape[0], dtype=np.float64)
     cdef double[::1] result = means
     cdef Py_ssize_t i, j
     cdef double total
-    cdef bint rgb = images.shape[2] == 3
+    cdef int64_t levels
+    cdef const pixel* rgb
+    cdef bint colour = images.shape[2] == 3
     with nogil:
         for i in range(images.shape[0]):
-            total = 0.0
-            for j in range(images.shape[1]):
-                total += _luma(&images[i, j, 0]) if rgb else <float>images[i, j, 0]
+            if pixel is uint8_t:
+                levels = 0
+                rgb = &images[i, 0, 0]
+                if colour:
+                    for j in range(images.shape[1]):
+                        levels += (LUMA_R * rgb[3 * j] + LUMA_G * rgb[3 * j + 1]
+                                   + LUMA_B * rgb[3 * j + 2] + LUMA_HALF) >> 16
+                else:
+                    for j in range(images.shape[1]):
+                        levels += rgb[j]
+                total = <double>levels
+            else:
+                total = 0.0
+                for j in range(images.shape[1]):
+                    total += _luma(&images[i, j, 0]) if colour else <float>images[i, j, 0]
             result[i] = total / images.shape[1]
     return means
 
 
-cdef extern from "_hue.h":
-    void hue_rotate(float* r, float* g, float* b, long count, float turn) nogil
+cdef extern from "_jitter.h":
+    float UNIT "(float)(1.0 / 255.0)"
+    void hue_rotate(
+        float* r, float* g, float* b, long count, float turn, float to_unit, float white,
+        int levels
+    ) nogil
+    void blend_plane(float* x, long count, float factor, float base, float white, int levels) nogil
+    void blend_luma_planes(
+        float* r, float* g, float* b, long count, float factor, float white, int levels
+    ) nogil
+    long long level_luma_sum(
+        const float* r, const float* g, const float* b, long count, int channels
+    ) nogil
+    double float_luma_sum(
+        const float* r, const float* g, const float* b, long count, int channels, double total
+    ) nogil
+    ctypedef uint8_t Shuffles "rgb_shuffle_table"[2][3][3][16]
+    void rgb_shuffles(Shuffles shuffles) nogil
+    void rgb_to_planes(
+        const uint8_t* rgb, float* planes, long stride, long count, const Shuffles shuffles
+    ) nogil
+    void planes_to_rgb(
+        const float* planes, long stride, uint8_t* rgb, long count, const Shuffles shuffles
+    ) nogil
+
+
+cdef inline void _to_planes(
+    const pixel* values, float* planes, Py_ssize_t count, Py_ssize_t channels,
+    const Shuffles shuffles
+) noexcept nogil:
+    """``count`` interleaved pixels into planes ``planes[c * BLOCK + k]``, as floats."""
+    cdef Py_ssize_t k
+    if pixel is uint8_t:
+        if channels == 3:
+            rgb_to_planes(values, planes, BLOCK, count, shuffles)
+            return
+    if channels == 3:
+        for k in range(count):
+            planes[k] = values[3 * k]
+            planes[BLOCK + k] = values[3 * k + 1]
+            planes[2 * BLOCK + k] = values[3 * k + 2]
+    else:
+        for k in range(count):
+            planes[k] = values[k]
+
+
+cdef inline void _from_planes(
+    const float* planes, pixel* values, Py_ssize_t count, Py_ssize_t channels,
+    const Shuffles shuffles
+) noexcept nogil:
+    """The planes' finished values back into interleaved pixels (exact: on uint8 they are
+    integers in [0, 255] already)."""
+    cdef Py_ssize_t k
+    if pixel is uint8_t:
+        if channels == 3:
+            planes_to_rgb(planes, BLOCK, values, count, shuffles)
+        else:
+            for k in range(count):
+                values[k] = <uint8_t>(<int>planes[k])
+    elif channels == 3:
+        for k in range(count):
+            values[3 * k] = planes[k]
+            values[3 * k + 1] = planes[BLOCK + k]
+            values[3 * k + 2] = planes[2 * BLOCK + k]
+    else:
+        for k in range(count):
+            values[k] = planes[k]
+
+
+cdef void _operate(
+    float* planes, Py_ssize_t count, Py_ssize_t channels, const int64_t* ops, int first,
+    int stop, const float* amounts, float mean, float white, int levels
+) noexcept nogil:
+    """Operations ``ops[first:stop]`` on a block of planes, each finished before the next."""
+    cdef int position, c
+    cdef int64_t op
+    for position in range(first, stop):
+        op = ops[position]
+        if op == BRIGHTNESS or op == CONTRAST:
+            for c in range(channels):
+                blend_plane(
+                    planes + c * BLOCK, count, amounts[op], mean if op == CONTRAST else 0.0,
+                    white, levels,
+                )
+        elif op == SATURATION and channels == 3:
+            blend_luma_planes(
+                planes, planes + BLOCK, planes + 2 * BLOCK, count, amounts[op], white, levels
+            )
+        elif op == HUE and channels == 3:
+            hue_rotate(
+                planes, planes + BLOCK, planes + 2 * BLOCK, count, amounts[op],
+                UNIT if levels else 1.0, white, levels,
+            )
+
+
+def color_jitter(
+    const pixel[:, :, ::1] images, pixel[:, :, ::1] out, const float[:, ::1] amounts,
+    const int64_t[:, ::1] order
+):
+    """torchvision's ColorJitter on (m, N, C) images, C = 1 or 3: image i gets the operations
+    ``order[i]`` (0 brightness, 1 contrast, 2 saturation, 3 hue; negative codes are skipped)
+    by ``amounts[i, op]``, each finished on the dtype's grid before the next, as one kernel
+    per operation would leave them; saturation and hue leave gray images unchanged.
+
+    One pass over blocks of pixels applies the operations in turn while the block is in L1;
+    contrast blends with the mean luma of what precedes it, so an image with contrast is two
+    passes: the operations before it (the block lumas summed as they are finished), then
+    contrast and the rest.
+    """
+    cdef Py_ssize_t m = images.shape[0], n = images.shape[1], channels = images.shape[2]
+    cdef Py_ssize_t i, start, count
+    cdef float planes[3 * BLOCK]
+    cdef int64_t ops[OPERATIONS]
+    cdef int split, first, position, levels = pixel is uint8_t
+    cdef bint before
+    cdef float white = 255.0 if pixel is uint8_t else 1.0, mean
+    cdef long long level_total
+    cdef double total, average
+    cdef const pixel* source
+    cdef Shuffles shuffles
+    rgb_shuffles(shuffles)
+    with nogil:
+        for i in range(m):
+            split, before = OPERATIONS, False
+            for position in range(OPERATIONS):
+                ops[position] = order[i, position]
+                if ops[position] == CONTRAST and split == OPERATIONS:
+                    split = position
+                before = before or (ops[position] >= 0 and split == OPERATIONS)
+            source, first, mean = &images[i, 0, 0], 0, 0.0
+            if split < OPERATIONS:
+                # The operations before contrast, written out only if there are any; the
+                # lumas of their results summed as each block is finished.
+                level_total, total = 0, 0.0
+                for start in range(0, n, BLOCK):
+                    count = min(BLOCK, n - start)
+                    _to_planes(&images[i, start, 0], planes, count, channels, shuffles)
+                    _operate(planes, count, channels, ops, 0, split, &amounts[i, 0], 0.0,
+                             white, levels)
+                    if levels:
+                        level_total += level_luma_sum(
+                            planes, planes + BLOCK, planes + 2 * BLOCK, count, channels
+                        )
+                    else:
+                        total = float_luma_sum(
+                            planes, planes + BLOCK, planes + 2 * BLOCK, count, channels, total
+                        )
+                    if before:
+                        _from_planes(planes, &out[i, start, 0], count, channels, shuffles)
+                # luma_means' value and rounding: an exact sum, divided in double
+                average = (<double>level_total if levels else total) / n
+                mean = <float>(floor(average + 0.5) if levels else average)
+                first = split
+                if before:
+                    source = &out[i, 0, 0]
+            for start in range(0, n, BLOCK):
+                count = min(BLOCK, n - start)
+                _to_planes(source + start * channels, planes, count, channels, shuffles)
+                _operate(planes, count, channels, ops, first, OPERATIONS, &amounts[i, 0], mean,
+                         white, levels)
+                _from_planes(planes, &out[i, start, 0], count, channels, shuffles)
+
+
+def _single(
+    const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] amount, int64_t op
+):
+    """One operation of ``color_jitter`` by ``amount[i]`` on image i."""
+    import numpy as np
+
+    amounts = np.zeros((images.shape[0], OPERATIONS), np.float32)
+    amounts[:, op] = amount
+    order = np.full((images.shape[0], OPERATIONS), -1, np.int64)
+    order[:, 0] = op
+    color_jitter(images, out, amounts, order)
+
+
+def blend_luma(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] factor):
+    """Saturation on (m, N, 3): each pixel blended with its own luma (``ImageEnhance.Color``)."""
+    _single(images, out, factor, SATURATION)
+
 
 def hue_shift(const pixel[:, :, ::1] images, pixel[:, :, ::1] out, float[::1] shift):
     """Turn the hue of (m, N, 3) images by ``shift`` turns in float HSV (torchvision's maths,
-    branch-free in ``_hue.h``), over blocks of pixels: converted to float and back in
-    contiguous runs, de-interleaved into planes in between (every loop vectorises)."""
-    cdef Py_ssize_t i, start, count, k, j
-    cdef float planes[3][HUE_BLOCK]
-    cdef float values[3 * HUE_BLOCK]
-    cdef float white = 255.0, to_unit = 1.0 / 255.0
-    cdef const pixel* rgb
-    cdef pixel* target
-    with nogil:
-        for i in range(images.shape[0]):
-            for start in range(0, images.shape[1], HUE_BLOCK):
-                count = min(HUE_BLOCK, images.shape[1] - start)
-                rgb = &images[i, start, 0]
-                for j in range(3 * count):
-                    if pixel is uint8_t:
-                        values[j] = <float>rgb[j] * to_unit
-                    else:
-                        values[j] = rgb[j]
-                for k in range(count):
-                    planes[0][k] = values[3 * k]
-                    planes[1][k] = values[3 * k + 1]
-                    planes[2][k] = values[3 * k + 2]
-                hue_rotate(planes[0], planes[1], planes[2], count, shift[i])
-                for k in range(count):
-                    values[3 * k] = planes[0][k]
-                    values[3 * k + 1] = planes[1][k]
-                    values[3 * k + 2] = planes[2][k]
-                target = &out[i, start, 0]
-                for j in range(3 * count):
-                    if pixel is uint8_t:
-                        _store(&target[j], values[j] * white)
-                    else:
-                        _store(&target[j], values[j])
+    branch-free in ``_hue.h``)."""
+    _single(images, out, shift, HUE)
 
 
 cdef extern from "_blur_fixed.h":
@@ -206,47 +371,114 @@ def apply_tables(
     const uint8_t[:, :, ::1] images, uint8_t[:, :, ::1] out, const uint8_t[:, :, ::1] tables
 ):
     """Look each value of (m, N, C) uint8 images up in its image's and channel's 256-entry
-    table: ``tables`` is (m, C, 256)."""
+    table: ``tables`` is (m, C, 256), or (m, 1, 256) for one table for every channel.
+
+    Values go three at a time (an RGB pixel, or any three with one table): three independent
+    lookups an iteration, which GCC leaves scalar (its vectorised byte lookups are slower)."""
     cdef Py_ssize_t i, j, c, channels = images.shape[2]
+    cdef Py_ssize_t values = images.shape[1] * channels
+    cdef Py_ssize_t second, third
+    cdef const uint8_t* source
+    cdef const uint8_t* table
+    cdef uint8_t* target
+    cdef bint shared = tables.shape[1] == 1
     with nogil:
         for i in range(images.shape[0]):
-            for j in range(images.shape[1]):
-                for c in range(channels):
-                    out[i, j, c] = tables[i, c, images[i, j, c]]
+            source, target, table = &images[i, 0, 0], &out[i, 0, 0], &tables[i, 0, 0]
+            if shared or channels == 3:
+                second, third = (0, 0) if shared else (256, 512)
+                for j in range(values // 3):
+                    target[3 * j] = table[source[3 * j]]
+                    target[3 * j + 1] = table[second + source[3 * j + 1]]
+                    target[3 * j + 2] = table[third + source[3 * j + 2]]
+                for j in range(values - values % 3, values):
+                    target[j] = table[source[j]]
+                continue
+            for c in range(channels):
+                table = &tables[i, c, 0]
+                for j in range(images.shape[1]):
+                    target[j * channels + c] = table[source[j * channels + c]]
 
 
 def histograms(const uint8_t[:, :, ::1] images):
-    """(m, C, 256) int64 counts of each value in each channel of (m, N, C) uint8 images."""
+    """(m, C, 256) int64 counts of each value in each channel of (m, N, C) uint8 images.
+
+    Even and odd pixels count into two tables, added at the end: a run of equal values (a flat
+    region) then increments two counters in turn, not one counter after its own update."""
     import numpy as np
 
-    counts = np.zeros((images.shape[0], images.shape[2], 256), dtype=np.int64)
+    cdef Py_ssize_t channels = images.shape[2], values = images.shape[1] * channels
+    counts = np.zeros((images.shape[0], channels, 256), dtype=np.int64)
+    halves = np.zeros((2, channels, 256), dtype=np.int64)
     cdef int64_t[:, :, ::1] view = counts
-    cdef Py_ssize_t i, j, c
+    cdef int64_t[:, :, ::1] half = halves
+    cdef int64_t* even = &half[0, 0, 0]
+    cdef int64_t* odd = &half[1, 0, 0]
+    cdef Py_ssize_t i, j, c, v, pair = 2 * channels
+    cdef const uint8_t* source
     with nogil:
         for i in range(images.shape[0]):
-            for j in range(images.shape[1]):
-                for c in range(images.shape[2]):
-                    view[i, c, images[i, j, c]] += 1
+            source = &images[i, 0, 0]
+            for j in range(values // pair):
+                for c in range(channels):
+                    even[c * 256 + source[j * pair + c]] += 1
+                    odd[c * 256 + source[j * pair + channels + c]] += 1
+            for j in range(values - values % pair, values):
+                even[(j % channels) * 256 + source[j]] += 1
+            for c in range(channels):
+                for v in range(256):
+                    view[i, c, v] = even[c * 256 + v] + odd[c * 256 + v]
+                    even[c * 256 + v] = 0
+                    odd[c * 256 + v] = 0
     return counts
 
 
+# Lanes of the uint8 minimum and maximum: a multiple of 1, 2, 3 and 4 channels and of 16.
+DEF RANGE_LANES = 48
+
+
 def channel_ranges(const pixel[:, :, ::1] images):
-    """(low, high): (m, C) float64 minimum and maximum of each channel of (m, N, C) images."""
+    """(low, high): (m, C) float64 minimum and maximum of each channel of (m, N, C) images.
+
+    uint8 with 48 % C == 0: the values in runs of 48, a lane per position (lane k holds
+    channel k % C), so the loop is lane-wise minima and maxima; then the lanes and the rest."""
     import numpy as np
 
     low = np.empty((images.shape[0], images.shape[2]), dtype=np.float64)
     high = np.empty_like(low)
     cdef double[:, ::1] lows = low
     cdef double[:, ::1] highs = high
-    cdef Py_ssize_t i, j, c
+    cdef Py_ssize_t i, j, c, k, channels = images.shape[2]
+    cdef Py_ssize_t values = images.shape[1] * channels, whole
     cdef float value
+    cdef uint8_t lane_low[RANGE_LANES]
+    cdef uint8_t lane_high[RANGE_LANES]
+    cdef const uint8_t* source
     with nogil:
         for i in range(images.shape[0]):
-            for c in range(images.shape[2]):
+            for c in range(channels):
                 lows[i, c] = images[i, 0, c]
                 highs[i, c] = images[i, 0, c]
+            if pixel is uint8_t:
+                if RANGE_LANES % channels == 0:
+                    source = &images[i, 0, 0]
+                    for k in range(RANGE_LANES):
+                        lane_low[k], lane_high[k] = 255, 0
+                    whole = values - values % RANGE_LANES
+                    for j in range(whole // RANGE_LANES):
+                        for k in range(RANGE_LANES):
+                            lane_low[k] = min(lane_low[k], source[j * RANGE_LANES + k])
+                            lane_high[k] = max(lane_high[k], source[j * RANGE_LANES + k])
+                    if whole:
+                        for k in range(RANGE_LANES):
+                            lows[i, k % channels] = min(lows[i, k % channels], lane_low[k])
+                            highs[i, k % channels] = max(highs[i, k % channels], lane_high[k])
+                    for j in range(whole, values):
+                        lows[i, j % channels] = min(lows[i, j % channels], source[j])
+                        highs[i, j % channels] = max(highs[i, j % channels], source[j])
+                    continue
             for j in range(images.shape[1]):
-                for c in range(images.shape[2]):
+                for c in range(channels):
                     value = images[i, j, c]
                     if value < lows[i, c]:
                         lows[i, c] = value
@@ -257,7 +489,11 @@ def channel_ranges(const pixel[:, :, ::1] images):
 
 def sharpen(const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[::1] factor):
     """``ImageEnhance.Sharpness`` on (m, H, W, C): blend with Pillow's SMOOTH filter (3x3,
-    centre 5, sum 13; rounded on uint8); the outermost rows and columns keep their values."""
+    centre 5, sum 13; rounded on uint8); the outermost rows and columns keep their values.
+
+    On uint8 every sum is an integer, exact in float in any order: each row first sums its
+    three source rows per column (``columns``), then each value adds three of those and four
+    more centres, one loop the compiler vectorises; float32 sums keep Pillow's order."""
     cdef Py_ssize_t m = images.shape[0], height = images.shape[1], width = images.shape[2]
     cdef Py_ssize_t channels = images.shape[3], line = width * channels, i, y, j
     cdef const pixel* above
@@ -265,28 +501,43 @@ def sharpen(const pixel[:, :, :, ::1] images, pixel[:, :, :, ::1] out, float[::1
     cdef const pixel* below
     cdef pixel* target
     cdef float f, smooth, v, four = 4.0, thirteenth = 13.0, half = 0.5
-    with nogil:
-        for i in range(m):
-            f = factor[i]
-            for y in range(height):
-                row = &images[i, y, 0, 0]
-                target = &out[i, y, 0, 0]
-                if y == 0 or y == height - 1 or width < 3:
-                    for j in range(line):
+    cdef float* columns = <float*>malloc(max(line, 1) * sizeof(float))
+    if columns == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(m):
+                f = factor[i]
+                for y in range(height):
+                    row = &images[i, y, 0, 0]
+                    target = &out[i, y, 0, 0]
+                    if y == 0 or y == height - 1 or width < 3:
+                        for j in range(line):
+                            target[j] = row[j]
+                        continue
+                    above = row - line
+                    below = row + line
+                    for j in range(channels):
                         target[j] = row[j]
-                    continue
-                above = row - line
-                below = row + line
-                for j in range(channels):
-                    target[j] = row[j]
-                    target[line - channels + j] = row[line - channels + j]
-                for j in range(channels, line - channels):
-                    smooth = (<float>above[j - channels] + above[j] + above[j + channels]
-                              + row[j - channels] + row[j + channels]
-                              + below[j - channels] + below[j] + below[j + channels])
-                    smooth = (smooth + four * row[j] + <float>row[j]) / thirteenth
+                        target[line - channels + j] = row[line - channels + j]
                     if pixel is uint8_t:
-                        smooth = <float>(<int>(smooth + half))  # Pillow's rounding (>= 0)
-                    v = <float>row[j] - smooth
-                    v = v * f
-                    _store(&target[j], v + smooth)
+                        for j in range(line):
+                            columns[j] = <float>above[j] + <float>row[j] + <float>below[j]
+                        for j in range(channels, line - channels):
+                            smooth = (columns[j - channels] + columns[j] + columns[j + channels]
+                                      + four * row[j]) / thirteenth
+                            smooth = <float>(<int>(smooth + half))  # Pillow's rounding (>= 0)
+                            v = <float>row[j] - smooth
+                            v = v * f
+                            _store(&target[j], v + smooth)
+                    else:
+                        for j in range(channels, line - channels):
+                            smooth = (<float>above[j - channels] + above[j] + above[j + channels]
+                                      + row[j - channels] + row[j + channels]
+                                      + below[j - channels] + below[j] + below[j + channels])
+                            smooth = (smooth + four * row[j] + <float>row[j]) / thirteenth
+                            v = <float>row[j] - smooth
+                            v = v * f
+                            _store(&target[j], v + smooth)
+    finally:
+        free(columns)

@@ -22,10 +22,12 @@ from augcore.plugins import _kernels
 from augcore.errors import ImageShapeError
 from augcore.transform import Param
 
-#: The compiled loops for this CPU: the AVX2 build where it runs, the baseline one elsewhere
-#: (both compute the same values, see _kernels.pxi).
+#: The compiled loops for this CPU: the AVX-512 build where it runs, else the AVX2 one, else
+#: the baseline (all compute the same values, see _kernels.pxi).
 kernels = _kernels
-if _kernels.has_avx2():
+if _kernels.has_avx512():
+    from augcore.plugins import _kernels_avx512 as kernels
+elif _kernels.has_avx2():
     from augcore.plugins import _kernels_avx2 as kernels
 
 
@@ -68,9 +70,7 @@ def finish(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def apply_luts(images: np.ndarray, luts: np.ndarray) -> np.ndarray:
     """uint8 images looked up in per-image tables: ``luts`` (m, 256) or (m, C, 256) per channel."""
     pixels = as_pixels(images)
-    tables = luts.reshape(images.shape[0], -1, 256)
-    if tables.shape[1] != pixels.shape[2]:
-        tables = np.repeat(tables, pixels.shape[2], axis=1)
+    tables = luts.reshape(images.shape[0], -1, 256)  # (m, 1, 256): one table, every channel
     out = np.empty_like(pixels)
     kernels.apply_tables(pixels, out, np.ascontiguousarray(tables, dtype=np.uint8))
     return out.reshape(images.shape)

@@ -4,7 +4,10 @@ Each one is the composition torchvision v2 applies (``ColorJitter``, ``adjust_hu
 ``adjust_saturation``, ``adjust_gamma``), with Pillow's degenerate images (integer luma and
 mean) for the blends, so uint8 results are within one level of Pillow's ``ImageEnhance`` and
 of torchvision's. Hue works in float HSV exactly as torchvision's tensor kernels do. The
-per-pixel loops are compiled (``plugins/_kernels.pxi``), one pass per operation.
+per-pixel loops are compiled (``plugins/_kernels.pxi``): ``color_jitter`` applies its
+operations block by block while a block of pixels is in L1, rounding in between as one kernel
+per operation would (one pass over the image, two when contrast needs the mean luma of what
+the operations before it made).
 
 Value rules (uint8 0..255, float32 in [0, 1] and clipped, colour channels only) are those of
 ``augcore.plugins._values``. Gray images are left unchanged by hue and saturation, as in both
@@ -130,23 +133,12 @@ class ColorJitter(PixelTransform):
 
     def apply(self, images: np.ndarray, params: Params) -> np.ndarray:
         colour_channels(images, self.name)
-        adjustments = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
-        keys = ("brightness", "contrast", "saturation", "hue")
-        identity = (1.0, 1.0, 1.0, 0.0)
-        active = [op for op in range(4) if self.options[keys[op]] != (identity[op],) * 2]
-        # Outputs sharing an order are one contiguous block: one gather, in-place steps, one
-        # scatter, however the orders are mixed in the batch.
-        codes = params["order"] @ np.array([64, 16, 4, 1])
-        sort = np.argsort(codes, kind="stable")
-        work = np.ascontiguousarray(images[sort])
-        starts = np.flatnonzero(np.diff(codes[sort], prepend=-1))
-        for start, stop in zip(starts, [*starts[1:], len(sort)], strict=True):
-            block, chosen = work[start:stop], sort[start:stop]
-            for op in params["order"][chosen[0]]:
-                if op in active:
-                    adjustments[op](block, params[keys[op]][chosen], out=block)
-        out = np.empty_like(work)
-        out[sort] = work
+        identity = {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0}
+        active = np.array([self.options[key] != (value,) * 2 for key, value in identity.items()])
+        order = np.where(active[params["order"]], params["order"], -1)
+        amounts = np.stack([params[key] for key in identity], axis=1).astype(np.float32)
+        out = np.empty_like(images)
+        kernels.color_jitter(as_pixels(images), as_pixels(out), amounts, order)
         return out
 
 

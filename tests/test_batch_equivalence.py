@@ -220,3 +220,25 @@ def test_geometric_batch_matches_scipy_with_the_recorded_matrix() -> None:
             axis=-1,
         )
         np.testing.assert_array_equal(outs[index], expected)
+
+
+def test_a_partly_fired_warp_on_the_callers_batch_warps_slices_and_copies_the_rest() -> None:
+    """Geometric steps with p < 1 on the caller's own batch (per_image 1, nothing copied
+    first): runs of warped outputs, some box-reduced (zoom 0.2 shrinks by 5), and runs of
+    untouched ones copied. Each output equals ``augment``, and the caller's array is unchanged."""
+    steps = [
+        {"transform": "flip_horizontal", "p": 0.5},
+        {"transform": "zoom", "factor": [0.2, 0.25], "p": 0.4},
+    ]
+    pipeline = Pipeline.from_config({"steps": steps})
+    images = np.random.default_rng(SEED).integers(0, 256, (16, 30, 41, 3), dtype=np.uint8)
+    before = images.copy()
+    outs, records = pipeline.augment_batch(images, seed=SEED)
+    np.testing.assert_array_equal(images, before)
+    for i, out in enumerate(outs):
+        expected, _ = pipeline.augment(images[i], seed=SEED, key=str(i))
+        np.testing.assert_array_equal(out, expected)
+    fired = [{step["name"] for step in record.steps} for record in records]
+    assert set() in fired and {"flip_horizontal"} in fired and any("zoom" in f for f in fired)
+    untouched = [i for i, names in enumerate(fired) if not names]
+    np.testing.assert_array_equal(outs[untouched], images[untouched])
