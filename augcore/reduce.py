@@ -180,13 +180,12 @@ def reduce_plan(
 
 
 def box_reduce_regions(
-    source: np.ndarray, factors: tuple[int, int] | np.ndarray, regions: np.ndarray
+    source: np.ndarray, factors: tuple[int, int], regions: np.ndarray
 ) -> np.ndarray:
-    """Box-reduce a checked C-contiguous (N, H, W, C) batch by one pair of factors, computing
+    """Box-reduce a checked C-contiguous (N, H, W, C) batch by (fy, fx) integers, computing
     only each image's ``regions`` of output boxes (``reduce_plan``); the rest is left
     uninitialised. For callers whose inputs are already checked (``augcore.fusion``)."""
-    fy, fx = (int(f) for f in factors)
-    return _reduce_into(source, (fy, fx), False, regions)
+    return _reduce_into(source, factors, False, regions)
 
 
 def _factors(factors: object) -> tuple[int, int]:
