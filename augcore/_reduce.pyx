@@ -5,7 +5,7 @@ Each output pixel is the mean of an fy x fx box of input pixels, channel by chan
 input size is not a multiple of the factor, the last row and column of boxes are smaller and
 average what they cover. ``augcore.reduce`` validates everything and passes C-contiguous
 (N, H, W, C) arrays; ``reduce_batch`` then runs without the GIL, over the whole image or
-only the output boxes a warp will read (``augcore.reduce.box_reduce_for_warp``).
+only the output boxes a warp will read (``augcore.reduce.reduce_plan``).
 
 Exactness rules, from Reduce.c:
 

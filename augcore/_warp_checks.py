@@ -279,10 +279,28 @@ def run(
         _check_out(out, shape, like.dtype, like)
     direct = out is not None and out.flags.c_contiguous
     result = out if direct else np.empty(shape, dtype=like.dtype)
-    count, height, width, channels = source.shape
-    target = result.reshape(count, *size, channels)
+    count = source.shape[0]
+    target = result.reshape(count, *size, source.shape[3])
+    args = kernel_args(source, size, matrices, kernel_options)
+    warp_range(source, target, matrices, 0, count, args, chunks, executor)
+    if out is None:
+        return result
+    if not direct:
+        np.copyto(out, result)
+    return out
+
+
+def kernel_args(
+    source: np.ndarray,
+    size: tuple[int, int],
+    matrices: np.ndarray,
+    kernel_options: tuple[int, int, float, bool],
+) -> tuple:
+    """``_warp.warp_batch``'s arguments after the ranges, for a checked (N, H, W, C) source
+    warped onto ``size`` by checked ``matrices``; ``kernel_options`` as for ``run``."""
+    height, width, channels = source.shape[1:]
     order, mode, cval, projective = kernel_options
-    kernel_args = (
+    return (
         (height, width, channels),
         (*size, channels),
         source.itemsize,
@@ -292,16 +310,25 @@ def run(
         projective,
         matrices.shape[1] * 3,  # doubles from one matrix to the next: 6 (2x3) or 9 (3x3)
     )
-    chunks = min(chunks, count)
+
+
+def warp_range(
+    source: np.ndarray,
+    target: np.ndarray,
+    matrices: np.ndarray,
+    start: int,
+    stop: int,
+    args: tuple,
+    chunks: int = 1,
+    executor: Executor | None = None,
+) -> None:
+    """Warp images ``start..stop-1`` of checked C-contiguous (N, H, W, C) ``source`` into
+    ``target`` (``args`` from ``kernel_args``): on this thread, or in ``chunks`` ranges."""
+    chunks = min(chunks, stop - start)
     if chunks <= 1:
-        _warp.warp_batch(source, target, matrices, 0, count, *kernel_args)
+        _warp.warp_batch(source, target, matrices, start, stop, *args)
     else:
-        _run_chunks(source, target, matrices, kernel_args, chunks, executor)
-    if out is None:
-        return result
-    if not direct:
-        np.copyto(out, result)
-    return out
+        _run_chunks(source, target, matrices, args, chunks, executor, start, stop)
 
 
 def _run_chunks(
@@ -311,17 +338,18 @@ def _run_chunks(
     kernel_args: tuple,
     chunks: int,
     executor: Executor | None,
+    start: int,
+    stop: int,
 ) -> None:
-    """Warp ``chunks`` ranges of whole images at once: all but the last on the executor (or on
-    a pool made for this call), the last on the calling thread.
+    """Warp ``chunks`` ranges of whole images of ``start..stop-1`` at once: all but the last on
+    the executor (or on a pool made for this call), the last on the calling thread.
 
     The caller then takes back every range no worker has started (newest first: the workers
     take the oldest), so it never waits on a busy or descheduled pool: a saturated machine
     costs no more than one thread, and a call made from inside the executor's own workers
     cannot deadlock. Which thread warps a range changes no byte.
     """
-    count = source.shape[0]
-    bounds = [count * k // chunks for k in range(chunks + 1)]
+    bounds = [start + (stop - start) * k // chunks for k in range(chunks + 1)]
     ranges = list(itertools.pairwise(bounds))
     owned = None
     if executor is None:

@@ -89,7 +89,14 @@ def reduced_pull_map(matrix: np.ndarray, factors: int | tuple[int, int]) -> np.n
         full = np.concatenate([full, last], axis=-2)
     if full.ndim not in (2, 3) or full.shape[-2:] != (3, 3):
         raise MatrixError(f"matrix must be 2x3, 3x3 or (N, 2|3, 3), got shape {full.shape}.")
-    # Element by element (no matmul), so a map in a stack gets the bits it gets alone.
+    return _onto_reduced(full, fy, fx)
+
+
+def _onto_reduced(full: np.ndarray, fy: object, fx: object) -> np.ndarray:
+    """``reduced_pull_map`` of 3x3 map(s), factors given as integers or as (N, 1) int64 arrays
+    (one pair per map of an (N, 3, 3) stack)."""
+    # Element by element (no matmul), so a map in a stack gets the bits it gets alone: an int
+    # and an int64 array both divide as float64, correctly rounded.
     out = full.copy()
     out[..., 0, :] = full[..., 0, :] / fy - (fy - 1) / (2 * fy) * full[..., 2, :]
     out[..., 1, :] = full[..., 1, :] / fx - (fx - 1) / (2 * fx) * full[..., 2, :]
@@ -148,31 +155,37 @@ def reduce_factors_batch(matrices: np.ndarray, output_shape: tuple[int, int]) ->
     return np.clip(factors, 1, 4095).astype(np.int64)
 
 
-def box_reduce_for_warp(
-    images: np.ndarray, matrices: np.ndarray, factors: tuple[int, int], canvas: tuple[int, int]
+def reduce_plan(
+    matrices: np.ndarray, factors: np.ndarray, canvas: tuple[int, int], size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The box-reduced (N, H', W', C) images and their (N, 3, 3) maps onto ``canvas``, with
-    only the boxes each map reads computed (the rest is left uninitialised: no warp with these
-    maps reads it).
+    """For (N, 3, 3) pull maps onto ``canvas`` from ``size`` (H, W) images, each with its own
+    (N, 2) int64 factors: the maps onto the box-reduced images (``reduced_pull_map``; a map
+    with factors (1, 1) is returned as it is) and the (N, 4) int64 regions [y0, y1, x0, x1)
+    of reduced boxes each one reads.
 
     A map reads around the input coordinates of its output corners (affine, or projective with
     w > 0 there: either way the canvas maps into their bounding box); a margin of two pixels
     covers every tap of orders 0 and 1. An axis where a corner falls outside the image is
     reduced whole, since the fill modes may take taps anywhere along it.
     """
-    maps = reduced_pull_map(matrices, factors)
-    source = as_channels_last(images, "images", batch=True)
-    fy, fx = factors
-    size = (-(-source.shape[1] // fy), -(-source.shape[2] // fx))
-    regions = _read_regions(maps, canvas, size)
-    return _reduce_into(source, factors, images.ndim == 3, regions), maps
+    fy, fx = factors[:, :1], factors[:, 1:]
+    full = np.asarray(matrices, dtype=np.float64)
+    reduced = (factors != 1).any(axis=1)[:, None, None]
+    maps = np.where(reduced, _onto_reduced(full, fy, fx), full)
+    heights, widths = -(-size[0] // fy[:, 0]), -(-size[1] // fx[:, 0])
+    zeros = np.zeros_like(heights)
+    regions = np.ascontiguousarray(np.stack([zeros, heights, zeros, widths], axis=1))
+    _reduce.read_regions(maps, *canvas, regions)
+    return maps, regions
 
 
-def _read_regions(maps: np.ndarray, canvas: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """(N, 4) int64 [y0, y1, x0, x1): the pixels of a ``size`` image each map reads."""
-    regions = np.tile(np.array([0, size[0], 0, size[1]], dtype=np.int64), (len(maps), 1))
-    _reduce.read_regions(np.ascontiguousarray(maps, dtype=np.float64), *canvas, regions)
-    return regions
+def box_reduce_regions(
+    source: np.ndarray, factors: tuple[int, int], regions: np.ndarray
+) -> np.ndarray:
+    """Box-reduce a checked C-contiguous (N, H, W, C) batch by (fy, fx) integers, computing
+    only each image's ``regions`` of output boxes (``reduce_plan``); the rest is left
+    uninitialised. For callers whose inputs are already checked (``augcore.fusion``)."""
+    return _reduce_into(source, factors, False, regions)
 
 
 def _factors(factors: object) -> tuple[int, int]:

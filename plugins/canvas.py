@@ -136,6 +136,8 @@ class RandomResizedCrop(GeometricTransform):
         left[:] = (image_w - width) // 2
         pending = np.ones(n, dtype=bool)
         for attempt in range(self.tries):
+            if not pending.any():  # draws are counter-based: skipping the rest changes none
+                break
             target = area * draws.uniform(4 * attempt, *self.options["scale"])
             aspect = np.exp(draws.uniform(4 * attempt + 1, log_low, log_high))
             w = np.rint(np.sqrt(target * aspect)).astype(np.int64)

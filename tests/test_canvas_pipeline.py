@@ -6,6 +6,7 @@ canvas), Pillow's ``Image.reduce`` for the box reduce, and ``augment`` vs ``augm
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -139,6 +140,25 @@ def test_a_shrink_by_two_or_more_box_reduces_first_as_pillow_does() -> None:
         out, augcore.warp_affine(reduced, matrix, order=1, output_shape=(24, 30))
     )
     np.testing.assert_array_equal(pipeline.apply_record(image, record.to_dict()), out)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_batch_mixing_reduce_factors_equals_each_output_alone(threads) -> None:
+    """Runs of outputs with different box-reduce factors (none among them) are reduced and
+    warped range by range: every output equals its own ``augment``, on any thread count."""
+    images = RNG.integers(0, 256, (6, 96, 80, 3), dtype=np.uint8)
+    pipeline = augcore.Pipeline([RandomResizedCrop(height=20, width=24, scale=(0.05, 1.0))])
+    keys = [f"k{i}" for i in range(6)]
+    outs, records = pipeline.augment_batch(images, seed=3, keys=keys, per_image=4, threads=threads)
+    factors = [tuple(r.fused[0].get("reduce", (1, 1))) for r in records]
+    assert len(set(factors)) >= 3 and (1, 1) in factors
+    assert sum(a != b for a, b in itertools.pairwise(factors)) >= 5  # several runs
+    for index, record in enumerate(records):
+        single, alone = pipeline.augment(
+            images[index // 4], seed=3, key=keys[index // 4], k=index % 4
+        )
+        assert single.tobytes() == outs[index].tobytes(), (index, factors[index])
+        assert alone.to_dict() == record.to_dict()
 
 
 def test_zooming_out_strongly_reduces_too_but_a_mild_shrink_does_not() -> None:

@@ -18,7 +18,7 @@ from warp_oracle import random_image, scipy_warp
 
 import augcore
 from augcore import _reduce, _warp
-from augcore.reduce import _read_regions, box_reduce_batch, box_reduce_for_warp, reduced_pull_map
+from augcore.reduce import box_reduce_batch, box_reduce_regions, reduce_plan, reduced_pull_map
 from augcore.validation import FILL_MODES
 
 PATHS = (_warp.FASTEST, _warp.SCALAR, _warp.GENERAL)
@@ -131,12 +131,13 @@ def test_the_box_reduce_computes_every_pixel_its_warp_reads(dtype):
     factors, canvas = (2, 2), (31, 37)
     maps = reduced_pull_map(matrices, factors)
     whole = box_reduce_batch(images, factors)
-    regions = _read_regions(maps, canvas, whole.shape[1:3])
+    pairs = np.tile(factors, (len(images), 1))
+    reduced_maps, regions = reduce_plan(matrices, pairs, canvas, images.shape[1:3])
     poisoned = np.full_like(whole, np.nan if dtype == np.float32 else 255)
     for reduced_image, (y0, y1, x0, x1), target in zip(whole, regions, poisoned, strict=True):
         target[y0:y1, x0:x1] = reduced_image[y0:y1, x0:x1]
     assert (regions[:, 1] - regions[:, 0] < whole.shape[1]).any()  # some regions are partial
-    reduced, reduced_maps = box_reduce_for_warp(images, matrices, factors, canvas)
+    reduced = box_reduce_regions(images, factors, regions)
     np.testing.assert_array_equal(reduced_maps, maps)
     for order in (0, 1):
         for mode in FILL_MODES:
