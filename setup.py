@@ -54,7 +54,7 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
 
 # What the photometric kernels include: a change to any of them rebuilds all three.
 PHOTOMETRIC_SOURCES = (
-    "_kernels.pxi", "_hue.h", "_jitter.h", "_lanes.h", "_blur.h", "_blur_fixed.h"
+    "_kernels.pxi", "_color.pxi", "_hue.h", "_jitter.h", "_lanes.h", "_blur.h", "_blur_fixed.h"
 )
 
 

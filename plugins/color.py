@@ -4,7 +4,7 @@ Each one is the composition torchvision v2 applies (``ColorJitter``, ``adjust_hu
 ``adjust_saturation``, ``adjust_gamma``), with Pillow's degenerate images (integer luma and
 mean) for the blends, so uint8 results are within one level of Pillow's ``ImageEnhance`` and
 of torchvision's. Hue works in float HSV exactly as torchvision's tensor kernels do. The
-per-pixel loops are compiled (``plugins/_kernels.pxi``): ``color_jitter`` applies its
+per-pixel loops are compiled (``plugins/_color.pxi``): ``color_jitter`` applies its
 operations block by block while a block of pixels is in L1, rounding in between as one kernel
 per operation would (one pass over the image, two when contrast needs the mean luma of what
 the operations before it made).

@@ -1,4 +1,4 @@
-"""The fused colour kernel (``color_jitter`` in plugins/_kernels.pxi) against the one-operation
+"""The fused colour kernel (``color_jitter`` in plugins/_color.pxi) against the one-operation
 kernels applied in turn, and its two builds against each other.
 
 torchvision applies ColorJitter's operations one after the other on uint8 tensors, rounding in
