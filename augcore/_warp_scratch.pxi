@@ -44,7 +44,7 @@ cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out, Py_ssize_t values,
     s.b = <float *>malloc(values * sizeof(float))
     s.b1 = <float *>malloc(values * sizeof(float))
     s.base = <int32_t *>malloc((values // 4 + 1) * sizeof(int32_t))
-    s.masks = <uint8_t *>malloc((values // AC_RESIZE_STEP + 1) * AC_RESIZE_MASK_BYTES)
+    s.masks = <uint8_t *>malloc((values // AC_RESIZE_STEP + 3) * AC_RESIZE_MASK_BYTES)
     s.loads = <uint64_t *>malloc((values // 16 + 4) * sizeof(uint64_t))
     s.last_row = <uint8_t *>malloc(row_bytes + 16)
     return 0 if (s.col_r and s.col_c and s.proj_r and s.proj_c and s.proj_w and s.w_r and s.w_c
