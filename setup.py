@@ -36,6 +36,7 @@ def kernels(compile_args: list[str], folder: str = "augcore/", prefix: str = "au
             depends=[
                 f"{folder}_warp_simd.h",
                 f"{folder}_warp_resize.h",
+                f"{folder}_warp_wide.h",
                 *(
                     f"{folder}_warp_{part}.pxi"
                     for part in ("nearest", "linear", "inspect", "resize", "scratch")

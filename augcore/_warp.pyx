@@ -40,16 +40,18 @@ they fuse to) take a separable path, chosen per image (``_warp_resize.pxi``): th
 coordinate depends only on the output row and the column coordinate only on the output column,
 so taps, weights and fill decisions are computed once per row and once per column, from the
 very doubles above, with the same rules. Order 0 (any dtype) moves each row's bytes through a
-table of source bytes, 16 a step in AVX2 (pshufb on 16-byte windows of the source row), or
-gathers pixels from a column tap table where a column takes the fill. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
+table of source bytes, 16 a step in AVX2 (pshufb on 16-byte windows of the source row) or 64 in
+AVX-512 (vpermt2b on 128-byte windows), or gathers pixels from a column tap table where a column
+takes the fill. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
 ((v00 w00 + v01 w01) + (v10 w10 + v11 w11)) + 0.5 with w00 = a b from the float32 row and column
 weights, truncated — 8 values a step in AVX2 (``_warp_resize.h``: pshufb picks the taps out of
-16-byte windows of the two source rows); a truly separable (horizontal then vertical, or
-fixed-point) resample would be faster still but would round differently, and the contract here
-is the general path's bytes. Where the steps cannot run (no AVX2, a window over 16 bytes: a
-shrink by about 2 or more) the general path is taken; float32 order 1 always takes it. Samples
-whose taps leave the source along an axis go through the scalar rules as above. Tests compare
-the paths on the same maps through ``warp_batch(paths=...)``.
+16-byte windows of the two source rows) or 16 in AVX-512 (vpermb on 64-byte windows); a truly
+separable (horizontal then vertical, or fixed-point) resample would be faster still but would
+round differently, and the contract here is the general path's bytes. Where the steps cannot
+run (no AVX2, windows over 16 bytes in AVX2 or 64 in AVX-512: a shrink by about 2, or 4) the
+general path is taken; float32 order 1 always takes it. Samples whose taps leave the source
+along an axis go through the scalar rules as above. Tests compare the paths on the same maps
+through ``warp_batch(paths=...)``.
 """
 
 from cpython.buffer cimport (
@@ -59,7 +61,7 @@ from cpython.buffer cimport (
     PyObject_GetBuffer,
 )
 from libc.math cimport floor, isfinite
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 
@@ -94,16 +96,23 @@ cdef extern from "_warp_resize.h" nogil:
     enum:
         AC_RESIZE_STEP
         AC_RESIZE_MASK_BYTES
+        AC_WIDE_STEP
     bint ac_resize_has_steps()
     bint ac_resize_u8_plan(int32_t *base, uint8_t *masks, const int32_t *at, int64_t count,
                            int32_t right)
-    bint ac_resize_bytes_plan(int32_t *base, uint8_t *masks, const int32_t *at, int64_t count)
+    int ac_resize_bytes_plan_any(int32_t *base, uint64_t *loads, uint8_t *masks,
+                                 const int32_t *at, int64_t count, int64_t row_bytes, bint wide)
     void ac_resize_bytes_row(uint8_t *out, const uint8_t *row, const int32_t *at, int64_t count,
-                             const int32_t *base, const uint8_t *masks, int64_t steps)
+                             const int32_t *base, const uint64_t *loads, const uint8_t *masks,
+                             int width)
     void ac_prefetch_span(const uint8_t *row, int64_t start, int64_t stop)
+    int ac_resize_u8_plan_any(int32_t *base, uint64_t *loads, uint8_t *masks, const int32_t *at,
+                              int64_t count, int32_t right, int64_t row_bytes, bint wide)
+    bint ac_resize_has_wide()
     void ac_resize_u8_row(uint8_t *out, const uint8_t *p0, const uint8_t *p1, const int32_t *at,
                           const float *b, const float *b1, int64_t count, int32_t right, float a,
-                          float a1, const int32_t *base, const uint8_t *masks, int64_t steps)
+                          float a1, const int32_t *base, const uint64_t *loads,
+                          const uint8_t *masks, int width)
 
 
 # The fill modes in the order of augcore.validation.FILL_MODES, whose positions are the codes.
@@ -129,9 +138,10 @@ cdef enum:
 
 # The kernel's paths, for warp_batch(paths=...): tests compare them on the same maps.
 cpdef enum:
-    FASTEST = 0  # the separable path where the map allows it, with its AVX2 steps if the CPU has
+    FASTEST = 0  # the separable path where the map allows it, with its widest steps on this CPU
     SCALAR = 1  # the separable path with scalar rows only
     GENERAL = 2  # the per-pixel passes for every map
+    AVX2_STEPS = 3  # the separable path with AVX2 steps at most (AVX-512 CPUs: the narrower ones)
 
 
 # Order 0 computes index rows PREFETCH_ROWS output rows ahead of the gather and prefetches every
@@ -323,12 +333,12 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
         separable = paths != GENERAL and not g.projective and m[1] == 0.0 and m[3] == 0.0
         if order == 0 and separable:
             resize_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill,
-                           paths == SCALAR)
+                           paths)
         elif order == 0:
             warp_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill)
         elif itemsize == 1 and separable and resize_linear_u8(
                 g, m, &s, <const uint8_t *>(src + i * in_bytes),
-                <uint8_t *>(dst + i * out_bytes), paths == SCALAR):
+                <uint8_t *>(dst + i * out_bytes), paths):
             pass
         elif itemsize == 1:
             warp_linear(g, m, &s, <const uint8_t *>(src + i * in_bytes),
@@ -352,7 +362,8 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_s
     ``stride`` doubles apart: affine 2x3 (stride 6) or 3x3 whose first two rows are read (9),
     or projective 3x3 when ``projective`` (9). ``stride`` 0 means 9 if ``projective``, else 6.
     ``paths`` is for tests: FASTEST (the default), SCALAR (the separable path without its
-    AVX2 steps) or GENERAL (the per-pixel passes for every map). Sizes and codes are checked
+    steps), AVX2_STEPS (without its AVX-512 steps) or GENERAL (the per-pixel passes for every
+    map). Sizes and codes are checked
     against the buffers; the values (finite matrices, w > 0 over the output, matching dtypes)
     are the caller's responsibility.
     """
@@ -383,7 +394,7 @@ def warp_batch(src, dst, matrices, Py_ssize_t start, Py_ssize_t stop, tuple in_s
                         and mat_buf.len >= stop * matrix_bytes
                         and (stride == 9 or (stride == 6 and not projective))
                         and itemsize in (1, 4) and order in (0, 1)
-                        and paths in (FASTEST, SCALAR, GENERAL)
+                        and paths in (FASTEST, SCALAR, GENERAL, AVX2_STEPS)
                         and mode in (NEAREST, CONSTANT, REFLECT, WRAP)):
                     raise ValueError("augcore._warp.warp_batch: buffers do not match the sizes")
                 with nogil:

@@ -3,12 +3,17 @@
  * row weights (a, a1) are one pair per output row and whose column taps and weights are tables
  * per value (a value is one channel of one pixel). Every value is computed with the float32
  * operations of the general kernel's uint8 lanes (ac_bilinear_u8x4), in the same order, so the
- * scalar reference and the AVX2 clone give the general kernel's bytes; no FMA (AVX2 without it,
- * and -ffp-contract=off), no approximate instructions. */
+ * scalar reference, the AVX2 steps and the AVX-512 ones give the general kernel's bytes; no FMA
+ * (targets without it, and -ffp-contract=off), no approximate instructions. The AVX-512 steps
+ * (_warp_wide.h: F, BW and VBMI, picked at run time) take 16 values (order 0: 64 bytes) a step,
+ * vpermb picking the taps out of 64 bytes (vpermt2b: 128), the last step partial: on Zen 4
+ * (double-pumped 512-bit units: fewer instructions, not wider arithmetic) bench/canvas.py's
+ * kernel rows measured -13 to -20 % for bilinear, about -10 % for nearest. */
 #ifndef AUGCORE_WARP_RESIZE_H
 #define AUGCORE_WARP_RESIZE_H
 
 #include "_warp_simd.h"
+#include "_warp_wide.h"
 
 /* Values per AVX2 step: two windows of four values, one per 128-bit lane. */
 #define AC_RESIZE_STEP 8
@@ -28,17 +33,9 @@ static inline uint8_t ac_resize_u8_value(const uint8_t *p0, const uint8_t *p1, i
     return (uint8_t)(sum > 255.0f ? 255.0f : sum);
 }
 
-/* Whether ``n`` taps, each reading up to ``reach`` bytes further, fit the 16 bytes from the
- * smallest of them, stored in *base. */
 static inline int ac_window(const int32_t *tap, int n, int32_t reach, int32_t *base)
 {
-    int32_t lo = tap[0], hi = tap[0];
-    for (int i = 1; i < n; i++) {
-        lo = tap[i] < lo ? tap[i] : lo;
-        hi = tap[i] > hi ? tap[i] : hi;
-    }
-    *base = lo;
-    return hi + reach - lo <= 15;
+    return ac_window_of(tap, n, reach, 16, base);
 }
 
 /* The AVX2 plan of a row of ``count`` values with first taps at[j]: for each window of four
@@ -118,6 +115,18 @@ AC_AVX2 static void ac_resize_u8_steps(uint8_t *restrict out, const uint8_t *p0,
 }
 #endif
 
+/* The plan of a row's steps: its width in values (16 with AVX-512 and VBMI, else 8), or 0. */
+static inline int ac_resize_u8_plan_any(int32_t *restrict base, uint64_t *restrict loads,
+                                        uint8_t *restrict masks, const int32_t *restrict at,
+                                        int64_t count, int32_t right, int64_t row_bytes,
+                                        int wide)
+{
+    if (wide && ac_resize_has_wide() &&
+        ac_resize_u8_plan_wide(base, loads, masks, at, count, right, row_bytes))
+        return AC_WIDE_STEP;
+    return ac_resize_u8_plan(base, masks, at, count, right) ? AC_RESIZE_STEP : 0;
+}
+
 /* Order 0's plan: the output row's ``count`` bytes (first[j]: the source byte of each) in
  * windows of 8, each read from the 16 source bytes at its base; 0 when some window spans more
  * (a shrink by about 2 or more) or there is not one whole step of 16 bytes. */
@@ -165,18 +174,36 @@ static inline void ac_resize_bytes_steps(uint8_t *out, const uint8_t *row, const
                                          const uint8_t *masks, int64_t steps)
 {
 }
+
 #endif
+
+/* The plan of an order-0 row's steps: its width in bytes (64 with AVX-512 and VBMI, else 16),
+ * or 0. */
+static inline int ac_resize_bytes_plan_any(int32_t *restrict base, uint64_t *restrict loads,
+                                           uint8_t *restrict masks, const int32_t *restrict at,
+                                           int64_t count, int64_t row_bytes, int wide)
+{
+    if (wide && ac_resize_has_wide() &&
+        ac_resize_bytes_plan_wide(base, loads, masks, at, count, row_bytes))
+        return AC_BYTES_WIDE;
+    return ac_resize_bytes_plan(base, masks, at, count) ? 16 : 0;
+}
 
 /* One order-0 output row of ``count`` bytes: out[j] = row[at[j]], 16 bytes a step where planned
  * (``steps`` > 0, AVX2 builds only), the rest one by one. */
 static inline void ac_resize_bytes_row(uint8_t *restrict out, const uint8_t *row,
                                        const int32_t *restrict at, int64_t count,
-                                       const int32_t *base, const uint8_t *masks, int64_t steps)
+                                       const int32_t *base, const uint64_t *loads,
+                                       const uint8_t *masks, int width)
 {
     int64_t j = 0;
-    if (steps > 0) {
-        ac_resize_bytes_steps(out, row, base, masks, steps);
-        j = 16 * steps;
+    if (width == AC_BYTES_WIDE) {
+        ac_resize_bytes_wide(out, row, base, loads, masks, count);
+        return;
+    }
+    if (width == 16) {
+        ac_resize_bytes_steps(out, row, base, masks, count / 16);
+        j = count - count % 16;
     }
     for (; j < count; j++)
         out[j] = row[at[j]];
@@ -197,13 +224,17 @@ static inline int ac_resize_has_steps(void)
 static inline void ac_resize_u8_row(uint8_t *restrict out, const uint8_t *p0, const uint8_t *p1,
                                     const int32_t *restrict at, const float *restrict b,
                                     const float *restrict b1, int64_t count, int32_t right,
-                                    float a, float a1, const int32_t *base, const uint8_t *masks,
-                                    int64_t steps)
+                                    float a, float a1, const int32_t *base,
+                                    const uint64_t *loads, const uint8_t *masks, int width)
 {
     int64_t j = 0;
-    if (steps > 0) {
-        ac_resize_u8_steps(out, p0, p1, base, masks, b, b1, steps, a, a1);
-        j = AC_RESIZE_STEP * steps;
+    if (width == AC_WIDE_STEP) {
+        ac_resize_u8_wide(out, p0, p1, base, loads, masks, b, b1, count, a, a1);
+        return;
+    }
+    if (width == AC_RESIZE_STEP) {
+        ac_resize_u8_steps(out, p0, p1, base, masks, b, b1, count / width, a, a1);
+        j = count - count % width;
     }
     for (; j < count; j++)
         out[j] = ac_resize_u8_value(p0, p1, at[j], right, a, a1, b[j], b1[j]);

@@ -30,18 +30,19 @@ cdef inline int32_t nearest_axis(double x, int64_t n, int mode) noexcept nogil:
 
 cdef void resize_nearest(const Geometry *g, const double *m, Scratch *s,
                          const unsigned char *src, unsigned char *dst, Py_ssize_t pixel_bytes,
-                         const unsigned char *fill, bint scalar) noexcept nogil:
+                         const unsigned char *fill, int paths) noexcept nogil:
     """Order 0 for one image, any dtype: a column tap table and one tap per row; an output row
     whose source row repeats the previous one is a copy. Rows are moved a byte at a time
-    through a table of source bytes, 16 a step in AVX2 (``ac_resize_bytes_row``), where no
-    column takes the fill and the windows fit (``scalar``, for tests: even without steps);
-    else by the general path's gathers."""
+    through a table of source bytes, 16 a step in AVX2 or 64 in AVX-512
+    (``ac_resize_bytes_row``), where no column takes the fill and the windows fit (``paths``
+    SCALAR, for tests: even without steps; AVX2_STEPS: no AVX-512 steps); else by the general
+    path's gathers."""
     cdef int32_t last_pixel = <int32_t>(g.h_in * g.w_in - 1)
     cdef Py_ssize_t r, c, k, row_bytes = g.w_out * pixel_bytes, in_row = g.w_in * pixel_bytes
     cdef int32_t tap, previous = -2, at, first = <int32_t>g.w_in, last = 0
     cdef double row_c = m[5] + 0.0 * m[3]
-    cdef int64_t steps = 0
-    cdef bint by_bytes
+    cdef int width = 0
+    cdef bint by_bytes, scalar = paths == SCALAR
     cdef int32_t *column_bytes = s.taps + g.w_out
     cdef const unsigned char *line
     cdef unsigned char *out
@@ -58,9 +59,10 @@ cdef void resize_nearest(const Geometry *g, const double *m, Scratch *s,
             for k in range(pixel_bytes):
                 column_bytes[c * pixel_bytes + k] = s.taps[c] * <int32_t>pixel_bytes + <int32_t>k
         if not scalar:
-            by_bytes = ac_resize_bytes_plan(s.base, s.masks, column_bytes, row_bytes)
+            width = ac_resize_bytes_plan_any(s.base, s.loads, s.masks, column_bytes, row_bytes,
+                                             in_row, paths != AVX2_STEPS)
+            by_bytes = width != 0
         if by_bytes and not scalar:
-            steps = row_bytes // 16
             # The last source row is read through a padded copy: windows may pass its end.
             memcpy(s.last_row, src + (g.h_in - 1) * in_row, in_row)
     for r in range(g.h_out):
@@ -75,8 +77,8 @@ cdef void resize_nearest(const Geometry *g, const double *m, Scratch *s,
             continue
         previous = tap
         if by_bytes and tap >= 0:
-            line = <const unsigned char *>s.last_row if steps and tap == g.h_in - 1 else src + tap * in_row
-            ac_resize_bytes_row(out, line, column_bytes, row_bytes, s.base, s.masks, steps)
+            line = <const unsigned char *>s.last_row if width and tap == g.h_in - 1 else src + tap * in_row
+            ac_resize_bytes_row(out, line, column_bytes, row_bytes, s.base, s.loads, s.masks, width)
             continue
         at = tap * <int32_t>g.w_in
         for c in range(g.w_out):
@@ -101,20 +103,21 @@ cdef inline bint linear_axis(double x, int64_t n, bint clamp, int32_t *tap,
 
 
 cdef bint resize_linear_u8(const Geometry *g, const double *m, Scratch *s, const uint8_t *src,
-                           uint8_t *dst, bint scalar) noexcept nogil:
+                           uint8_t *dst, int paths) noexcept nogil:
     """uint8 order 1 for one image: the lanes' arithmetic on the resolved block (rows and an
     interval of columns resolved along their axis), scipy's scalar rules for the others.
 
-    False, with nothing written, when the AVX2 steps cannot run (no AVX2, or windows wider
-    than 16 bytes): the scalar rows would be slower than the general path's lanes. ``scalar``
-    (tests) runs them anyway, without the steps.
+    False, with nothing written, when neither the AVX-512 nor the AVX2 steps can run (no AVX2,
+    or windows too wide for both): the scalar rows would be slower than the general path's
+    lanes. ``paths`` SCALAR (tests) runs them anyway, without the steps; AVX2_STEPS leaves out
+    the AVX-512 ones.
     """
     cdef Py_ssize_t ch_n = g.channels, w_out = g.w_out, r, c, k, j
     cdef Py_ssize_t row_bytes = g.w_in * ch_n, lo = w_out, hi = 0, count
-    cdef bint clamp = g.mode == NEAREST and g.h_in >= 2 and g.w_in >= 2
+    cdef bint clamp = g.mode == NEAREST and g.h_in >= 2 and g.w_in >= 2, scalar = paths == SCALAR
     cdef double row_c = m[5] + 0.0 * m[3], row_r, weight
     cdef int32_t tap, first = <int32_t>row_bytes, last = 0
-    cdef int64_t steps = 0
+    cdef int width = 0
     cdef float a, a1
     cdef uint8_t fill
     cdef const uint8_t *p0
@@ -140,10 +143,11 @@ cdef bint resize_linear_u8(const Geometry *g, const double *m, Scratch *s, const
             lo = hi  # not one run (cannot happen for finite maps): no block
     count = (hi - lo) * ch_n if hi > lo else 0
     if not scalar:
-        if not (count and ac_resize_has_steps() and ac_resize_u8_plan(
-                s.base, s.masks, s.taps, count, <int32_t>ch_n)):
+        if count and ac_resize_has_steps():
+            width = ac_resize_u8_plan_any(s.base, s.loads, s.masks, s.taps, count,
+                                          <int32_t>ch_n, row_bytes, paths != AVX2_STEPS)
+        if not width:
             return False
-        steps = count // AC_RESIZE_STEP
         # The last source row is read through a padded copy: 16-byte windows may pass its end.
         memcpy(s.last_row, src + (g.h_in - 1) * row_bytes, row_bytes)
     for j in range(count):
@@ -161,9 +165,9 @@ cdef bint resize_linear_u8(const Geometry *g, const double *m, Scratch *s, const
             a = <float>weight
             a1 = <float>(1.0 - weight)
             p0 = src + tap * row_bytes
-            p1 = <const uint8_t *>s.last_row if steps and tap + 2 == g.h_in else p0 + row_bytes
+            p1 = <const uint8_t *>s.last_row if width and tap + 2 == g.h_in else p0 + row_bytes
             ac_resize_u8_row(out + lo * ch_n, p0, p1, s.taps, s.b, s.b1, count, <int32_t>ch_n,
-                             a, a1, s.base, s.masks, steps)
+                             a, a1, s.base, s.loads, s.masks, width)
             for c in range(lo):
                 linear_sample(g, src, out + c * ch_n, row_r, s.w_c[c], fill)
             for c in range(hi, w_out):
@@ -172,3 +176,9 @@ cdef bint resize_linear_u8(const Geometry *g, const double *m, Scratch *s, const
             for c in range(w_out):
                 linear_sample(g, src, out + c * ch_n, row_r, s.w_c[c], fill)
     return True
+
+
+def resize_step_width():
+    """Values a step of the separable path's uint8 order-1 rows take in this build on this CPU:
+    16 (AVX-512 with VBMI), 8 (AVX2) or 0 (no steps: such maps take the general path)."""
+    return AC_WIDE_STEP if ac_resize_has_wide() else AC_RESIZE_STEP if ac_resize_has_steps() else 0

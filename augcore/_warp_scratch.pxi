@@ -19,8 +19,9 @@ cdef struct Scratch:
     # value's first tap
     float *b  # uint8 order 1: the column weights, as the lanes round them
     float *b1
-    int32_t *base  # and the AVX2 plan (_warp_resize.h): windows' first bytes, pshufb controls
+    int32_t *base  # and the steps' plan (_warp_resize.h): windows' first bytes, controls
     uint8_t *masks
+    uint64_t *loads  # the AVX-512 plans' load masks
     uint8_t *last_row  # a copy of the source's last row with 16 bytes to spare
 
 
@@ -43,11 +44,12 @@ cdef int scratch_alloc(Scratch *s, Py_ssize_t w_out, Py_ssize_t values,
     s.b = <float *>malloc(values * sizeof(float))
     s.b1 = <float *>malloc(values * sizeof(float))
     s.base = <int32_t *>malloc((values // 4 + 1) * sizeof(int32_t))
-    s.masks = <uint8_t *>malloc((values // AC_RESIZE_STEP + 1) * AC_RESIZE_MASK_BYTES)
+    s.masks = <uint8_t *>malloc((values // AC_RESIZE_STEP + 3) * AC_RESIZE_MASK_BYTES)
+    s.loads = <uint64_t *>malloc((values // 16 + 4) * sizeof(uint64_t))
     s.last_row = <uint8_t *>malloc(row_bytes + 16)
     return 0 if (s.col_r and s.col_c and s.proj_r and s.proj_c and s.proj_w and s.w_r and s.w_c
                  and s.index and s.ring and s.step_r and s.step_c and s.taps and s.b and s.b1
-                 and s.base and s.masks and s.last_row) else -1
+                 and s.base and s.masks and s.loads and s.last_row) else -1
 
 
 cdef void scratch_free(Scratch *s) noexcept nogil:
@@ -67,4 +69,5 @@ cdef void scratch_free(Scratch *s) noexcept nogil:
     free(s.b1)
     free(s.base)
     free(s.masks)
+    free(s.loads)
     free(s.last_row)

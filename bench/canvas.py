@@ -16,7 +16,8 @@ whose spread shows how the machine's load moved); each figure is the median of t
 
 A second table times the kernel alone on one crop, per image in microseconds: ``warp_affine``
 of a 300x300 crop of one (cache-hot) 512x512 image to 224x224 — the axis-aligned map that
-takes the kernel's separable path — against ``cv2.resize`` of the same crop.
+takes the kernel's separable path — against ``cv2.resize`` of the same crop; on a CPU with
+AVX-512, also the kernel's entry point with its AVX-512 steps and with its AVX2 ones.
 Run: ``python bench/canvas.py`` (``--quick`` for a smoke run).
 """
 
@@ -28,11 +29,13 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from bench_common import print_table
 
 import augcore
+from augcore import _warp
 
 SOURCE = 512
 TARGET = 224
@@ -89,6 +92,16 @@ def _per_image(call: Callable[[np.ndarray], object], images: np.ndarray) -> Call
     return lambda: [call(image) for image in images]
 
 
+def kernel_call(image: np.ndarray, matrix: np.ndarray, order: int, paths: int) -> np.ndarray:
+    """The kernel's own entry point on one image, with its steps chosen by ``paths``."""
+    out = np.empty((1, TARGET, TARGET, 3), np.uint8)
+    _warp.warp_batch(
+        image[None], out, matrix.reshape(1, 6), 0, 1, image.shape, out.shape[1:], 1, order, 0,
+        0.0, False, 6, paths,
+    )  # fmt: skip
+    return out
+
+
 def kernel_table(repeats: int) -> None:
     """The kernel's resize path against cv2.resize on one crop (medians of interleaved runs)."""
     try:
@@ -113,6 +126,11 @@ def kernel_table(repeats: int) -> None:
         runs[f"cv2.resize, {label}"] = lambda flag=flag: cv2.resize(
             crop, (TARGET, TARGET), interpolation=flag
         )
+        if _warp.resize_step_width() > 8:  # the AVX-512 steps' gain over the AVX2 ones
+            for paths, steps in ((_warp.FASTEST, "AVX-512"), (_warp.AVX2_STEPS, "AVX2")):
+                runs[f"augcore kernel only, {label}, {steps} steps"] = partial(
+                    kernel_call, image, matrix, order, paths
+                )
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(max(20, 20 * repeats)):
         for name, run in runs.items():

@@ -136,3 +136,32 @@ def test_baseline_build_gives_the_same_bytes_as_the_normal_one_and_scipys(
             tolerance = 1 if dtype == np.uint8 else 1e-4
             diff = np.abs(results[1][0].astype(np.float64) - expected)
             assert diff.max() <= tolerance, (trial, geometry)
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_baseline_rows_give_the_bytes_of_the_avx512_and_avx2_steps(baseline_kernel, order):
+    """uint8 axis-aligned maps wide enough for several steps of either width, partial ones,
+    flips, .5 ties, every mode and channel count: the portable scalar rows' bytes."""
+    assert baseline_kernel.resize_step_width() == 0
+    rng = np.random.default_rng([order, 16])
+    for trial in range(60):
+        height, width = (int(v) for v in rng.integers(20, 200, size=2))
+        out_shape = (int(rng.integers(1, 60)), int(rng.integers(17, 150)))
+        channels = (1, 3, 4)[trial % 3]
+        images = rng.integers(0, 256, size=(1, height, width, channels), dtype=np.uint8)
+        scale_r, scale_c = rng.uniform(-2.2, 2.2, size=2)
+        shift_r, shift_c = rng.uniform(-0.2, 1.2, size=2) * [height, width]
+        matrices = np.array([[scale_r, 0.0, shift_r, 0.0, scale_c, shift_c]])
+        if trial % 2:
+            matrices = np.round(matrices * 4) / 4
+        geometry = ((height, width, channels), (*out_shape, channels), 1, order, trial % 4, 33.0)
+        results = []
+        for kernel, paths in (
+            (_warp, _warp.FASTEST),
+            (_warp, _warp.AVX2_STEPS),
+            (baseline_kernel, baseline_kernel.FASTEST),
+        ):
+            out = np.zeros((1, *geometry[1]), dtype=np.uint8)
+            kernel.warp_batch(images, out, matrices, 0, 1, *geometry, False, 6, paths)
+            results.append(out.tobytes())
+        assert results[0] == results[1] == results[2], (trial, matrices, geometry)

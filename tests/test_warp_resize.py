@@ -2,13 +2,17 @@
 
 Axis-aligned maps (m01 = m10 = 0: crops, resizes, pads, shifts, flips and their products) take
 per-row and per-column taps; ``_warp.warp_batch(paths=...)`` runs the same map through the
-separable path with its AVX2 steps (FASTEST), with scalar rows only (SCALAR) or through the
-per-pixel passes every other map takes (GENERAL). All three must give the same bytes, and
+separable path with its widest steps (FASTEST: AVX-512 where the CPU has it, else AVX2), with
+AVX2 steps at most (AVX2_STEPS), with scalar rows only (SCALAR) or through the per-pixel passes
+every other map takes (GENERAL). All of them must give the same bytes, and
 scipy's ``affine_transform`` stays the independent oracle (exact for order 0, +-1 / 1e-4 for
 order 1, as everywhere in the kernel).
 """
 
 from __future__ import annotations
+
+import platform
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +25,7 @@ from augcore import _reduce, _warp
 from augcore.reduce import box_reduce_batch, box_reduce_regions, reduce_plan, reduced_pull_map
 from augcore.validation import FILL_MODES
 
-PATHS = (_warp.FASTEST, _warp.SCALAR, _warp.GENERAL)
+PATHS = (_warp.FASTEST, _warp.AVX2_STEPS, _warp.SCALAR, _warp.GENERAL)
 
 
 def kernel(images, matrices, out_shape, order, mode, cval, paths):
@@ -52,20 +56,24 @@ def assert_paths_agree_and_match_scipy(image, row, out_shape, order, mode, cval)
         assert np.abs(got.astype(np.float64) - expected).max() <= tolerance
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    in_size=st.tuples(st.integers(1, 40), st.integers(1, 40)),
-    out_size=st.tuples(st.integers(1, 40), st.integers(1, 40)),
-    channels=st.sampled_from([1, 3, 4, 5]),
-    dtype=st.sampled_from([np.uint8, np.float32]),
-    order=st.integers(0, 1),
-    mode=st.integers(0, 3),
-    scales=st.tuples(st.floats(-3.0, 3.0), st.floats(-3.0, 3.0)),
-    shifts=st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5)),
-    ties=st.booleans(),
-    seed=st.integers(0, 2**32 - 1),
-)
-def test_random_diagonal_maps_take_the_general_paths_bytes_and_scipys(
+def diagonal_cases(in_sides, out_rows, out_cols, channels, dtypes, scales, shifts):
+    """Hypothesis' draws of random diagonal maps: sizes, channels, dtype, order, mode, scales
+    (row, column) and shifts (fractions of the input), ties, a seed."""
+    return given(
+        in_size=st.tuples(st.integers(*in_sides), st.integers(*in_sides)),
+        out_size=st.tuples(st.integers(*out_rows), st.integers(*out_cols)),
+        channels=st.sampled_from(channels),
+        dtype=st.sampled_from(dtypes),
+        order=st.integers(0, 1),
+        mode=st.integers(0, 3),
+        scales=st.tuples(st.floats(-scales[0], scales[0]), st.floats(-scales[1], scales[1])),
+        shifts=st.tuples(st.floats(*shifts), st.floats(*shifts)),
+        ties=st.booleans(),
+        seed=st.integers(0, 2**32 - 1),
+    )
+
+
+def check_diagonal_case(
     in_size, out_size, channels, dtype, order, mode, scales, shifts, ties, seed
 ):
     rng = np.random.default_rng(seed)
@@ -74,6 +82,40 @@ def test_random_diagonal_maps_take_the_general_paths_bytes_and_scipys(
     if ties:  # quarters: coordinates on .5 ties and on pixel centres, taps on both edges
         row = np.round(row * 4) / 4
     assert_paths_agree_and_match_scipy(image, row, out_size, order, mode, 77.0)
+
+
+@settings(max_examples=300, deadline=None)
+@diagonal_cases(
+    (1, 40), (1, 40), (1, 40), [1, 3, 4, 5], [np.uint8, np.float32], (3, 3), (-1.5, 1.5)
+)
+def test_random_diagonal_maps_take_the_general_paths_bytes_and_scipys(**case):
+    check_diagonal_case(**case)
+
+
+@settings(max_examples=200, deadline=None)
+@diagonal_cases((2, 160), (1, 48), (1, 150), [1, 3, 4], [np.uint8], (2.5, 4.5), (-0.3, 1.3))
+def test_uint8_rows_of_many_steps_take_the_general_paths_bytes(**case):
+    """Rows of several AVX-512 steps (16 values, 64 bytes for order 0) and a partial one:
+    flips, column shrinks whose steps fit 64 bytes but not AVX2's 16, .5 ties, every mode."""
+    check_diagonal_case(**case)
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux lists them (empty where it does not)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    lines = [line for line in text.splitlines() if line.startswith("flags")]
+    return set(lines[0].split(":", 1)[1].split()) if lines else set()
+
+
+def test_the_steps_are_the_widest_the_cpu_has():
+    flags = cpu_flags()
+    if platform.machine() != "x86_64" or not flags:
+        pytest.skip("the step widths are for x86-64 Linux CPUs")
+    widest = 16 if {"avx512f", "avx512bw", "avx512vbmi"} <= flags else 8 if "avx2" in flags else 0
+    assert _warp.resize_step_width() == widest
 
 
 # Large enough for the AVX2 steps: shrinks below 2 (the box reduce's leftovers), enlargements,
