@@ -36,22 +36,8 @@ channels sums each tap's channels in AVX lanes, the same double operations as sc
 scalar pass applying scipy's rules to the few samples left (UNRESOLVED or FILL_SAMPLE).
 
 Axis-aligned affine maps (m01 == m10 == 0: crops, resizes, pads, zooms, shifts, flips and what
-they fuse to) take a separable path, chosen per image (``_warp_resize.pxi``): the row
-coordinate depends only on the output row and the column coordinate only on the output column,
-so taps, weights and fill decisions are computed once per row and once per column, from the
-very doubles above, with the same rules. Order 0 (any dtype) moves each row's bytes through a
-table of source bytes, 16 a step in AVX2 (pshufb on 16-byte windows of the source row) or 64 in
-AVX-512 (vpermt2b on 128-byte windows), or gathers pixels from a column tap table where a column
-takes the fill. uint8 order 1 keeps the per-value arithmetic of the SSE2 lanes — float32
-((v00 w00 + v01 w01) + (v10 w10 + v11 w11)) + 0.5 with w00 = a b from the float32 row and column
-weights, truncated — 8 values a step in AVX2 (``_warp_resize.h``: pshufb picks the taps out of
-16-byte windows of the two source rows) or 16 in AVX-512 (vpermb on 64-byte windows); a truly
-separable (horizontal then vertical, or fixed-point) resample would be faster still but would
-round differently, and the contract here is the general path's bytes. Where the steps cannot
-run (no AVX2, windows over 16 bytes in AVX2 or 64 in AVX-512: a shrink by about 2, or 4) the
-general path is taken; float32 order 1 always takes it. Samples whose taps leave the source
-along an axis go through the scalar rules as above. Tests compare the paths on the same maps
-through ``warp_batch(paths=...)``.
+they fuse to) take a separable path with the general path's bytes, chosen per image and
+documented in ``_warp_resize.pxi``.
 """
 
 from cpython.buffer cimport (
