@@ -69,11 +69,10 @@ def finish(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def apply_luts(images: np.ndarray, luts: np.ndarray) -> np.ndarray:
     """uint8 images looked up in per-image tables: ``luts`` (m, 256) or (m, C, 256) per channel."""
-    pixels = as_pixels(images)
     tables = luts.reshape(images.shape[0], -1, 256)  # (m, 1, 256): one table, every channel
-    out = np.empty_like(pixels)
-    kernels.apply_tables(pixels, out, np.ascontiguousarray(tables, dtype=np.uint8))
-    return out.reshape(images.shape)
+    out = np.empty(images.shape, images.dtype)  # owned, not a view: the pipeline keeps it as is
+    kernels.apply_tables(as_pixels(images), as_pixels(out), np.ascontiguousarray(tables, np.uint8))
+    return out
 
 
 def as_pixels(images: np.ndarray) -> np.ndarray:
