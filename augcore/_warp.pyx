@@ -322,13 +322,11 @@ cdef int warp_range(const unsigned char *src, unsigned char *dst, const double *
                            paths)
         elif order == 0:
             warp_nearest(g, m, &s, src + i * in_bytes, dst + i * out_bytes, pixel_bytes, fill)
-        elif itemsize == 1 and separable and resize_linear_u8(
-                g, m, &s, <const uint8_t *>(src + i * in_bytes),
-                <uint8_t *>(dst + i * out_bytes), paths):
-            pass
-        elif itemsize == 1:
-            warp_linear(g, m, &s, <const uint8_t *>(src + i * in_bytes),
-                        <uint8_t *>(dst + i * out_bytes))
+        elif itemsize == 1:  # the separable rows where their windows fit, else per pixel
+            if not (separable and resize_linear_u8(g, m, &s, <const uint8_t *>(src + i * in_bytes),
+                                                   <uint8_t *>(dst + i * out_bytes), paths)):
+                warp_linear(g, m, &s, <const uint8_t *>(src + i * in_bytes),
+                            <uint8_t *>(dst + i * out_bytes))
         else:
             warp_linear(g, m, &s, <const float *>(src + i * in_bytes),
                         <float *>(dst + i * out_bytes))
